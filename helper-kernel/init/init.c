@@ -1,0 +1,121 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The helper kernel's /init: PID 1 of a kernel that A loaded with kexec
+ * preserve-context. It never returns from main: it either jumps back into
+ * A or powers the machine off. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/reboot.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "fileio.h"
+#include "kexec.h"
+#include "log.h"
+#include "macro.h"
+#include "params.h"
+
+static void mount_api_filesystems(void) {
+        static const struct {
+                const char *what, *where, *type;
+        } mounts[] = {
+                { "proc", "/proc", "proc" },
+                { "sysfs", "/sys", "sysfs" },
+                { "devtmpfs", "/dev", "devtmpfs" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(mounts); i++) {
+                (void) mkdir(mounts[i].where, 0755);
+                if (mount(mounts[i].what, mounts[i].where, mounts[i].type, MS_NOSUID | MS_NOEXEC, NULL) < 0 &&
+                    errno != EBUSY)
+                        log_warning_errno(errno, "Failed to mount %s: %m", mounts[i].where);
+        }
+}
+
+_noreturn_ static void power_off(void) {
+        log_error("Powering off.");
+        sync();
+        for (;;) {
+                reboot(RB_POWER_OFF);
+                pause();
+        }
+}
+
+/* The safe way out: back to A if we can, otherwise power off. */
+_noreturn_ static void jump_back_or_power_off(uint64_t entry) {
+        for (;;) {
+                int r;
+
+                if (entry == 0)
+                        break;
+                log_info("Jumping back to the original kernel at 0x%" PRIx64 ".", entry);
+                r = kexec_jump_back(entry);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to jump back to the original kernel: %m");
+                        break;
+                }
+                /* A jumped into us again with the same image: go back. */
+                log_info("Re-entered by the original kernel.");
+        }
+        power_off();
+}
+
+int main(int argc _unused_, char *argv[] _unused_) {
+        _cleanup_(helper_params_done) HelperParams params = {};
+        _cleanup_free_ char *cmdline = NULL, *entry_s = NULL, *text = NULL, *error = NULL;
+        uint64_t entry = 0;
+        int r;
+
+        if (getpid() != 1) {
+                fprintf(stderr, "kjump-helper-init: must run as PID 1 of the helper kernel.\n");
+                return 1;
+        }
+
+        mount_api_filesystems();
+        log_open_kmsg();
+        log_set_prefix("kjump-helper");
+        log_info("up.");
+
+        r = read_one_line("/proc/cmdline", &cmdline);
+        if (r < 0) {
+                log_error_errno(r, "Failed to read /proc/cmdline: %m");
+                power_off();
+        }
+
+        r = cmdline_get_value(cmdline, "kexec_jump_back_entry", &entry_s);
+        if (r <= 0 || parse_u64(entry_s, &entry) < 0 || entry == 0) {
+                log_error("No valid kexec_jump_back_entry= on the command line: not started by a "
+                          "preserve-context kexec, cannot return to the original kernel.");
+                entry = 0;
+        }
+
+        r = read_full_file(KJUMP_PARAMS_PATH, 16u << 20, &text, NULL);
+        if (r < 0) {
+                log_error_errno(r, "Failed to read %s: %m", KJUMP_PARAMS_PATH);
+                jump_back_or_power_off(entry);
+        }
+        r = helper_params_parse(text, &params, &error);
+        if (r < 0) {
+                log_error("Invalid %s: %s", KJUMP_PARAMS_PATH, error ?: "out of memory");
+                jump_back_or_power_off(entry);
+        }
+
+        log_info("mode %s, window [0x%" PRIx64 ", 0x%" PRIx64 "), A has %" PRIu64 " MiB of RAM.",
+                 helper_mode_to_string(params.mode), params.window.start, params.window.end,
+                 memmap_ram_bytes(&params.firmware) >> 20);
+
+        switch (params.mode) {
+        case HELPER_MODE_ROUNDTRIP:
+                break;
+        default:
+                log_error("Mode %s is not implemented by this helper.", helper_mode_to_string(params.mode));
+                break;
+        }
+        jump_back_or_power_off(entry);
+}

@@ -1,0 +1,190 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "macro.h"
+
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0, alloc = 0;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+
+        for (;;) {
+                ssize_t k;
+
+                if (alloc - size < 4096) {
+                        char *t;
+
+                        if (alloc >= max + 1)
+                                return -EFBIG;
+                        alloc = MIN(MAX(alloc * 2, (size_t) 8192), max + 1);
+                        t = realloc(buf, alloc + 1);
+                        if (!t)
+                                return -ENOMEM;
+                        buf = t;
+                }
+                k = read(fd, buf + size, alloc - size);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        break;
+                size += k;
+                if (size > max)
+                        return -EFBIG;
+        }
+
+        if (!buf) {
+                buf = malloc(1);
+                if (!buf)
+                        return -ENOMEM;
+        }
+        buf[size] = 0;
+        *ret = TAKE_PTR(buf);
+        if (ret_size)
+                *ret_size = size;
+        return 0;
+}
+
+int read_one_line(const char *path, char **ret) {
+        char *s;
+        int r;
+
+        r = read_full_file(path, 1 << 20, &s, NULL);
+        if (r < 0)
+                return r;
+        s[strcspn(s, "\n")] = 0;
+        *ret = s;
+        return 0;
+}
+
+int read_one_line_at(const char *dir, const char *sub, const char *name, char **ret) {
+        _cleanup_free_ char *p = NULL;
+
+        if (asprintf(&p, "%s/%s/%s", dir, sub, name) < 0)
+                return -ENOMEM;
+        return read_one_line(p, ret);
+}
+
+int write_string_file(const char *path, const char *s) {
+        _cleanup_close_ int fd = -EBADF;
+
+        fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return negative_errno();
+        return write_full(fd, s, strlen(s));
+}
+
+int pread_full(int fd, void *buf, size_t n, off_t offset) {
+        uint8_t *p = buf;
+
+        while (n > 0) {
+                ssize_t k = pread(fd, p, n, offset);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        return -EIO; /* short read: the device or file ends early */
+                p += k;
+                n -= k;
+                offset += k;
+        }
+        return 0;
+}
+
+int pwrite_full(int fd, const void *buf, size_t n, off_t offset) {
+        const uint8_t *p = buf;
+
+        while (n > 0) {
+                ssize_t k = pwrite(fd, p, n, offset);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (k == 0)
+                        return -EIO;
+                p += k;
+                n -= k;
+                offset += k;
+        }
+        return 0;
+}
+
+int write_full(int fd, const void *buf, size_t n) {
+        const uint8_t *p = buf;
+
+        while (n > 0) {
+                ssize_t k = write(fd, p, n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                p += k;
+                n -= k;
+        }
+        return 0;
+}
+
+int parse_u64(const char *s, uint64_t *ret) {
+        unsigned long long v;
+        char *end;
+
+        if (!s || !*s || isspace((unsigned char) *s) || *s == '-' || *s == '+')
+                return -EINVAL;
+        errno = 0;
+        v = strtoull(s, &end, 0);
+        if (errno == ERANGE)
+                return -ERANGE;
+        if (errno != 0 || end == s || *end != 0)
+                return -EINVAL;
+        *ret = v;
+        return 0;
+}
+
+int parse_size(const char *s, uint64_t *ret) {
+        static const struct {
+                char suffix;
+                unsigned shift;
+        } units[] = { { 'K', 10 }, { 'M', 20 }, { 'G', 30 }, { 'T', 40 } };
+        _cleanup_free_ char *num = NULL;
+        unsigned shift = 0;
+        uint64_t v;
+        size_t l;
+        int r;
+
+        if (!s || !*s)
+                return -EINVAL;
+        num = strdup(s);
+        if (!num)
+                return -ENOMEM;
+        l = strlen(num);
+        for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                if (toupper((unsigned char) num[l - 1]) == units[i].suffix) {
+                        shift = units[i].shift;
+                        num[--l] = 0;
+                        break;
+                }
+        r = parse_u64(num, &v);
+        if (r < 0)
+                return r;
+        if (shift && v > (UINT64_MAX >> shift))
+                return -ERANGE;
+        *ret = v << shift;
+        return 0;
+}

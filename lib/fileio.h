@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Reads a whole file (up to MAX bytes) into a NUL-terminated buffer. */
+int read_full_file(const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* Reads the first line of DIR/SUB/NAME, without its newline. */
+int read_one_line_at(const char *dir, const char *sub, const char *name, char **ret);
+int read_one_line(const char *path, char **ret);
+
+int write_string_file(const char *path, const char *s);
+
+/* Reads or writes exactly N bytes at OFFSET, retrying on short transfers. */
+int pread_full(int fd, void *buf, size_t n, off_t offset);
+int pwrite_full(int fd, const void *buf, size_t n, off_t offset);
+int write_full(int fd, const void *buf, size_t n);
+
+/* Parses a decimal or 0x-prefixed hexadecimal unsigned 64-bit number,
+ * rejecting signs, trailing garbage and overflow. */
+int parse_u64(const char *s, uint64_t *ret);
+
+/* Parses "64M", "1G", "4096" (binary units) into bytes. */
+int parse_size(const char *s, uint64_t *ret);

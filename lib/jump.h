@@ -1,0 +1,33 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "params.h"
+
+/* Where the helper kernel and its initrd are installed, and how large a
+ * window of A's RAM it boots in. */
+typedef struct JumpConfig {
+        const char *helper_kernel;
+        const char *helper_initrd;
+        const char *kexec_binary;      /* NULL: search */
+        const char *extra_cmdline;     /* appended to the helper's command line */
+        uint64_t window_size;
+} JumpConfig;
+
+#define KJUMP_WINDOW_SIZE_DEFAULT (UINT64_C(64) << 20)
+
+/* Fills P with what the helper needs for MODE on this machine. */
+int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p);
+
+/* Timings of one jump, CLOCK_MONOTONIC-independent: wall clock in
+ * microseconds since the epoch, so a reader can tell time spent off. */
+typedef struct JumpResult {
+        uint64_t load_usec;    /* time to load the helper */
+        uint64_t jump_usec;    /* when the jump started (realtime) */
+        uint64_t return_usec;  /* when A ran again (realtime) */
+} JumpResult;
+
+/* Loads the helper for MODE, syncs, jumps, and unloads the stale image
+ * after the return. */
+int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret);

@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/kexec.h>
+#include <linux/reboot.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/reboot.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "cmdline.h"
+#include "cpio.h"
+#include "fileio.h"
+#include "kexec.h"
+#include "log.h"
+#include "macro.h"
+
+extern char **environ;
+
+static const char *find_kexec(const char *configured) {
+        static const char *const paths[] = { "/usr/sbin/kexec", "/sbin/kexec", "/usr/local/sbin/kexec" };
+
+        if (configured)
+                return configured;
+        for (size_t i = 0; i < ELEMENTSOF(paths); i++)
+                if (access(paths[i], X_OK) == 0)
+                        return paths[i];
+        return NULL;
+}
+
+int helper_cmdline(const char *running_cmdline, const char *extra, char **ret) {
+        _cleanup_free_ char *consoles = NULL;
+        const char *p = running_cmdline;
+        size_t cap = strlen(running_cmdline) + (extra ? strlen(extra) : 0) + 64;
+        char *out;
+
+        out = malloc(cap);
+        if (!out)
+                return -ENOMEM;
+        /* KASLR ignores memmap=exactmap: the helper must not randomize.
+         * A panic in the helper reboots rather than hangs: A's disks were
+         * synced and no image is valid yet. */
+        strcpy(out, "nokaslr panic=10");
+
+        /* Keep every console= of the running kernel, in order. */
+        while ((p = strstr(p, "console="))) {
+                size_t l = strcspn(p, " \t\n");
+                if (p == running_cmdline || p[-1] == ' ' || p[-1] == '\t') {
+                        strcat(out, " ");
+                        strncat(out, p, l);
+                }
+                p += l;
+        }
+        if (extra && *extra) {
+                strcat(out, " ");
+                strcat(out, extra);
+        }
+        *ret = out;
+        return 0;
+}
+
+int helper_params_archive(const HelperParams *params, void **ret, size_t *ret_size) {
+        _cleanup_(cpio_done) Cpio c = {};
+        _cleanup_free_ char *text = NULL;
+        int r;
+
+        r = helper_params_format(params, &text);
+        if (r < 0)
+                return r;
+        r = cpio_add_dir(&c, "kjump", 0755);
+        if (r >= 0)
+                r = cpio_add_file(&c, KJUMP_PARAMS_PATH, 0600, text, strlen(text));
+        if (r >= 0)
+                r = cpio_finish(&c);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(c.data);
+        *ret_size = c.size;
+        return 0;
+}
+
+/* Copies the helper's initrd into FD and pads it to 4 bytes so that the
+ * parameter archive that follows starts where the kernel looks for it. */
+static int copy_initrd(int fd, const char *path) {
+        _cleanup_free_ char *data = NULL;
+        size_t size;
+        static const uint8_t zero[4];
+        int r;
+
+        r = read_full_file(path, 256u << 20, &data, &size);
+        if (r < 0)
+                return r;
+        r = write_full(fd, data, size);
+        if (r >= 0 && size % 4)
+                r = write_full(fd, zero, 4 - size % 4);
+        return r;
+}
+
+static int run_kexec(char *const argv[]) {
+        pid_t pid;
+        int status, r;
+
+        r = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
+        if (r != 0)
+                return -r;
+        while (waitpid(pid, &status, 0) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                return -EPROTO;
+        return 0;
+}
+
+int kexec_load_helper(const HelperLoad *l) {
+        _cleanup_free_ char *running = NULL, *cmdline = NULL, *append = NULL, *memmax = NULL,
+                            *initrd_arg = NULL, *memmin = NULL;
+        _cleanup_free_ void *archive = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        const char *kexec = find_kexec(l->kexec_binary);
+        size_t archive_size;
+        int r;
+
+        if (!kexec)
+                return log_error_errno(ENOENT, "kexec-tools' kexec not found (apt-get install kexec-tools)");
+
+        r = read_one_line("/proc/cmdline", &running);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read /proc/cmdline: %m");
+        r = helper_cmdline(running, l->extra_cmdline, &cmdline);
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the helper's command line: %m");
+
+        r = helper_params_archive(l->params, &archive, &archive_size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to build the helper's parameters: %m");
+
+        /* The combined initrd lives in a memfd: nothing is left on disk, and
+         * kexec (our child) opens it through /proc/self/fd. */
+        fd = memfd_create("kjump-helper-initrd", 0);
+        if (fd < 0)
+                return log_error_errno(errno, "Failed to create a memfd: %m");
+        r = copy_initrd(fd, l->initrd);
+        if (r < 0)
+                return log_error_errno(r, "Failed to read the helper initrd %s: %m", l->initrd);
+        r = write_full(fd, archive, archive_size);
+        if (r < 0)
+                return log_error_errno(r, "Failed to write the helper initrd: %m");
+
+        if (asprintf(&memmin, "--mem-min=0x%" PRIx64, l->params->window.start) < 0 ||
+            asprintf(&memmax, "--mem-max=0x%" PRIx64, l->params->window.end - 1) < 0 ||
+            asprintf(&initrd_arg, "--initrd=/proc/self/fd/%d", fd) < 0 ||
+            asprintf(&append, "--append=%s", cmdline) < 0)
+                return log_oom();
+
+        char *argv[] = {
+                (char *) kexec, (char *) "--load", (char *) "--load-preserve-context",
+                (char *) "--pass-memmap-cmdline", memmin, memmax, initrd_arg, append,
+                (char *) l->kernel, NULL,
+        };
+
+        log_debug("Running %s --load --load-preserve-context --pass-memmap-cmdline %s %s %s %s %s",
+                  kexec, memmin, memmax, initrd_arg, append, l->kernel);
+        r = run_kexec(argv);
+        if (r < 0)
+                return log_error_errno(r, "%s failed to load the helper kernel %s", kexec, l->kernel);
+        return 0;
+}
+
+int kexec_unload(void) {
+        if (syscall(SYS_kexec_load, 0UL, 0UL, NULL, 0UL) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int kexec_is_loaded(void) {
+        _cleanup_free_ char *s = NULL;
+        int r;
+
+        r = read_one_line("/sys/kernel/kexec_loaded", &s);
+        if (r < 0)
+                return r;
+        return streq_ptr(s, "1");
+}
+
+int kexec_jump(void) {
+        sync();
+        if (reboot(LINUX_REBOOT_CMD_KEXEC) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int kexec_jump_back(uint64_t entry) {
+        static uint8_t page[4096] __attribute__((aligned(4096)));
+        _cleanup_close_ int fd = -EBADF;
+        uint64_t base = entry & ~UINT64_C(0xfff);
+        struct kexec_segment seg;
+        void *p;
+
+        /* The helper's identity map covers only its own RAM and the pages of
+         * its kexec segments. A's entry page lies outside the window, so we
+         * load a segment onto that very page, holding a copy of what is
+         * already there: the jump then writes back the same bytes and the
+         * page is mapped (field notes, section 5). */
+        fd = open("/dev/mem", O_RDONLY | O_CLOEXEC | O_SYNC);
+        if (fd < 0)
+                return negative_errno();
+        p = mmap(NULL, sizeof(page), PROT_READ, MAP_SHARED, fd, (off_t) base);
+        if (p == MAP_FAILED)
+                return negative_errno();
+        memcpy(page, p, sizeof(page));
+        munmap(p, sizeof(page));
+
+        seg = (struct kexec_segment) {
+                .buf = page,
+                .bufsz = sizeof(page),
+                .mem = (void *) (uintptr_t) base,
+                .memsz = sizeof(page),
+        };
+        if (syscall(SYS_kexec_load, (unsigned long) entry, 1UL, &seg,
+                    (unsigned long) (KEXEC_PRESERVE_CONTEXT | KEXEC_ARCH_DEFAULT)) < 0)
+                return negative_errno();
+
+        return kexec_jump();
+}

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "memmap.h"
+#include "params.h"
+
+typedef struct HelperLoad {
+        const char *kexec_binary;  /* kexec-tools' kexec; NULL: search the usual places */
+        const char *kernel;        /* helper bzImage */
+        const char *initrd;        /* helper initrd (cpio, maybe compressed) */
+        const char *extra_cmdline; /* appended to the helper's command line, may be NULL */
+        const HelperParams *params;
+} HelperLoad;
+
+/* Builds the helper's command line from the running kernel's: its console=
+ * settings are kept so the helper talks where A talks. */
+int helper_cmdline(const char *running_cmdline, const char *extra, char **ret);
+
+/* Builds the parameter archive: a cpio with KJUMP_PARAMS_PATH. */
+int helper_params_archive(const HelperParams *p, void **ret, size_t *ret_size);
+
+/* Loads the helper with preserve-context, confined to params->window,
+ * through kexec-tools. */
+int kexec_load_helper(const HelperLoad *l);
+
+/* Unloads whatever kexec image is loaded. */
+int kexec_unload(void);
+
+/* True when a kexec image is loaded (/sys/kernel/kexec_loaded). */
+int kexec_is_loaded(void);
+
+/* Syncs and jumps into the loaded image; returns 0 when the jump came
+ * back, -errno when the kernel refused it. */
+int kexec_jump(void);
+
+/* In the helper: load a jump-back image for ENTRY (kexec_jump_back_entry=)
+ * and jump. Returns only on failure, or 0 when A later jumps back in. */
+int kexec_jump_back(uint64_t entry);

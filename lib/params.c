@@ -1,0 +1,148 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
+#include "macro.h"
+#include "params.h"
+
+static const char *const mode_table[_HELPER_MODE_MAX] = {
+        [HELPER_MODE_ROUNDTRIP] = "roundtrip",
+        [HELPER_MODE_TEST] = "test",
+        [HELPER_MODE_TEST_RESTORE] = "test-restore",
+        [HELPER_MODE_HIBERNATE] = "hibernate",
+        [HELPER_MODE_RESTORE] = "restore",
+};
+
+const char *helper_mode_to_string(HelperMode m) {
+        if (m < 0 || m >= _HELPER_MODE_MAX)
+                return NULL;
+        return mode_table[m];
+}
+
+HelperMode helper_mode_from_string(const char *s) {
+        for (int i = 0; i < _HELPER_MODE_MAX; i++)
+                if (streq_ptr(s, mode_table[i]))
+                        return i;
+        return _HELPER_MODE_INVALID;
+}
+
+void helper_params_done(HelperParams *p) {
+        memmap_done(&p->firmware);
+}
+
+int helper_params_format(const HelperParams *p, char **ret) {
+        _cleanup_free_ char *buf = NULL;
+        size_t size = 0;
+        FILE *f;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "kjump-params %d\n", KJUMP_PARAMS_VERSION);
+        fprintf(f, "mode %s\n", helper_mode_to_string(p->mode));
+        fprintf(f, "window 0x%" PRIx64 " 0x%" PRIx64 "\n", p->window.start, p->window.end);
+        for (size_t i = 0; i < p->firmware.n; i++)
+                fprintf(f, "memmap 0x%" PRIx64 " 0x%" PRIx64 " %s\n",
+                        p->firmware.entries[i].range.start, p->firmware.entries[i].range.end,
+                        p->firmware.entries[i].type_name);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+static int fail(char **ret_error, unsigned line, const char *what) {
+        if (ret_error && asprintf(ret_error, "line %u: %s", line, what) < 0)
+                *ret_error = NULL;
+        return -EBADMSG;
+}
+
+/* Parses "START END" at the start of S into R; *rest points after them. */
+static int parse_range(char *s, MemRange *r, char **rest) {
+        char *a, *b, *save = NULL;
+        int k;
+
+        a = strtok_r(s, " ", &save);
+        b = strtok_r(NULL, " ", &save);
+        if (!a || !b)
+                return -EINVAL;
+        k = parse_u64(a, &r->start);
+        if (k >= 0)
+                k = parse_u64(b, &r->end);
+        if (k < 0)
+                return k;
+        if (r->end <= r->start)
+                return -ERANGE;
+        if (rest)
+                *rest = save;
+        return 0;
+}
+
+int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
+        _cleanup_(helper_params_done) HelperParams p = { .mode = _HELPER_MODE_INVALID };
+        _cleanup_free_ char *copy = strdup(text);
+        char *line, *save = NULL;
+        unsigned n = 0;
+        bool version_seen = false, window_seen = false;
+
+        if (!copy)
+                return -ENOMEM;
+
+        for (line = strtok_r(copy, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+                char *key, *value;
+
+                n++;
+                if (line[0] == '#' || line[0] == 0)
+                        continue;
+                key = line;
+                value = strchr(line, ' ');
+                if (!value)
+                        return fail(ret_error, n, "no value");
+                *value++ = 0;
+
+                if (!version_seen) {
+                        uint64_t v;
+                        if (strcmp(key, "kjump-params") != 0 || parse_u64(value, &v) < 0)
+                                return fail(ret_error, n, "not a kjump parameter file");
+                        if (v != KJUMP_PARAMS_VERSION)
+                                return fail(ret_error, n, "unsupported parameter version");
+                        version_seen = true;
+                } else if (strcmp(key, "mode") == 0) {
+                        p.mode = helper_mode_from_string(value);
+                        if (p.mode < 0)
+                                return fail(ret_error, n, "unknown mode");
+                } else if (strcmp(key, "window") == 0) {
+                        if (parse_range(value, &p.window, NULL) < 0)
+                                return fail(ret_error, n, "bad window");
+                        window_seen = true;
+                } else if (strcmp(key, "memmap") == 0) {
+                        MemRange r;
+                        char *type;
+
+                        if (parse_range(value, &r, &type) < 0 || !type || !*type)
+                                return fail(ret_error, n, "bad memmap entry");
+                        if (memmap_add(&p.firmware, r.start, r.end, type) < 0)
+                                return -ENOMEM;
+                } else
+                        /* Unknown keys are ignored so that newer loaders can
+                         * pass hints older helpers do not need. */
+                        continue;
+        }
+
+        if (!version_seen)
+                return fail(ret_error, n, "empty parameter file");
+        if (p.mode < 0)
+                return fail(ret_error, n, "no mode");
+        if (!window_seen)
+                return fail(ret_error, n, "no window");
+        if (p.firmware.n == 0)
+                return fail(ret_error, n, "no memory map");
+
+        *ret = p;
+        p = (HelperParams) {};
+        return 0;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "cmdline.h"
+#include "fileio.h"
+#include "macro.h"
+#include "tests.h"
+
+TEST(get_value) {
+        static const struct {
+                const char *cmdline, *key, *value; /* value NULL: not found */
+        } cases[] = {
+                { "console=ttyS0 kexec_jump_back_entry=0x100000f2", "kexec_jump_back_entry", "0x100000f2" },
+                { "a=1 a=2", "a", "2" },                    /* last one wins */
+                { "ab=1", "a", NULL },                      /* prefix is not a match */
+                { "xa=1", "a", NULL },
+                { "kjump.noresume quiet", "kjump.noresume", "" },
+                { "root=/dev/vda  rw\n", "rw", "" },
+                { "x=\"a b\" y=2", "x", "a b" },            /* quotes honoured */
+                { "x=\"a b\" y=2", "y", "2" },
+                { "", "a", NULL },
+                { "a=", "a", "" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_free_ char *v = NULL;
+                int r = cmdline_get_value(cases[i].cmdline, cases[i].key, &v);
+                ASSERT_OK(r);
+                if (!cases[i].value)
+                        ASSERT(r == 0 && !v);
+                else {
+                        ASSERT(r == 1);
+                        ASSERT_STREQ(v, cases[i].value);
+                }
+        }
+        ASSERT(cmdline_has_key("quiet kjump.noresume", "kjump.noresume"));
+        ASSERT(!cmdline_has_key("quiet kjump.noresume=", "kjump"));
+}
+
+TEST(remove_keys) {
+        static const char *const keys[] = { "kexec_jump_back_entry", "elfcorehdr", NULL };
+        _cleanup_free_ char *s = NULL;
+
+        ASSERT_OK(cmdline_remove_keys("console=ttyS0 elfcorehdr=0x1000  nokaslr kexec_jump_back_entry=0x1 x",
+                                      keys, &s));
+        ASSERT_STREQ(s, "console=ttyS0 nokaslr x");
+}
+
+TEST(parse_numbers) {
+        uint64_t v;
+
+        ASSERT_OK(parse_u64("0x100000f2", &v));
+        ASSERT(v == 0x100000f2);
+        ASSERT_OK(parse_u64("4096", &v));
+        ASSERT(v == 4096);
+        ASSERT_ERR(parse_u64("-1", &v), EINVAL);
+        ASSERT_ERR(parse_u64("12x", &v), EINVAL);
+        ASSERT_ERR(parse_u64("", &v), EINVAL);
+        ASSERT_ERR(parse_u64(" 1", &v), EINVAL);
+        ASSERT_ERR(parse_u64("0x10000000000000000", &v), ERANGE);
+        ASSERT_OK(parse_size("64M", &v));
+        ASSERT(v == 64u << 20);
+        ASSERT_OK(parse_size("2g", &v));
+        ASSERT(v == 2ull << 30);
+        ASSERT_ERR(parse_size("M", &v), EINVAL);
+        ASSERT_ERR(parse_size("99999999999T", &v), ERANGE);
+}
+
+int main(void) {
+        test_get_value();
+        test_remove_keys();
+        test_parse_numbers();
+        return 0;
+}

@@ -1,0 +1,71 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "macro.h"
+#include "params.h"
+#include "tests.h"
+
+TEST(round_trip) {
+        _cleanup_(helper_params_done) HelperParams p = { .mode = HELPER_MODE_TEST_RESTORE }, q = {};
+        _cleanup_free_ char *text = NULL, *text2 = NULL, *error = NULL;
+
+        p.window = (MemRange) { 0, 64u << 20 };
+        ASSERT_OK(memmap_add(&p.firmware, 0, 0x9fc00, "System RAM"));
+        ASSERT_OK(memmap_add(&p.firmware, 0x100000, 0x7ffe0000, "System RAM"));
+        ASSERT_OK(memmap_add(&p.firmware, 0x7ffe0000, 0x80000000, "Reserved"));
+
+        ASSERT_OK(helper_params_format(&p, &text));
+        ASSERT_OK(helper_params_parse(text, &q, &error));
+        ASSERT(q.mode == HELPER_MODE_TEST_RESTORE);
+        ASSERT(q.window.start == 0 && q.window.end == 64u << 20);
+        ASSERT(memmap_equal(&p.firmware, &q.firmware));
+        ASSERT_STREQ(q.firmware.entries[2].type_name, "Reserved");
+        ASSERT_OK(helper_params_format(&q, &text2));
+        ASSERT_STREQ(text, text2);
+}
+
+TEST(rejects) {
+        static const struct {
+                const char *text, *error;
+        } cases[] = {
+                { "", "line 0: empty parameter file" },
+                { "hello world\n", "line 1: not a kjump parameter file" },
+                { "kjump-params 2\n", "line 1: unsupported parameter version" },
+                { "kjump-params 1\nmode fly\n", "line 2: unknown mode" },
+                { "kjump-params 1\nmode test\nwindow 0x100 0x10\n", "line 3: bad window" },
+                { "kjump-params 1\nmode test\nwindow 0 0x4000000\nmemmap 0 0x1000\n", "line 4: bad memmap entry" },
+                { "kjump-params 1\nwindow 0 0x4000000\nmemmap 0 0x1000 System RAM\n", "line 3: no mode" },
+                { "kjump-params 1\nmode test\nmemmap 0 0x1000 System RAM\n", "line 3: no window" },
+                { "kjump-params 1\nmode test\nwindow 0 0x4000000\n", "line 3: no memory map" },
+                { "kjump-params 1\nmode\n", "line 2: no value" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                _cleanup_(helper_params_done) HelperParams p = {};
+                _cleanup_free_ char *error = NULL;
+
+                ASSERT_ERR(helper_params_parse(cases[i].text, &p, &error), EBADMSG);
+                ASSERT_STREQ(error, cases[i].error);
+        }
+}
+
+TEST(unknown_keys_ignored) {
+        _cleanup_(helper_params_done) HelperParams p = {};
+
+        ASSERT_OK(helper_params_parse("kjump-params 1\n# c\nmode roundtrip\nfuture-key x\nwindow 0 0x4000000\n"
+                                      "memmap 0 0x9fc00 System RAM\n", &p, NULL));
+        ASSERT(p.mode == HELPER_MODE_ROUNDTRIP);
+}
+
+TEST(modes) {
+        for (int i = 0; i < _HELPER_MODE_MAX; i++)
+                ASSERT(helper_mode_from_string(helper_mode_to_string(i)) == i);
+        ASSERT(helper_mode_from_string("nope") < 0);
+        ASSERT(helper_mode_from_string(NULL) < 0);
+}
+
+int main(void) {
+        test_round_trip();
+        test_rejects();
+        test_unknown_keys_ignored();
+        test_modes();
+        return 0;
+}
