@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "fileio.h"
+#include "hexdecoct.h"
+#include "image.h"
 #include "macro.h"
 #include "params.h"
 
@@ -32,6 +34,7 @@ HelperMode helper_mode_from_string(const char *s) {
 
 void helper_params_done(HelperParams *p) {
         memmap_done(&p->firmware);
+        target_map_done(&p->target);
 }
 
 int helper_params_format(const HelperParams *p, char **ret) {
@@ -49,6 +52,20 @@ int helper_params_format(const HelperParams *p, char **ret) {
                 fprintf(f, "memmap 0x%" PRIx64 " 0x%" PRIx64 " %s\n",
                         p->firmware.entries[i].range.start, p->firmware.entries[i].range.end,
                         p->firmware.entries[i].type_name);
+        if (helper_mode_needs_target(p->mode)) {
+                char id[33];
+
+                hex_encode(p->image_id, sizeof(p->image_id), id);
+                fprintf(f, "image-id %s\n", id);
+                fprintf(f, "compression %s %d\n", image_compression_to_string(p->compression),
+                        p->compression_level);
+                fprintf(f, "target-device-size %" PRIu64 "\n", p->target_device_size);
+                fprintf(f, "target-size %" PRIu64 "\n", p->target.size);
+                for (size_t i = 0; i < p->target.n; i++)
+                        fprintf(f, "extent 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "\n",
+                                p->target.extents[i].logical, p->target.extents[i].physical,
+                                p->target.extents[i].length);
+        }
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(buf);
@@ -87,7 +104,7 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
         _cleanup_free_ char *copy = strdup(text);
         char *line, *save = NULL;
         unsigned n = 0;
-        bool version_seen = false, window_seen = false;
+        bool version_seen = false, window_seen = false, id_seen = false;
 
         if (!copy)
                 return -ENOMEM;
@@ -127,6 +144,42 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
                                 return fail(ret_error, n, "bad memmap entry");
                         if (memmap_add(&p.firmware, r.start, r.end, type) < 0)
                                 return -ENOMEM;
+                } else if (strcmp(key, "image-id") == 0) {
+                        if (hex_decode(value, p.image_id, sizeof(p.image_id)) < 0)
+                                return fail(ret_error, n, "bad image id");
+                        id_seen = true;
+                } else if (strcmp(key, "compression") == 0) {
+                        char *level = strchr(value, ' ');
+                        int c;
+
+                        if (level)
+                                *level++ = 0;
+                        c = image_compression_from_string(value);
+                        if (c < 0)
+                                return fail(ret_error, n, "unknown compression");
+                        p.compression = c;
+                        if (level) {
+                                uint64_t l;
+                                if (parse_u64(level, &l) < 0 || l > 22)
+                                        return fail(ret_error, n, "bad compression level");
+                                p.compression_level = (int) l;
+                        }
+                } else if (strcmp(key, "target-device-size") == 0) {
+                        if (parse_u64(value, &p.target_device_size) < 0)
+                                return fail(ret_error, n, "bad target device size");
+                } else if (strcmp(key, "target-size") == 0) {
+                        if (parse_u64(value, &p.target.size) < 0)
+                                return fail(ret_error, n, "bad target size");
+                } else if (strcmp(key, "extent") == 0) {
+                        uint64_t v[3];
+                        char *w, *save2 = NULL;
+                        int k = 0;
+
+                        for (w = strtok_r(value, " ", &save2); w && k < 3; w = strtok_r(NULL, " ", &save2))
+                                if (parse_u64(w, &v[k++]) < 0)
+                                        break;
+                        if (k != 3 || w || v[2] == 0 || target_map_add(&p.target, v[0], v[1], v[2]) < 0)
+                                return fail(ret_error, n, "bad extent");
                 } else
                         /* Unknown keys are ignored so that newer loaders can
                          * pass hints older helpers do not need. */
@@ -141,6 +194,19 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
                 return fail(ret_error, n, "no window");
         if (p.firmware.n == 0)
                 return fail(ret_error, n, "no memory map");
+        if (helper_mode_needs_target(p.mode)) {
+                const char *why = NULL;
+
+                if (!id_seen)
+                        return fail(ret_error, n, "no image id");
+                if (p.target_device_size == 0)
+                        return fail(ret_error, n, "no target device size");
+                if (target_map_check(&p.target, &why) < 0)
+                        return fail(ret_error, n, why ?: "bad target map");
+                for (size_t i = 0; i < p.target.n; i++)
+                        if (p.target.extents[i].physical + p.target.extents[i].length > p.target_device_size)
+                                return fail(ret_error, n, "extent beyond the end of the device");
+        }
 
         *ret = p;
         p = (HelperParams) {};

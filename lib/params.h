@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 #include "memmap.h"
+#include "target.h"
 
 /* What the loader tells the helper. It travels as the text file
  * KJUMP_PARAMS_PATH inside a small cpio archive appended to the helper's
@@ -29,7 +30,21 @@ typedef struct HelperParams {
         HelperMode mode;
         MemRange window;     /* the helper's own RAM, part of A's RAM */
         MemMap firmware;     /* A's firmware memory map */
+
+        /* For every mode but roundtrip: where the image goes. The helper
+         * finds the block device by reading the header the loader wrote
+         * at logical offset 0, which carries image_id, on every block
+         * device of target_device_size bytes. */
+        uint8_t image_id[16];
+        uint64_t target_device_size;
+        TargetMap target;
+        uint32_t compression;    /* enum kjump_compression */
+        int compression_level;   /* 0: the codec's default */
 } HelperParams;
+
+static inline bool helper_mode_needs_target(HelperMode m) {
+        return m != HELPER_MODE_ROUNDTRIP;
+}
 
 void helper_params_done(HelperParams *p);
 

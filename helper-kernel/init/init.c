@@ -38,6 +38,20 @@ static void mount_api_filesystems(void) {
         }
 }
 
+/* What the kernel gives us: proves the helper is confined to its window. */
+static uint64_t helper_ram_kib(void) {
+        _cleanup_free_ char *s = NULL;
+        uint64_t v = 0;
+        char *p;
+
+        if (read_full_file("/proc/meminfo", 1 << 16, &s, NULL) < 0)
+                return 0;
+        p = strstr(s, "MemTotal:");
+        if (p && sscanf(p, "MemTotal: %" SCNu64, &v) != 1)
+                v = 0;
+        return v;
+}
+
 _noreturn_ static void power_off(void) {
         log_error("Powering off.");
         sync();
@@ -106,6 +120,7 @@ int main(int argc _unused_, char *argv[] _unused_) {
                 jump_back_or_power_off(entry);
         }
 
+        log_info("RAM %" PRIu64 " KiB.", helper_ram_kib());
         log_info("mode %s, window [0x%" PRIx64 ", 0x%" PRIx64 "), A has %" PRIu64 " MiB of RAM.",
                  helper_mode_to_string(params.mode), params.window.start, params.window.end,
                  memmap_ram_bytes(&params.firmware) >> 20);

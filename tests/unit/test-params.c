@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "image.h"
 #include "macro.h"
 #include "params.h"
 #include "tests.h"
@@ -11,6 +12,14 @@ TEST(round_trip) {
         ASSERT_OK(memmap_add(&p.firmware, 0, 0x9fc00, "System RAM"));
         ASSERT_OK(memmap_add(&p.firmware, 0x100000, 0x7ffe0000, "System RAM"));
         ASSERT_OK(memmap_add(&p.firmware, 0x7ffe0000, 0x80000000, "Reserved"));
+        for (int i = 0; i < 16; i++)
+                p.image_id[i] = (uint8_t) (i * 17);
+        p.compression = KJUMP_COMPRESS_ZSTD;
+        p.compression_level = 3;
+        p.target_device_size = 8ull << 30;
+        p.target.size = 3u << 20;
+        ASSERT_OK(target_map_add(&p.target, 0, 1u << 20, 1u << 20));
+        ASSERT_OK(target_map_add(&p.target, 1u << 20, 5u << 20, 2u << 20));
 
         ASSERT_OK(helper_params_format(&p, &text));
         ASSERT_OK(helper_params_parse(text, &q, &error));
@@ -18,6 +27,11 @@ TEST(round_trip) {
         ASSERT(q.window.start == 0 && q.window.end == 64u << 20);
         ASSERT(memmap_equal(&p.firmware, &q.firmware));
         ASSERT_STREQ(q.firmware.entries[2].type_name, "Reserved");
+        ASSERT(memcmp(p.image_id, q.image_id, 16) == 0);
+        ASSERT(q.compression == KJUMP_COMPRESS_ZSTD && q.compression_level == 3);
+        ASSERT(q.target_device_size == 8ull << 30);
+        ASSERT(q.target.size == 3u << 20 && q.target.n == 2);
+        ASSERT(q.target.extents[1].physical == 5u << 20);
         ASSERT_OK(helper_params_format(&q, &text2));
         ASSERT_STREQ(text, text2);
 }
@@ -36,6 +50,20 @@ TEST(rejects) {
                 { "kjump-params 1\nmode test\nmemmap 0 0x1000 System RAM\n", "line 3: no window" },
                 { "kjump-params 1\nmode test\nwindow 0 0x4000000\n", "line 3: no memory map" },
                 { "kjump-params 1\nmode\n", "line 2: no value" },
+#define BASE "kjump-params 1\nmode test\nwindow 0 0x4000000\nmemmap 0 0x9fc00 System RAM\n"
+#define ID "image-id 00112233445566778899aabbccddeeff\n"
+                { BASE, "line 4: no image id" },
+                { BASE "image-id 0011\n", "line 5: bad image id" },
+                { BASE ID, "line 5: no target device size" },
+                { BASE ID "target-device-size 1048576\ntarget-size 8192\n", "line 7: no extents" },
+                { BASE ID "target-device-size 1048576\ntarget-size 8192\nextent 0 0 4096\n",
+                  "line 8: extents do not cover the whole target" },
+                { BASE ID "target-device-size 8192\ntarget-size 8192\nextent 0 4096 8192\n",
+                  "line 8: extent beyond the end of the device" },
+                { BASE ID "extent 0 4096\n", "line 6: bad extent" },
+                { BASE ID "extent 0 4096 1 2\n", "line 6: bad extent" },
+                { BASE "compression lzma\n", "line 5: unknown compression" },
+                { BASE "compression zstd 99\n", "line 5: bad compression level" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

@@ -1,0 +1,134 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/*
+ * The kjump image format, version 1: the contract between kjumpctl/kjumpd
+ * (which prepare and invalidate images), the helper's /init (which writes
+ * and restores them) and the boot-time restore hook. docs/image-format.md
+ * describes it in prose; this header is its definition.
+ *
+ * All integers are little-endian and fixed width. Offsets are bytes in the
+ * image's logical space: the target's blocks in order (for a file target,
+ * the file's offsets; for a partition, the partition's).
+ *
+ *   [0, 4096)                       header (struct kjump_image_header)
+ *   [4096, data_end)                chunk data, packed back to back
+ *   [index_offset, +index_size)     the index: chunk_count struct kjump_chunk
+ *
+ * A chunk covers up to KJUMP_CHUNK_PAGES consecutive 4 KiB pages of one RAM
+ * range of the original kernel. Its present[] bitmap says which pages have
+ * data; pages not present were zero and are restored as zero. The data of
+ * the present pages, in order, is stored compressed (or as is) at
+ * data_offset. Every page of the original kernel's RAM outside the helper's
+ * window is covered by exactly one chunk, so a restore writes every page.
+ *
+ * Integrity: each chunk carries an XXH3-64 of its uncompressed data seeded
+ * with its physical address; the header carries an XXH3-64 of the index and
+ * an XXH3-64 of itself (computed with header_checksum set to 0).
+ *
+ * Commit order: the header is written first with state WRITING, then the
+ * data and the index, then everything is flushed, and only then is the
+ * header rewritten with state VALID. A cut at any moment leaves either a
+ * valid image or one whose state is not VALID.
+ *
+ * State moves forward only: WRITING -> VALID -> RESTORING -> CONSUMED, and
+ * any state -> INVALID.
+ */
+#pragma once
+
+#include <stdint.h>
+
+#define KJUMP_IMAGE_MAGIC "KJUMPIMG"
+#define KJUMP_IMAGE_VERSION 1
+#define KJUMP_IMAGE_HEADER_SIZE 4096
+#define KJUMP_PAGE_SIZE 4096
+#define KJUMP_CHUNK_PAGES 256 /* 1 MiB of RAM per chunk */
+#define KJUMP_MEMMAP_MAX 128
+#define KJUMP_RELEASE_MAX 65
+#define KJUMP_MESSAGE_MAX 160
+
+enum kjump_image_state {
+        KJUMP_STATE_EMPTY = 0,     /* a fresh target, never written */
+        KJUMP_STATE_WRITING = 1,   /* the helper is writing: not restorable */
+        KJUMP_STATE_VALID = 2,     /* complete, restorable once */
+        KJUMP_STATE_RESTORING = 3, /* a restore started: never again */
+        KJUMP_STATE_CONSUMED = 4,  /* restored and running: never again */
+        KJUMP_STATE_INVALID = 5,   /* failed, tested, or refused: never */
+        _KJUMP_STATE_MAX,
+};
+
+enum kjump_compression {
+        KJUMP_COMPRESS_STORED = 0,
+        KJUMP_COMPRESS_LZ4 = 1,
+        KJUMP_COMPRESS_ZSTD = 2,
+        _KJUMP_COMPRESS_MAX,
+};
+
+/* Why an image is INVALID (header.reason). */
+enum kjump_image_reason {
+        KJUMP_REASON_NONE = 0,
+        KJUMP_REASON_TEST = 1,         /* written by a test mode: the original kernel ran on */
+        KJUMP_REASON_ERROR = 2,        /* the helper failed; see error and message */
+        KJUMP_REASON_NORESUME = 3,     /* kjump.noresume at boot */
+        KJUMP_REASON_MISMATCH = 4,     /* not for this machine (memory map, kernel) */
+        KJUMP_REASON_CORRUPT = 5,      /* a checksum failed */
+        KJUMP_REASON_INVALIDATED = 6,  /* invalidated by the user or a normal boot */
+        _KJUMP_REASON_MAX,
+};
+
+struct kjump_memmap_entry {
+        uint64_t start;  /* physical, inclusive */
+        uint64_t end;    /* physical, exclusive */
+        uint32_t type;   /* 1: RAM, 2: anything else */
+        uint32_t reserved;
+} __attribute__((packed));
+
+struct kjump_image_header {
+        char magic[8];                 /* KJUMP_IMAGE_MAGIC, not NUL-terminated */
+        uint32_t version;              /* KJUMP_IMAGE_VERSION */
+        uint32_t header_size;          /* KJUMP_IMAGE_HEADER_SIZE */
+        uint32_t state;                /* enum kjump_image_state */
+        uint32_t reason;               /* enum kjump_image_reason, when INVALID */
+        int32_t error;                 /* errno of a failure, or 0 */
+        uint32_t compression;          /* enum kjump_compression used by default */
+        uint8_t image_id[16];          /* random, new for every hibernation */
+        uint8_t boot_id[16];           /* the original kernel's boot id */
+        char kernel_release[KJUMP_RELEASE_MAX]; /* uname -r of the original kernel, NUL-terminated */
+        uint8_t pad0[7];
+        uint64_t created_usec;         /* CLOCK_REALTIME when the image was prepared */
+        uint64_t written_usec;         /* CLOCK_REALTIME when it was committed */
+        uint64_t jump_back_entry;      /* the original kernel's kexec re-entry point */
+        uint64_t window_start;         /* the helper's window: [start, end) */
+        uint64_t window_end;
+        uint64_t target_size;          /* bytes of the logical space */
+        uint64_t ram_bytes;            /* RAM covered by the chunks */
+        uint64_t pages_total;          /* pages covered by the chunks */
+        uint64_t pages_stored;         /* pages with data (the rest were zero) */
+        uint64_t data_bytes;           /* bytes of chunk data */
+        uint64_t chunk_count;
+        uint64_t index_offset;
+        uint64_t index_size;           /* chunk_count * sizeof(struct kjump_chunk) */
+        uint64_t index_checksum;       /* XXH3-64 of the index */
+        uint64_t write_usec;           /* time the helper took to write */
+        uint32_t memmap_count;
+        uint32_t reserved0;
+        struct kjump_memmap_entry memmap[KJUMP_MEMMAP_MAX]; /* the firmware memory map */
+        char message[KJUMP_MESSAGE_MAX]; /* human-readable reason, NUL-terminated */
+        uint8_t reserved[4096 - 8 - 6 * 4 - 32 - KJUMP_RELEASE_MAX - 7 - 15 * 8 - 8 -
+                         KJUMP_MEMMAP_MAX * 24 - KJUMP_MESSAGE_MAX - 8];
+        uint64_t header_checksum;      /* XXH3-64 of the header with this field 0 */
+} __attribute__((packed));
+
+struct kjump_chunk {
+        uint64_t phys_start;           /* physical address of the first page */
+        uint32_t page_count;           /* 1..KJUMP_CHUNK_PAGES */
+        uint32_t compression;          /* enum kjump_compression */
+        uint64_t data_offset;          /* where its data starts */
+        uint32_t data_size;            /* bytes stored (0 when no page is present) */
+        uint32_t raw_size;             /* present pages * 4096 */
+        uint64_t checksum;             /* XXH3-64 of the raw data, seed = phys_start */
+        uint8_t present[KJUMP_CHUNK_PAGES / 8]; /* bit i: page i has data */
+} __attribute__((packed));
+
+_Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "kjump images are little-endian, like the x86 hosts kexec jump exists on");
+_Static_assert(sizeof(struct kjump_image_header) == KJUMP_IMAGE_HEADER_SIZE, "header size");
+_Static_assert(sizeof(struct kjump_chunk) == 72, "chunk size");
+_Static_assert(sizeof(struct kjump_memmap_entry) == 24, "memmap entry size");

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kjump/image.h"
+
+const char *image_state_to_string(uint32_t state);
+const char *image_reason_to_string(uint32_t reason);
+const char *image_compression_to_string(uint32_t c);
+int image_compression_from_string(const char *s);
+
+/* Computes and stores header_checksum. */
+void image_header_seal(struct kjump_image_header *h);
+
+/* Checks everything that can be checked of a header alone: magic, version,
+ * checksum, ranges of every field, the index's geometry. On failure returns
+ * -EBADMSG (or -ENOMSG when there is no kjump header at all: a fresh target)
+ * and a reason in *ret_error (static string). */
+int image_header_check(const struct kjump_image_header *h, const char **ret_error);
+
+/* Checks the index against its header: checksum, order, bounds, totals. */
+int image_index_check(const struct kjump_image_header *h, const struct kjump_chunk *chunks,
+                      const char **ret_error);
+
+/* The worst-case compressed size of one chunk's data. */
+size_t image_chunk_bound(void);
+
+/* Compresses RAW (n_present pages) with C into OUT (image_chunk_bound()
+ * bytes) and fills the chunk's compression, data_size, raw_size and
+ * checksum. Falls back to STORED when compression does not help. */
+int image_chunk_encode(struct kjump_chunk *chunk, uint32_t compression, int level, const void *raw,
+                       size_t raw_size, void *out);
+
+/* Decompresses DATA into OUT (chunk->raw_size bytes) and checks the
+ * checksum. */
+int image_chunk_decode(const struct kjump_chunk *chunk, const void *data, void *out, const char **ret_error);
+
+/* Number of present pages. */
+unsigned image_chunk_present_pages(const struct kjump_chunk *chunk);
+static inline bool image_chunk_page_present(const struct kjump_chunk *c, unsigned i) {
+        return c->present[i / 8] & (1u << (i % 8));
+}
+
+uint64_t image_checksum(const void *p, size_t n, uint64_t seed);
