@@ -1,0 +1,285 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* The image format end to end: a fake RAM is written by the real writer
+ * into a file, read back by the real reader, and every kind of corruption
+ * is rejected. */
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "image-io.h"
+#include "macro.h"
+#include "tests.h"
+
+#define MIB (1u << 20)
+
+/* Fake physical memory: RAM at [1 MiB, 9 MiB) and [16 MiB, 21 MiB + 12 KiB). */
+static const MemRange ram[] = {
+        { 1 * MIB, 9 * MIB },
+        { 16 * MIB, 21 * MIB + 12288 },
+};
+static uint8_t *fake;      /* indexed by physical address */
+static uint8_t *restored;  /* what the reader wrote back */
+static const uint64_t fake_size = 22 * MIB;
+
+static uint64_t rng = 0x1234567;
+static uint64_t next_random(void) {
+        rng ^= rng << 13;
+        rng ^= rng >> 7;
+        rng ^= rng << 17;
+        return rng;
+}
+
+static void fill_fake(void) {
+        fake = calloc(1, fake_size);
+        ASSERT(fake);
+        for (size_t i = 0; i < ELEMENTSOF(ram); i++)
+                for (uint64_t p = ram[i].start; p < ram[i].end; p += 4096) {
+                        uint64_t page = p / 4096;
+                        if (page % 5 == 0)
+                                continue;                                /* zero page */
+                        if (page % 5 == 1)
+                                for (size_t k = 0; k < 4096; k += 8)     /* incompressible */
+                                        *(uint64_t *) (fake + p + k) = next_random();
+                        else
+                                snprintf((char *) fake + p, 4096, "page %" PRIu64 " text text text", page);
+                }
+        /* One chunk all random: must fall back to "stored". */
+        for (uint64_t k = 0; k < MIB; k += 8)
+                *(uint64_t *) (fake + 17 * MIB + k) = next_random();
+}
+
+static void *fake_map(void *userdata, uint64_t phys, size_t length) {
+        ASSERT(phys + length <= fake_size);
+        return fake + phys;
+}
+
+static void fake_unmap(void *userdata, void *p, size_t length) {
+}
+
+static int restore_cb(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
+        size_t k = 0;
+
+        for (unsigned i = 0; i < c->page_count; i++) {
+                uint8_t *dst = restored + c->phys_start + (uint64_t) i * 4096;
+                if (image_chunk_page_present(c, i)) {
+                        memcpy(dst, raw + k, 4096);
+                        k += 4096;
+                } else
+                        memset(dst, 0, 4096);
+        }
+        (*(unsigned *) userdata)++;
+        return 0;
+}
+
+static char path[] = "/tmp/test-image-XXXXXX";
+
+static int write_image(uint32_t compression, uint64_t target_size, struct kjump_image_header *h) {
+        _cleanup_(target_map_done) TargetMap map = {};
+        int fd, r;
+
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        ASSERT(fd >= 0);
+        ASSERT(ftruncate(fd, 0) == 0 && ftruncate(fd, (off_t) target_size) == 0);
+        map.size = target_size;
+        ASSERT_OK(target_map_add(&map, 0, 0, target_size));
+
+        *h = (struct kjump_image_header) {
+                .version = KJUMP_IMAGE_VERSION,
+                .header_size = KJUMP_IMAGE_HEADER_SIZE,
+                .state = KJUMP_STATE_WRITING,
+                .compression = compression,
+                .jump_back_entry = 0x100000f2,
+                .window_start = 0,
+                .window_end = 1 * MIB,
+                .target_size = target_size,
+                .memmap_count = 2,
+                .memmap = { { 0, 9 * MIB, 1, 0 }, { 16 * MIB, 21 * MIB + 12288, 1, 0 } },
+        };
+        memcpy(h->magic, KJUMP_IMAGE_MAGIC, 8);
+        strcpy(h->kernel_release, "6.12.0-test");
+
+        r = image_write(&(ImageWriteOptions) {
+                .fd = fd, .map = &map, .ranges = ram, .n_ranges = ELEMENTSOF(ram),
+                .source = { fake_map, fake_unmap, NULL },
+                .compression = compression, .threads = 3,
+        }, h);
+        if (r >= 0) {
+                h->state = KJUMP_STATE_VALID;
+                r = image_commit_header(fd, &map, h);
+        }
+        close(fd);
+        return r;
+}
+
+/* Reads the whole image at PATH; returns 0 or the first error. */
+static int read_image(const char **ret_error, unsigned *ret_chunks) {
+        _cleanup_free_ struct kjump_chunk *chunks = NULL;
+        struct kjump_image_header h;
+        unsigned n = 0;
+        int fd, r;
+
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        ASSERT(fd >= 0);
+        r = image_read_header(fd, NULL, &h, ret_error);
+        if (r >= 0)
+                r = image_read_index(fd, NULL, &h, &chunks, ret_error);
+        if (r >= 0)
+                r = image_for_each_chunk(fd, NULL, &h, chunks, restore_cb, &n, ret_error);
+        close(fd);
+        if (ret_chunks)
+                *ret_chunks = n;
+        return r;
+}
+
+static void flip_byte(uint64_t offset) {
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+        uint8_t b;
+
+        ASSERT(fd >= 0);
+        ASSERT(pread(fd, &b, 1, (off_t) offset) == 1);
+        b ^= 0x5a;
+        ASSERT(pwrite(fd, &b, 1, (off_t) offset) == 1);
+        close(fd);
+}
+
+static void assert_ram_restored(void) {
+        for (size_t i = 0; i < ELEMENTSOF(ram); i++)
+                ASSERT(memcmp(fake + ram[i].start, restored + ram[i].start, ram[i].end - ram[i].start) == 0);
+}
+
+TEST(round_trip) {
+        for (uint32_t c = 0; c < _KJUMP_COMPRESS_MAX; c++) {
+                struct kjump_image_header h;
+                const char *error = NULL;
+                unsigned n;
+
+                ASSERT_OK(write_image(c, 64 * MIB, &h));
+                ASSERT(h.chunk_count == 8 + 6);
+                ASSERT(h.pages_total == (8 * MIB + 5 * MIB + 12288) / 4096);
+                ASSERT(h.pages_stored < h.pages_total);
+                if (c != KJUMP_COMPRESS_STORED)
+                        ASSERT(h.data_bytes < h.pages_stored * 4096);
+                else
+                        ASSERT(h.data_bytes == h.pages_stored * 4096);
+                memset(restored, 0xcc, fake_size);
+                ASSERT_OK(read_image(&error, &n));
+                ASSERT(n == h.chunk_count);
+                assert_ram_restored();
+        }
+}
+
+TEST(too_small) {
+        struct kjump_image_header h;
+
+        ASSERT_ERR(write_image(KJUMP_COMPRESS_LZ4, 2 * MIB, &h), ENOSPC);
+        ASSERT_ERR(write_image(KJUMP_COMPRESS_LZ4, 4096, &h), ENOSPC);
+}
+
+TEST(every_header_byte) {
+        struct kjump_image_header h;
+
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
+        for (uint64_t off = 0; off < KJUMP_IMAGE_HEADER_SIZE; off++) {
+                const char *error = NULL;
+
+                flip_byte(off);
+                ASSERT(read_image(&error, NULL) < 0);
+                ASSERT(error);
+                flip_byte(off);
+        }
+        ASSERT_OK(read_image(NULL, NULL));
+}
+
+TEST(every_index_byte) {
+        struct kjump_image_header h;
+
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
+        for (uint64_t off = h.index_offset; off < h.index_offset + h.index_size; off++) {
+                const char *error = NULL;
+
+                flip_byte(off);
+                ASSERT_ERR(read_image(&error, NULL), EBADMSG);
+                ASSERT_STREQ(error, "index checksum mismatch");
+                flip_byte(off);
+        }
+}
+
+TEST(data_bytes) {
+        struct kjump_image_header h;
+
+        for (uint32_t c = 0; c < _KJUMP_COMPRESS_MAX; c++) {
+                ASSERT_OK(write_image(c, 64 * MIB, &h));
+                /* A sample of positions across the data area. */
+                for (uint64_t off = KJUMP_IMAGE_HEADER_SIZE; off < KJUMP_IMAGE_HEADER_SIZE + h.data_bytes;
+                     off += 40009) {
+                        const char *error = NULL;
+
+                        flip_byte(off);
+                        ASSERT_ERR(read_image(&error, NULL), EBADMSG);
+                        ASSERT(error);
+                        flip_byte(off);
+                }
+        }
+}
+
+/* Headers with a valid checksum but impossible contents. */
+TEST(sealed_but_wrong) {
+        struct kjump_image_header good;
+        static const char *const expect[] = {
+                "unsupported image format version", "bad header size", "unknown state",
+                "too many memory map entries", "bad window", "index outside the target",
+                "inconsistent page counts", "no jump-back entry", "unknown compression",
+                "kernel release not terminated",
+        };
+
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &good));
+        for (size_t i = 0; i < ELEMENTSOF(expect); i++) {
+                struct kjump_image_header h = good;
+                const char *error = NULL;
+
+                switch (i) {
+                case 0: h.version = 2; break;
+                case 1: h.header_size = 512; break;
+                case 2: h.state = 99; break;
+                case 3: h.memmap_count = KJUMP_MEMMAP_MAX + 1; break;
+                case 4: h.window_end = h.window_start; break;
+                case 5: h.index_offset = h.target_size; break;
+                case 6: h.pages_stored = h.pages_total + 1; break;
+                case 7: h.jump_back_entry = 0; break;
+                case 8: h.compression = 7; break;
+                case 9: memset(h.kernel_release, 'x', sizeof(h.kernel_release)); break;
+                }
+                image_header_seal(&h);
+                ASSERT_ERR(image_header_check(&h, &error), EBADMSG);
+                ASSERT_STREQ(error, expect[i]);
+        }
+
+        struct kjump_image_header h = good;
+        memcpy(h.magic, "NOTKJUMP", 8);
+        ASSERT_ERR(image_header_check(&h, NULL), ENOMSG);
+}
+
+int main(void) {
+        int fd = mkstemp(path);
+
+        ASSERT(fd >= 0);
+        close(fd);
+        fill_fake();
+        restored = malloc(fake_size);
+        ASSERT(restored);
+
+        test_round_trip();
+        test_too_small();
+        test_every_header_byte();
+        test_every_index_byte();
+        test_data_bytes();
+        test_sealed_but_wrong();
+
+        unlink(path);
+        free(fake);
+        free(restored);
+        return 0;
+}
