@@ -1,46 +1,70 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "fileio.h"
+#include "hexdecoct.h"
+#include "image-io.h"
 #include "jump.h"
 #include "log.h"
 #include "macro.h"
 #include "params.h"
+#include "target-setup.h"
 
 static JumpConfig arg_config = {
         .helper_kernel = KJUMP_HELPER_DIR "/helper.bzImage",
         .helper_initrd = KJUMP_HELPER_DIR "/helper.cpio",
         .window_size = KJUMP_WINDOW_SIZE_DEFAULT,
+        .compression = KJUMP_COMPRESS_LZ4,
 };
 static HelperMode arg_mode = HELPER_MODE_HIBERNATE;
 static bool arg_direct;
+static bool arg_json;
+static bool arg_verify;
+static uint64_t arg_size;
 
 static void help(void) {
-        printf("kjumpctl [OPTIONS...] COMMAND\n\n"
+        printf("kjumpctl [OPTIONS...] COMMAND [ARG]\n\n"
                "Hibernate without swap, through kexec jump.\n\n"
                "Commands:\n"
-               "  suspend --direct    Load the helper kernel, sync and jump now\n"
+               "  suspend --direct        Write an image of RAM through the helper kernel now\n"
+               "  inspect [PATH|DEVICE]   Show an image's header (--verify: check every checksum)\n"
+               "  setup-target [PATH]     Create the image file (default %s)\n"
+               "  invalidate              Mark the image on the target invalid\n"
                "\nOptions:\n"
                "  -h --help               Show this help\n"
                "     --direct             Do the jump in this process (no daemon)\n"
-               "     --mode=MODE          hibernate, test, test-restore or roundtrip\n"
+               "     --mode=MODE          hibernate (default), test, test-restore or roundtrip\n"
+               "     --target=SPEC        Image file or partition: PATH, UUID=, PARTUUID=, LABEL=\n"
+               "                          (default %s)\n"
+               "     --compression=C      lz4 (default), zstd or stored\n"
+               "     --size=SIZE          Size for setup-target (default: RAM plus index)\n"
+               "     --json               inspect: print JSON\n"
+               "     --verify             inspect: read and check every chunk\n"
                "     --helper-kernel=PATH Helper kernel (default %s)\n"
                "     --helper-initrd=PATH Helper initrd (default %s)\n"
                "     --window-size=SIZE   RAM the helper boots in (default 64M)\n"
                "     --helper-cmdline=S   Extra helper kernel arguments\n",
-               arg_config.helper_kernel, arg_config.helper_initrd);
+               KJUMP_TARGET_DEFAULT, KJUMP_TARGET_DEFAULT, arg_config.helper_kernel, arg_config.helper_initrd);
 }
 
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_DIRECT = 0x100,
                 ARG_MODE,
+                ARG_TARGET,
+                ARG_COMPRESSION,
+                ARG_SIZE,
+                ARG_JSON,
+                ARG_VERIFY,
                 ARG_HELPER_KERNEL,
                 ARG_HELPER_INITRD,
                 ARG_WINDOW_SIZE,
@@ -50,6 +74,11 @@ static int parse_argv(int argc, char *argv[]) {
                 { "help", no_argument, NULL, 'h' },
                 { "direct", no_argument, NULL, ARG_DIRECT },
                 { "mode", required_argument, NULL, ARG_MODE },
+                { "target", required_argument, NULL, ARG_TARGET },
+                { "compression", required_argument, NULL, ARG_COMPRESSION },
+                { "size", required_argument, NULL, ARG_SIZE },
+                { "json", no_argument, NULL, ARG_JSON },
+                { "verify", no_argument, NULL, ARG_VERIFY },
                 { "helper-kernel", required_argument, NULL, ARG_HELPER_KERNEL },
                 { "helper-initrd", required_argument, NULL, ARG_HELPER_INITRD },
                 { "window-size", required_argument, NULL, ARG_WINDOW_SIZE },
@@ -71,6 +100,28 @@ static int parse_argv(int argc, char *argv[]) {
                         if (arg_mode < 0 || arg_mode == HELPER_MODE_RESTORE)
                                 return log_error_errno(EINVAL, "Unknown mode '%s': expected hibernate, test, "
                                                        "test-restore or roundtrip.", optarg);
+                        break;
+                case ARG_TARGET:
+                        arg_config.target = optarg;
+                        break;
+                case ARG_COMPRESSION:
+                        r = image_compression_from_string(optarg);
+                        if (r < 0)
+                                return log_error_errno(EINVAL, "Unknown compression '%s': expected lz4, zstd "
+                                                       "or stored.", optarg);
+                        arg_config.compression = r;
+                        break;
+                case ARG_SIZE:
+                        r = parse_size(optarg, &arg_size);
+                        if (r < 0 || arg_size < (UINT64_C(1) << 20))
+                                return log_error_errno(EINVAL, "Invalid size '%s': need at least 1M.", optarg);
+                        arg_size = ALIGN_TO(arg_size, (uint64_t) 4096);
+                        break;
+                case ARG_JSON:
+                        arg_json = true;
+                        break;
+                case ARG_VERIFY:
+                        arg_verify = true;
                         break;
                 case ARG_HELPER_KERNEL:
                         arg_config.helper_kernel = optarg;
@@ -96,8 +147,30 @@ static int parse_argv(int argc, char *argv[]) {
         return 1;
 }
 
+static double mib(uint64_t b) {
+        return b / (double) (1u << 20);
+}
+
+static void print_outcome(const JumpResult *res) {
+        const struct kjump_image_header *h = &res->header;
+
+        if (!res->have_header)
+                return;
+        printf("Image: state %s", image_state_to_string(h->state));
+        if (h->state == KJUMP_STATE_INVALID)
+                printf(" (%s)", image_reason_to_string(h->reason));
+        printf("\n");
+        if (h->message[0])
+                printf("Helper said: %s\n", h->message);
+        if (h->chunk_count > 0)
+                printf("Saved %.0f MiB of RAM (%" PRIu64 " pages with data) as %.1f MiB in %.2f s (%.0f MB/s).\n",
+                       mib(h->ram_bytes), h->pages_stored, mib(h->data_bytes + h->index_size), h->write_usec / 1e6,
+                       h->write_usec ? h->ram_bytes / (double) h->write_usec : 0.0);
+}
+
 static int verb_suspend(void) {
         JumpResult res = {};
+        const struct kjump_image_header *h = &res.header;
         int r;
 
         if (!arg_direct)
@@ -111,11 +184,216 @@ static int verb_suspend(void) {
 
         printf("Returned from the helper kernel (mode %s): %.3f s after the jump; loading the helper took %.3f s.\n",
                helper_mode_to_string(arg_mode), (res.return_usec - res.jump_usec) / 1e6, res.load_usec / 1e6);
+        print_outcome(&res);
+
+        switch (arg_mode) {
+        case HELPER_MODE_ROUNDTRIP:
+                return 0;
+        case HELPER_MODE_TEST:
+        case HELPER_MODE_TEST_RESTORE:
+                if (res.have_header && h->state == KJUMP_STATE_INVALID && h->reason == KJUMP_REASON_TEST) {
+                        printf("Test passed: %s.\n", arg_mode == HELPER_MODE_TEST ?
+                               "the image was written and every checksum verified" :
+                               "all RAM was overwritten and restored from the image");
+                        return 0;
+                }
+                return log_error_errno(EIO, "Test failed: %s", res.have_header && h->message[0] ? h->message :
+                                       "the helper did not complete the image");
+        case HELPER_MODE_HIBERNATE:
+                if (res.resumed) {
+                        printf("Resumed from hibernation: off for %.1f s.\n",
+                               (res.return_usec - res.jump_usec) / 1e6);
+                        return 0;
+                }
+                return log_error_errno(EIO, "Hibernation failed, the system kept running: %s",
+                                       res.have_header && h->message[0] ? h->message :
+                                       "the helper returned without writing an image");
+        default:
+                return -EINVAL;
+        }
+}
+
+/* Opens an image for reading: a target, a copy of one, or a device. */
+static int open_image(const char *path, int *ret_fd) {
+        int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+
+        /* Some file systems (tmpfs before 6.6) have no O_DIRECT. */
+        if (fd < 0 && errno == EINVAL)
+                fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+                return log_error_errno(errno, "Cannot open %s: %m", path);
+        *ret_fd = fd;
+        return 0;
+}
+
+static void format_time(uint64_t usec, char *buf, size_t n) {
+        time_t t = (time_t) (usec / 1000000);
+        struct tm tm;
+
+        if (usec == 0 || !gmtime_r(&t, &tm) || strftime(buf, n, "%Y-%m-%d %H:%M:%S UTC", &tm) == 0)
+                snprintf(buf, n, "n/a");
+}
+
+static void print_json_string(const char *s) {
+        putchar('"');
+        for (; *s; s++) {
+                if (*s == '"' || *s == '\\')
+                        printf("\\%c", *s);
+                else if ((unsigned char) *s < 0x20)
+                        printf("\\u%04x", *s);
+                else
+                        putchar(*s);
+        }
+        putchar('"');
+}
+
+static void print_header(const char *path, const struct kjump_image_header *h, const char *verify) {
+        char id[33], boot[33], created[64], written[64];
+
+        hex_encode(h->image_id, sizeof(h->image_id), id);
+        hex_encode(h->boot_id, sizeof(h->boot_id), boot);
+        format_time(h->created_usec, created, sizeof(created));
+        format_time(h->written_usec, written, sizeof(written));
+
+        if (arg_json) {
+                printf("{\"path\":");
+                print_json_string(path);
+                printf(",\"version\":%u,\"state\":\"%s\",\"reason\":\"%s\",\"error\":%d,\"message\":",
+                       h->version, image_state_to_string(h->state), image_reason_to_string(h->reason), h->error);
+                print_json_string(h->message);
+                printf(",\"image_id\":\"%s\",\"boot_id\":\"%s\",\"kernel_release\":", id, boot);
+                print_json_string(h->kernel_release);
+                printf(",\"compression\":\"%s\",\"created_usec\":%" PRIu64 ",\"written_usec\":%" PRIu64
+                       ",\"jump_back_entry\":%" PRIu64 ",\"window_start\":%" PRIu64 ",\"window_end\":%" PRIu64
+                       ",\"target_size\":%" PRIu64 ",\"ram_bytes\":%" PRIu64 ",\"pages_total\":%" PRIu64
+                       ",\"pages_stored\":%" PRIu64 ",\"data_bytes\":%" PRIu64 ",\"chunk_count\":%" PRIu64
+                       ",\"index_offset\":%" PRIu64 ",\"index_size\":%" PRIu64 ",\"write_usec\":%" PRIu64
+                       ",\"memmap\":[",
+                       image_compression_to_string(h->compression), h->created_usec, h->written_usec,
+                       h->jump_back_entry, h->window_start, h->window_end, h->target_size, h->ram_bytes,
+                       h->pages_total, h->pages_stored, h->data_bytes, h->chunk_count, h->index_offset,
+                       h->index_size, h->write_usec);
+                for (uint32_t i = 0; i < h->memmap_count; i++)
+                        printf("%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"ram\":%s}", i ? "," : "",
+                               h->memmap[i].start, h->memmap[i].end, h->memmap[i].type == 1 ? "true" : "false");
+                printf("],\"verify\":");
+                if (verify)
+                        print_json_string(verify);
+                else
+                        printf("null");
+                printf("}\n");
+                return;
+        }
+
+        printf("Image:        %s\n", path);
+        printf("State:        %s", image_state_to_string(h->state));
+        if (h->state == KJUMP_STATE_INVALID)
+                printf(" (%s)", image_reason_to_string(h->reason));
+        printf("\n");
+        if (h->message[0])
+                printf("Message:      %s\n", h->message);
+        if (h->error)
+                printf("Error:        %s\n", strerror(h->error));
+        printf("Format:       kjump image v%u, %s\n", h->version, image_compression_to_string(h->compression));
+        printf("Image id:     %s\n", id);
+        printf("Kernel:       %s (boot id %s)\n", h->kernel_release[0] ? h->kernel_release : "?", boot);
+        printf("Created:      %s\n", created);
+        printf("Written:      %s", written);
+        if (h->write_usec)
+                printf(" in %.2f s", h->write_usec / 1e6);
+        printf("\n");
+        printf("Window:       [0x%" PRIx64 ", 0x%" PRIx64 ")\n", h->window_start, h->window_end);
+        printf("Entry:        0x%" PRIx64 "\n", h->jump_back_entry);
+        printf("RAM saved:    %.1f MiB in %" PRIu64 " chunks, %" PRIu64 " of %" PRIu64 " pages with data\n",
+               mib(h->ram_bytes), h->chunk_count, h->pages_stored, h->pages_total);
+        printf("Image size:   %.1f MiB of %.1f MiB\n", mib(h->data_bytes + h->index_size + KJUMP_IMAGE_HEADER_SIZE),
+               mib(h->target_size));
+        printf("Memory map:   %u entries\n", h->memmap_count);
+        if (verify)
+                printf("Verify:       %s\n", verify);
+}
+
+static int count_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
+        (*(uint64_t *) userdata)++;
+        return 0;
+}
+
+static int verb_inspect(const char *path) {
+        _cleanup_free_ struct kjump_chunk *chunks = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct kjump_image_header h;
+        const char *why = NULL;
+        char verdict[256];
+        uint64_t n = 0;
+        int r;
+
+        r = open_image(path, &fd);
+        if (r < 0)
+                return r;
+        r = image_read_header(fd, NULL, &h, &why);
+        if (r == -ENOMSG)
+                return log_error_errno(r, "%s holds no kjump image.", path);
+        if (r < 0)
+                return log_error_errno(r, "%s: the image header is not valid: %s.", path, why ?: "read error");
+
+        if (!arg_verify) {
+                print_header(path, &h, NULL);
+                return 0;
+        }
+
+        if (h.chunk_count == 0) {
+                print_header(path, &h, "nothing to verify: the image was never completed");
+                return log_error_errno(ENODATA, "%s: the image has no data.", path);
+        }
+        r = image_read_index(fd, NULL, &h, &chunks, &why);
+        if (r >= 0)
+                r = image_for_each_chunk(fd, NULL, &h, chunks, count_chunk, &n, &why);
+        if (r < 0) {
+                snprintf(verdict, sizeof(verdict), "FAILED: %s", why ?: strerror(-r));
+                print_header(path, &h, verdict);
+                return log_error_errno(r, "%s: verification failed: %s.", path, why ?: "read error");
+        }
+        snprintf(verdict, sizeof(verdict), "OK, %" PRIu64 " chunks, every checksum matches", n);
+        print_header(path, &h, verdict);
+        return 0;
+}
+
+static int verb_setup_target(const char *path) {
+        _cleanup_free_ char *why = NULL;
+        uint64_t size = arg_size;
+        int r;
+
+        if (geteuid() != 0)
+                return log_error_errno(EPERM, "setup-target must run as root.");
+        if (size == 0) {
+                r = target_size_for_ram(&size);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot size the image from /sys/firmware/memmap: %m");
+        }
+        r = target_setup_file(path, size, &why);
+        if (r < 0)
+                return log_error_errno(r, "Cannot set up %s: %s", path, why ?: "error");
+        printf("%s is ready: %.0f MiB.\n", path, mib(size));
+        return 0;
+}
+
+static int verb_invalidate(void) {
+        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_free_ char *why = NULL;
+        const char *spec = arg_config.target ?: KJUMP_TARGET_DEFAULT;
+        int r;
+
+        r = target_open(spec, &t, &why);
+        if (r < 0)
+                return log_error_errno(r, "Image target %s: %s", spec, why ?: "cannot be used");
+        r = target_invalidate(&t, KJUMP_REASON_INVALIDATED, "invalidated by kjumpctl");
+        if (r < 0)
+                return log_error_errno(r, "Failed to invalidate the image on %s: %m", spec);
         return 0;
 }
 
 static int run(int argc, char *argv[]) {
-        const char *verb;
+        const char *verb, *arg;
         int r;
 
         log_set_prefix("kjumpctl");
@@ -124,10 +402,17 @@ static int run(int argc, char *argv[]) {
                 return r;
 
         verb = argv[optind];
+        arg = optind + 1 < argc ? argv[optind + 1] : NULL;
         if (!verb)
                 return log_error_errno(EINVAL, "No command given; see 'kjumpctl --help'.");
         if (strcmp(verb, "suspend") == 0)
                 return verb_suspend();
+        if (strcmp(verb, "inspect") == 0)
+                return verb_inspect(arg ?: arg_config.target ?: KJUMP_TARGET_DEFAULT);
+        if (strcmp(verb, "setup-target") == 0)
+                return verb_setup_target(arg ?: arg_config.target ?: KJUMP_TARGET_DEFAULT);
+        if (strcmp(verb, "invalidate") == 0)
+                return verb_invalidate();
         return log_error_errno(EINVAL, "Unknown command '%s'; see 'kjumpctl --help'.", verb);
 }
 

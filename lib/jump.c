@@ -1,13 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <inttypes.h>
+#include <string.h>
 #include <time.h>
 
+#include "image-io.h"
 #include "jump.h"
 #include "kexec.h"
 #include "log.h"
 #include "macro.h"
 #include "memmap.h"
+#include "target-setup.h"
 
 static uint64_t now_usec(clockid_t clock) {
         struct timespec ts;
@@ -43,14 +46,69 @@ int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p) {
         return 0;
 }
 
+/* After the return: what does the target say now? */
+static void after_return(Target *t, const HelperParams *params, JumpResult *ret) {
+        const char *why = NULL;
+        int r;
+
+        r = target_read_header(t, &ret->header, &why);
+        if (r < 0) {
+                log_error_errno(r, "Cannot read the image header on %s after the return: %s", t->device,
+                                why ?: "I/O error");
+                (void) target_invalidate(t, KJUMP_REASON_CORRUPT, "unreadable after the return");
+                return;
+        }
+        ret->have_header = true;
+        if (memcmp(ret->header.image_id, params->image_id, sizeof(params->image_id)) != 0)
+                return;
+
+        switch (ret->header.state) {
+        case KJUMP_STATE_RESTORING:
+                /* We are back from a cold boot and a restore of this very
+                 * image: it must never be restored again. */
+                ret->resumed = true;
+                ret->header.state = KJUMP_STATE_CONSUMED;
+                r = image_commit_header(t->fd, &t->map, &ret->header);
+                if (r < 0)
+                        log_error_errno(r, "Failed to mark the restored image consumed: %m");
+                break;
+        case KJUMP_STATE_VALID:
+        case KJUMP_STATE_WRITING:
+                /* A runs on: its disks move away from the image. */
+                r = target_invalidate(t, KJUMP_REASON_INVALIDATED,
+                                      "the original kernel ran on after the image was written");
+                if (r < 0)
+                        log_error_errno(r, "Failed to invalidate the image: %m");
+                (void) target_read_header(t, &ret->header, NULL);
+                break;
+        default:
+                break;
+        }
+}
+
 int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret) {
         _cleanup_(helper_params_done) HelperParams params = {};
+        _cleanup_(target_done) Target target = { .fd = -EBADF };
         uint64_t t0;
         int r;
 
         r = jump_prepare_params(c, mode, &params);
         if (r < 0)
                 return r;
+
+        if (helper_mode_needs_target(mode)) {
+                _cleanup_free_ char *why = NULL;
+
+                r = target_open(c->target ?: KJUMP_TARGET_DEFAULT, &target, &why);
+                if (r < 0)
+                        return log_error_errno(r, "Image target %s: %s", c->target ?: KJUMP_TARGET_DEFAULT,
+                                               why ?: "cannot be used");
+                params.compression = c->compression;
+                params.compression_level = c->compression_level;
+                r = target_begin_image(&target, &params);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to write the image header to %s: %m", target.device);
+        }
 
         t0 = now_usec(CLOCK_MONOTONIC);
         r = kexec_load_helper(&(HelperLoad) {
@@ -71,8 +129,13 @@ int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret) {
         if (r < 0) {
                 log_error_errno(r, "The kernel refused the jump: %m");
                 (void) kexec_unload();
+                if (target.fd >= 0)
+                        (void) target_invalidate(&target, KJUMP_REASON_ERROR, "the jump was refused");
                 return r;
         }
+
+        if (target.fd >= 0)
+                after_return(&target, &params, ret);
 
         /* The loaded image's source pages now hold other data: it must
          * never be jumped into again. */

@@ -3,6 +3,7 @@
 
 #include <stdint.h>
 
+#include "image.h"
 #include "params.h"
 
 /* Where the helper kernel and its initrd are installed, and how large a
@@ -13,6 +14,9 @@ typedef struct JumpConfig {
         const char *kexec_binary;      /* NULL: search */
         const char *extra_cmdline;     /* appended to the helper's command line */
         uint64_t window_size;
+        const char *target;            /* image target spec (modes that write) */
+        uint32_t compression;
+        int compression_level;
 } JumpConfig;
 
 #define KJUMP_WINDOW_SIZE_DEFAULT (UINT64_C(64) << 20)
@@ -26,8 +30,13 @@ typedef struct JumpResult {
         uint64_t load_usec;    /* time to load the helper */
         uint64_t jump_usec;    /* when the jump started (realtime) */
         uint64_t return_usec;  /* when A ran again (realtime) */
+        bool have_header;      /* header holds what the target says after the return */
+        struct kjump_image_header header;
+        bool resumed;          /* A came back from a restore of this image */
 } JumpResult;
 
 /* Loads the helper for MODE, syncs, jumps, and unloads the stale image
- * after the return. */
+ * after the return. Afterwards, an image that could look restorable is
+ * marked invalid (A ran on), and one that was just restored is marked
+ * consumed. */
 int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret);

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "helper.h"
 #include "fileio.h"
 #include "kexec.h"
 #include "log.h"
@@ -80,9 +81,78 @@ _noreturn_ static void jump_back_or_power_off(uint64_t entry) {
         power_off();
 }
 
+/* Writes the image for a write mode; returns only when the helper is to
+ * jump back to A (test modes, errors). */
+static void run_write_mode(Helper *h) {
+        HelperMode mode = h->params.mode;
+        int r;
+
+        if (physmem_open(h) < 0 || helper_open_target(h) < 0)
+                return;
+        if (h->header.state != KJUMP_STATE_WRITING) {
+                helper_record_failure(h, KJUMP_REASON_ERROR, EBADMSG,
+                                      "The target's header is in state %s, not writing: refusing to write.",
+                                      image_state_to_string(h->header.state));
+                return;
+        }
+        r = memmap_ram_outside(&h->params.firmware, &h->params.window, &h->ram, &h->n_ram);
+        if (r < 0) {
+                helper_record_failure(h, KJUMP_REASON_ERROR, r, "Cannot compute A's RAM: %s.", strerror(-r));
+                return;
+        }
+
+        if (helper_write(h) < 0)
+                return;
+
+        if (mode == HELPER_MODE_HIBERNATE) {
+                h->header.state = KJUMP_STATE_VALID;
+                r = image_commit_header(h->target_fd, &h->params.target, &h->header);
+                if (r < 0) {
+                        /* The header may or may not have reached the disk:
+                         * go back to A, which invalidates it. */
+                        log_error_errno(r, "Failed to commit the image header: %m");
+                        return;
+                }
+                log_info("Image committed; powering off.");
+                power_off();
+        }
+
+        /* Test modes: A runs on after this, so the image must never be
+         * restored: it is committed as invalid from the start. */
+        h->header.state = KJUMP_STATE_INVALID;
+        h->header.reason = KJUMP_REASON_TEST;
+        snprintf(h->header.message, sizeof(h->header.message), "test image (%s)", helper_mode_to_string(mode));
+        r = image_commit_header(h->target_fd, &h->params.target, &h->header);
+        if (r < 0) {
+                log_error_errno(r, "Failed to commit the image header: %m");
+                return;
+        }
+        r = helper_verify(h);
+        if (r < 0) {
+                helper_record_failure(h, KJUMP_REASON_CORRUPT, r, "The image read back does not verify.");
+                return;
+        }
+        if (mode == HELPER_MODE_TEST) {
+                log_info("Test passed: every checksum of the image verifies.");
+                return;
+        }
+
+        log_info("Overwriting all of A's RAM outside the window before restoring it.");
+        r = physmem_scribble(h, 0xcc);
+        if (r >= 0)
+                r = helper_restore(h);
+        if (r < 0) {
+                /* A's memory is gone: there is nothing to jump back to. */
+                log_error_errno(r, "Restoring A's RAM failed after it was overwritten: %m");
+                power_off();
+        }
+        log_info("Test passed: A's RAM was overwritten and restored from the image.");
+}
+
 int main(int argc _unused_, char *argv[] _unused_) {
-        _cleanup_(helper_params_done) HelperParams params = {};
         _cleanup_free_ char *cmdline = NULL, *entry_s = NULL, *text = NULL, *error = NULL;
+        Helper h = { .target_fd = -EBADF, .mem_fd = -EBADF };
+        HelperParams *params = &h.params;
         uint64_t entry = 0;
         int r;
 
@@ -114,7 +184,7 @@ int main(int argc _unused_, char *argv[] _unused_) {
                 log_error_errno(r, "Failed to read %s: %m", KJUMP_PARAMS_PATH);
                 jump_back_or_power_off(entry);
         }
-        r = helper_params_parse(text, &params, &error);
+        r = helper_params_parse(text, params, &error);
         if (r < 0) {
                 log_error("Invalid %s: %s", KJUMP_PARAMS_PATH, error ?: "out of memory");
                 jump_back_or_power_off(entry);
@@ -122,14 +192,21 @@ int main(int argc _unused_, char *argv[] _unused_) {
 
         log_info("RAM %" PRIu64 " KiB.", helper_ram_kib());
         log_info("mode %s, window [0x%" PRIx64 ", 0x%" PRIx64 "), A has %" PRIu64 " MiB of RAM.",
-                 helper_mode_to_string(params.mode), params.window.start, params.window.end,
-                 memmap_ram_bytes(&params.firmware) >> 20);
+                 helper_mode_to_string(params->mode), params->window.start, params->window.end,
+                 memmap_ram_bytes(&params->firmware) >> 20);
 
-        switch (params.mode) {
+        h.entry = entry;
+        h.cpus = (unsigned) MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L);
+        switch (params->mode) {
         case HELPER_MODE_ROUNDTRIP:
                 break;
+        case HELPER_MODE_TEST:
+        case HELPER_MODE_TEST_RESTORE:
+        case HELPER_MODE_HIBERNATE:
+                run_write_mode(&h);
+                break;
         default:
-                log_error("Mode %s is not implemented by this helper.", helper_mode_to_string(params.mode));
+                log_error("Mode %s is not implemented by this helper.", helper_mode_to_string(params->mode));
                 break;
         }
         jump_back_or_power_off(entry);

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "image-io.h"
+#include "params.h"
+
+typedef struct Helper {
+        HelperParams params;
+        uint64_t entry;                 /* A's kexec_jump_back_entry, 0 if none */
+        int target_fd;                  /* the target's block device, O_DIRECT */
+        char *target_device;            /* /dev/NAME */
+        int mem_fd;                     /* /dev/mem, read-write */
+        unsigned cpus;
+        MemRange *ram;                  /* A's RAM outside the window */
+        size_t n_ram;
+        struct kjump_image_header header;
+} Helper;
+
+/* target.c: finds the block device whose header (written by the loader)
+ * carries params.image_id, waiting for slow devices to appear. */
+int helper_open_target(Helper *h);
+
+/* physmem.c: A's RAM through /dev/mem. */
+int physmem_open(Helper *h);
+extern const ImageSource physmem_source;
+/* Overwrites every page of A's RAM outside the window with PATTERN. */
+int physmem_scribble(Helper *h, uint8_t pattern);
+/* Writes a chunk's pages back into A's RAM (an ImageChunkCallback). */
+int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw);
+
+/* modes.c: the modes. Each returns 0 or -errno and sets the header's
+ * message for the caller to commit. */
+int helper_write(Helper *h);
+int helper_verify(Helper *h);
+int helper_restore(Helper *h);
+
+/* Records a failure in the header on the target (best effort). */
+void helper_record_failure(Helper *h, uint32_t reason, int error, const char *format, ...)
+        __attribute__((format(printf, 4, 5)));
+
+uint64_t now_usec(void);

@@ -1,0 +1,138 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "helper.h"
+#include "log.h"
+#include "macro.h"
+
+uint64_t now_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+void helper_record_failure(Helper *h, uint32_t reason, int error, const char *format, ...) {
+        va_list ap;
+        int r;
+
+        h->header.state = KJUMP_STATE_INVALID;
+        h->header.reason = reason;
+        h->header.error = error < 0 ? -error : error;
+        va_start(ap, format);
+        vsnprintf(h->header.message, sizeof(h->header.message), format, ap);
+        va_end(ap);
+        log_error("%s", h->header.message);
+
+        if (h->target_fd < 0)
+                return;
+        r = image_commit_header(h->target_fd, &h->params.target, &h->header);
+        if (r < 0)
+                log_error_errno(r, "Failed to record the failure in the image header: %m");
+}
+
+typedef struct Progress {
+        uint64_t start;
+        unsigned last_decile;
+} Progress;
+
+static void write_progress(void *userdata, uint64_t done, uint64_t total, uint64_t written) {
+        Progress *p = userdata;
+        unsigned decile = total ? (unsigned) (done * 10 / total) : 10;
+        double s = (now_usec() - p->start) / 1e6;
+
+        if (decile == p->last_decile)
+                return;
+        p->last_decile = decile;
+        log_info("Saving: %3u%% of %" PRIu64 " MiB, %" PRIu64 " MiB written, %.0f MB/s of RAM.", decile * 10,
+                 total >> 20, written >> 20, s > 0 ? done / s / 1e6 : 0.0);
+}
+
+int helper_write(Helper *h) {
+        Progress progress = { .start = now_usec() };
+        int r;
+
+        h->header.jump_back_entry = h->entry;
+        h->header.compression = h->params.compression;
+        log_info("Writing the image to %s: %" PRIu64 " MiB of RAM, %s, %u threads.", h->target_device,
+                 ranges_bytes(h->ram, h->n_ram) >> 20, image_compression_to_string(h->params.compression),
+                 h->cpus);
+
+        r = image_write(&(ImageWriteOptions) {
+                .fd = h->target_fd,
+                .map = &h->params.target,
+                .ranges = h->ram,
+                .n_ranges = h->n_ram,
+                .source = { physmem_source.map, physmem_source.unmap, h },
+                .compression = h->params.compression,
+                .level = h->params.compression_level,
+                .threads = h->cpus,
+                .progress = write_progress,
+                .progress_userdata = &progress,
+        }, &h->header);
+        h->header.write_usec = now_usec() - progress.start;
+        if (r == -ENOSPC) {
+                helper_record_failure(h, KJUMP_REASON_ERROR, r,
+                                      "The image does not fit in its target (%" PRIu64 " bytes).",
+                                      h->params.target.size);
+                return r;
+        }
+        if (r < 0) {
+                helper_record_failure(h, KJUMP_REASON_ERROR, r, "Writing the image failed: %s.", strerror(-r));
+                return r;
+        }
+        h->header.written_usec = realtime_usec();
+        log_info("Image written: %" PRIu64 " MiB of RAM (%" PRIu64 " pages with data) in %" PRIu64
+                 " MiB, %.2f s, %.0f MB/s.", h->header.ram_bytes >> 20, h->header.pages_stored,
+                 (h->header.index_offset + h->header.index_size) >> 20, h->header.write_usec / 1e6,
+                 h->header.ram_bytes / (h->header.write_usec / 1e6) / 1e6);
+        return 0;
+}
+
+static int no_op_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
+        return 0;
+}
+
+/* Reads the committed image back from the disk and checks it, handing
+ * every chunk to CB. */
+static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
+        _cleanup_free_ struct kjump_chunk *chunks = NULL;
+        struct kjump_image_header on_disk;
+        const char *why = NULL;
+        uint64_t t0 = now_usec();
+        int r;
+
+        r = image_read_header(h->target_fd, &h->params.target, &on_disk, &why);
+        if (r >= 0 && memcmp(on_disk.image_id, h->params.image_id, sizeof(on_disk.image_id)) != 0) {
+                why = "the header belongs to another image";
+                r = -EBADMSG;
+        }
+        if (r >= 0)
+                r = image_read_index(h->target_fd, &h->params.target, &on_disk, &chunks, &why);
+        if (r >= 0)
+                r = image_for_each_chunk(h->target_fd, &h->params.target, &on_disk, chunks, cb, h, &why);
+        if (r < 0)
+                return log_error_errno(r, "%s failed: %s (%m).", what, why ?: "error");
+        log_info("%s: %" PRIu64 " chunks checked in %.2f s.", what, on_disk.chunk_count, (now_usec() - t0) / 1e6);
+        return 0;
+}
+
+int helper_verify(Helper *h) {
+        return read_back(h, no_op_chunk, "Verification");
+}
+
+int helper_restore(Helper *h) {
+        return read_back(h, physmem_restore_chunk, "Restore");
+}

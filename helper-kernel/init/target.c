@@ -1,0 +1,82 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "helper.h"
+#include "log.h"
+#include "macro.h"
+
+#define TARGET_WAIT_USEC (60ULL * 1000000) /* NVMe and SATA probe asynchronously */
+
+/* Opens /dev/NAME and returns its fd when it holds our header. */
+static int try_device(Helper *h, const char *name) {
+        _cleanup_free_ char *size_s = NULL, *size_path = NULL, *dev = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct kjump_image_header hdr;
+        uint64_t sectors;
+        const char *why = NULL;
+        int r;
+
+        if (asprintf(&size_path, "/sys/class/block/%s/size", name) < 0 || asprintf(&dev, "/dev/%s", name) < 0)
+                return -ENOMEM;
+        if (read_one_line(size_path, &size_s) < 0 || parse_u64(size_s, &sectors) < 0)
+                return -ENODEV;
+        if (sectors * 512 != h->params.target_device_size)
+                return -ENODEV;
+
+        fd = open(dev, O_RDWR | O_DIRECT | O_CLOEXEC | O_NOCTTY);
+        if (fd < 0)
+                return log_debug_errno(errno, "Cannot open %s: %m", dev);
+        r = image_read_header(fd, &h->params.target, &hdr, &why);
+        if (r < 0)
+                return log_debug_errno(r, "%s: %s", dev, why ?: "unreadable");
+        if (memcmp(hdr.image_id, h->params.image_id, sizeof(hdr.image_id)) != 0)
+                return -ENODEV;
+
+        h->header = hdr;
+        h->target_device = TAKE_PTR(dev);
+        return TAKE_FD(fd);
+}
+
+int helper_open_target(Helper *h) {
+        uint64_t deadline = now_usec() + TARGET_WAIT_USEC;
+        bool waited = false;
+
+        for (;;) {
+                DIR *d = opendir("/sys/class/block");
+                struct dirent *de;
+
+                if (!d)
+                        return log_error_errno(errno, "Cannot list /sys/class/block: %m");
+                while ((de = readdir(d))) {
+                        int fd;
+
+                        if (de->d_name[0] == '.')
+                                continue;
+                        fd = try_device(h, de->d_name);
+                        if (fd >= 0) {
+                                closedir(d);
+                                h->target_fd = fd;
+                                log_info("Image target found on %s.", h->target_device);
+                                return 0;
+                        }
+                }
+                closedir(d);
+
+                if (now_usec() > deadline)
+                        return log_error_errno(ENODEV, "No block device of %" PRIu64 " bytes holds this image's "
+                                               "header: the target is missing.", h->params.target_device_size);
+                if (!waited)
+                        log_info("Waiting for the target's block device to appear...");
+                waited = true;
+                (void) nanosleep(&(struct timespec) { 0, 100 * 1000 * 1000 }, NULL);
+        }
+}

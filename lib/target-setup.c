@@ -1,0 +1,325 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <blkid.h>
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/fs.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/random.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "hexdecoct.h"
+#include "image-io.h"
+#include "log.h"
+#include "macro.h"
+#include "memmap.h"
+#include "target-setup.h"
+
+void target_done(Target *t) {
+        free(t->spec);
+        free(t->file);
+        free(t->device);
+        safe_close(t->fd);
+        target_map_done(&t->map);
+        *t = (Target) { .fd = -EBADF };
+}
+
+static int refuse(char **ret_error, int error, const char *format, ...) _printf_(3, 4);
+static int refuse(char **ret_error, int error, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        if (vasprintf(ret_error, format, ap) < 0)
+                *ret_error = NULL;
+        va_end(ap);
+        return -error;
+}
+
+/* The block device behind DEV, refusing stacks the helper cannot drive. */
+static int device_of(dev_t dev, char **ret_path, uint64_t *ret_size, char **ret_error) {
+        _cleanup_free_ char *sys = NULL, *p = NULL, *uevent = NULL, *size = NULL;
+        unsigned ma = major(dev), mi = minor(dev);
+        uint64_t sectors;
+        char *name;
+        int r;
+
+        if (asprintf(&sys, "/sys/dev/block/%u:%u", ma, mi) < 0)
+                return -ENOMEM;
+        if (access(sys, F_OK) < 0)
+                return refuse(ret_error, ENODEV, "the file system is not on a block device (device %u:%u)", ma, mi);
+        static const struct {
+                const char *sub, *why;
+        } stacks[] = {
+                { "dm", "device-mapper (LVM, LUKS)" },
+                { "md", "software RAID (md)" },
+                { "loop", "a loop device" },
+        };
+        for (size_t i = 0; i < ELEMENTSOF(stacks); i++) {
+                free(p);
+                if (asprintf(&p, "%s/%s", sys, stacks[i].sub) < 0)
+                        return -ENOMEM;
+                if (access(p, F_OK) == 0)
+                        return refuse(ret_error, EOPNOTSUPP, "the file system is on %s, which the helper kernel "
+                                      "cannot reach: put the image on a plain partition", stacks[i].why);
+        }
+        r = read_one_line_at(sys, ".", "size", &size);
+        if (r < 0 || parse_u64(size, &sectors) < 0)
+                return refuse(ret_error, EIO, "cannot read the size of block device %u:%u", ma, mi);
+        free(p);
+        if (asprintf(&p, "%s/uevent", sys) < 0)
+                return -ENOMEM;
+        r = read_full_file(p, 1 << 16, &uevent, NULL);
+        if (r < 0)
+                return refuse(ret_error, -r, "cannot read %s", p);
+        name = strstr(uevent, "DEVNAME=");
+        if (!name)
+                return refuse(ret_error, ENODEV, "block device %u:%u has no name", ma, mi);
+        name += 8;
+        name[strcspn(name, "\n")] = 0;
+        if (asprintf(ret_path, "/dev/%s", name) < 0)
+                return -ENOMEM;
+        *ret_size = sectors * 512;
+        return 0;
+}
+
+int target_open(const char *spec, Target *ret, char **ret_error) {
+        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_close_ int ffd = -EBADF;
+        _cleanup_free_ char *path = NULL;
+        struct stat st;
+        int r;
+
+        t.spec = strdup(spec);
+        if (!t.spec)
+                return -ENOMEM;
+        path = blkid_evaluate_spec(spec, NULL);
+        if (!path)
+                return refuse(ret_error, ENOENT, "%s does not resolve to a device or file", spec);
+        if (stat(path, &st) < 0)
+                return refuse(ret_error, errno, "%s: %s", path, strerror(errno));
+
+        if (S_ISREG(st.st_mode)) {
+                const char *why = NULL;
+
+                t.is_file = true;
+                t.file = TAKE_PTR(path);
+                ffd = open(t.file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+                if (ffd < 0)
+                        return refuse(ret_error, errno, "cannot open %s: %s", t.file, strerror(errno));
+                if (st.st_uid != 0 || (st.st_mode & 077))
+                        return refuse(ret_error, EPERM, "%s must be owned by root and not accessible to others "
+                                      "(run 'kjumpctl setup-target')", t.file);
+                r = target_map_file(ffd, &t.map, &why);
+                if (r < 0)
+                        return refuse(ret_error, -r, "cannot use %s: %s", t.file, why ?: strerror(-r));
+                r = device_of(st.st_dev, &t.device, &t.device_size, ret_error);
+                if (r < 0)
+                        return r;
+        } else if (S_ISBLK(st.st_mode)) {
+                t.device = TAKE_PTR(path);
+                /* A partition is only safe when nothing uses it. */
+                ffd = open(t.device, O_RDONLY | O_CLOEXEC | O_EXCL);
+                if (ffd < 0)
+                        return refuse(ret_error, errno, "cannot use %s: %s", t.device,
+                                      errno == EBUSY ? "it is in use (mounted, swap, or held)" : strerror(errno));
+                if (ioctl(ffd, BLKGETSIZE64, &t.device_size) < 0)
+                        return refuse(ret_error, errno, "cannot size %s: %s", t.device, strerror(errno));
+                t.map.size = t.device_size & ~UINT64_C(4095);
+                r = target_map_add(&t.map, 0, 0, t.map.size);
+                if (r < 0)
+                        return r;
+        } else
+                return refuse(ret_error, EINVAL, "%s is neither a regular file nor a block device", path);
+
+        t.fd = open(t.device, O_RDWR | O_DIRECT | O_CLOEXEC);
+        if (t.fd < 0)
+                return refuse(ret_error, errno, "cannot open %s: %s", t.device, strerror(errno));
+
+        *ret = t;
+        t = (Target) { .fd = -EBADF };
+        return 0;
+}
+
+int target_size_for_ram(uint64_t *ret) {
+        _cleanup_(memmap_done) MemMap m = {};
+        uint64_t ram, chunks;
+        int r;
+
+        r = memmap_read_sysfs("/sys/firmware/memmap", &m);
+        if (r < 0)
+                return r;
+        ram = memmap_ram_bytes(&m);
+        chunks = DIV_ROUND_UP(ram, (uint64_t) KJUMP_CHUNK_PAGES * KJUMP_PAGE_SIZE) + m.n;
+        *ret = ALIGN_TO(KJUMP_IMAGE_HEADER_SIZE + ram + chunks * sizeof(struct kjump_chunk) + (1u << 20),
+                        (uint64_t) 1 << 20);
+        return 0;
+}
+
+static int set_immutable(int fd, bool on) {
+        int flags;
+
+        if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0)
+                return negative_errno();
+        flags = on ? (flags | FS_IMMUTABLE_FL) : (flags & ~FS_IMMUTABLE_FL);
+        if (ioctl(fd, FS_IOC_SETFLAGS, &flags) < 0)
+                return negative_errno();
+        return 0;
+}
+
+int target_setup_file(const char *path, uint64_t size, char **ret_error) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ uint8_t *zero = NULL;
+        _cleanup_(target_map_done) TargetMap map = {};
+        const size_t block = 4u << 20;
+        const char *why = NULL;
+        struct stat st;
+        int r;
+
+        if (size == 0 || size % 4096)
+                return refuse(ret_error, EINVAL, "size %" PRIu64 " is not a positive multiple of 4096", size);
+
+        /* An existing target is replaced: lift its immutable flag first. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd >= 0) {
+                if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
+                        return refuse(ret_error, EEXIST, "%s exists and is not a regular file", path);
+                (void) set_immutable(fd, false);
+                fd = safe_close(fd);
+                if (unlink(path) < 0)
+                        return refuse(ret_error, errno, "cannot replace %s: %s", path, strerror(errno));
+        }
+
+        fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return refuse(ret_error, errno, "cannot create %s: %s", path, strerror(errno));
+        if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0)
+                return refuse(ret_error, errno, "cannot protect %s: %s", path, strerror(errno));
+        /* Allocate in one go for few extents, then write every block:
+         * fallocate alone leaves unwritten extents, which the file system
+         * would zero over the helper's data on next access. */
+        if (fallocate(fd, 0, 0, (off_t) size) < 0 && errno != EOPNOTSUPP)
+                return refuse(ret_error, errno, "cannot allocate %" PRIu64 " bytes for %s: %s", size, path,
+                              strerror(errno));
+        zero = calloc(1, block);
+        if (!zero)
+                return -ENOMEM;
+        for (uint64_t off = 0; off < size; off += block) {
+                r = pwrite_full(fd, zero, (size_t) MIN((uint64_t) block, size - off), (off_t) off);
+                if (r < 0)
+                        return refuse(ret_error, -r, "cannot write %s: %s", path, strerror(-r));
+        }
+        if (fsync(fd) < 0)
+                return refuse(ret_error, errno, "cannot sync %s: %s", path, strerror(errno));
+        r = target_map_file(fd, &map, &why);
+        if (r < 0)
+                return refuse(ret_error, -r, "%s cannot be used after all: %s", path, why ?: strerror(-r));
+        r = set_immutable(fd, true);
+        if (r < 0)
+                log_warning_errno(r, "Cannot make %s immutable (the file system does not support it?): %m", path);
+        log_info("Prepared %s: %" PRIu64 " MiB in %zu extents.", path, size >> 20, map.n);
+        return 0;
+}
+
+static uint64_t realtime_usec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+int target_begin_image(Target *t, HelperParams *params) {
+        struct kjump_image_header h = {
+                .version = KJUMP_IMAGE_VERSION,
+                .header_size = KJUMP_IMAGE_HEADER_SIZE,
+                .state = KJUMP_STATE_WRITING,
+                .compression = params->compression,
+                .created_usec = realtime_usec(),
+                .window_start = params->window.start,
+                .window_end = params->window.end,
+                .target_size = t->map.size,
+        };
+        _cleanup_free_ char *boot_id = NULL;
+        struct utsname u;
+        int r;
+
+        memcpy(h.magic, KJUMP_IMAGE_MAGIC, sizeof(h.magic));
+        if (getrandom(h.image_id, sizeof(h.image_id), 0) != sizeof(h.image_id))
+                return negative_errno();
+        if (read_one_line("/proc/sys/kernel/random/boot_id", &boot_id) >= 0) {
+                /* 8-4-4-4-12 hex digits: drop the dashes. */
+                char hex[33];
+                size_t k = 0;
+                for (const char *c = boot_id; *c && k < 32; c++)
+                        if (*c != '-')
+                                hex[k++] = *c;
+                hex[k] = 0;
+                (void) hex_decode(hex, h.boot_id, sizeof(h.boot_id));
+        }
+        if (uname(&u) >= 0)
+                snprintf(h.kernel_release, sizeof(h.kernel_release), "%s", u.release);
+        if (params->firmware.n > KJUMP_MEMMAP_MAX)
+                return -E2BIG;
+        h.memmap_count = params->firmware.n;
+        for (size_t i = 0; i < params->firmware.n; i++)
+                h.memmap[i] = (struct kjump_memmap_entry) {
+                        .start = params->firmware.entries[i].range.start,
+                        .end = params->firmware.entries[i].range.end,
+                        .type = params->firmware.entries[i].type == MEM_RAM ? 1 : 2,
+                };
+
+        r = image_commit_header(t->fd, &t->map, &h);
+        if (r < 0)
+                return r;
+
+        memcpy(params->image_id, h.image_id, sizeof(h.image_id));
+        params->target_device_size = t->device_size;
+        target_map_done(&params->target);
+        for (size_t i = 0; i < t->map.n; i++) {
+                r = target_map_add(&params->target, t->map.extents[i].logical, t->map.extents[i].physical,
+                                   t->map.extents[i].length);
+                if (r < 0)
+                        return r;
+        }
+        params->target.size = t->map.size;
+        return 0;
+}
+
+int target_read_header(Target *t, struct kjump_image_header *ret, const char **ret_error) {
+        /* Drop whatever A cached of these blocks before the helper wrote. */
+        (void) posix_fadvise(t->fd, 0, 0, POSIX_FADV_DONTNEED);
+        return image_read_header(t->fd, &t->map, ret, ret_error);
+}
+
+int target_invalidate(Target *t, uint32_t reason, const char *message) {
+        struct kjump_image_header h;
+        int r;
+
+        r = target_read_header(t, &h, NULL);
+        if (r == -ENOMSG)
+                return 0;
+        if (r < 0) {
+                /* Unreadable or corrupt: make sure it cannot look valid. */
+                memset(&h, 0, sizeof(h));
+                memcpy(h.magic, KJUMP_IMAGE_MAGIC, sizeof(h.magic));
+                h.version = KJUMP_IMAGE_VERSION;
+                h.header_size = KJUMP_IMAGE_HEADER_SIZE;
+                h.window_end = KJUMP_PAGE_SIZE;
+                h.target_size = t->map.size;
+        } else if (h.state == KJUMP_STATE_INVALID || h.state == KJUMP_STATE_EMPTY)
+                return 0;
+        h.state = KJUMP_STATE_INVALID;
+        h.reason = reason;
+        snprintf(h.message, sizeof(h.message), "%s", message);
+        if (r < 0)
+                h.chunk_count = 0;
+        return image_commit_header(t->fd, &t->map, &h);
+}

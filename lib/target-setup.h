@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "image.h"
+#include "params.h"
+#include "target.h"
+
+/* An image target as the running system (A) sees it. */
+typedef struct Target {
+        char *spec;          /* as configured: a path, UUID=, PARTUUID=, LABEL=, PARTLABEL= */
+        char *file;          /* the image file, for a file target */
+        char *device;        /* the block device the image's blocks are on */
+        uint64_t device_size;
+        bool is_file;
+        int fd;              /* the device, O_RDWR | O_DIRECT */
+        TargetMap map;       /* the image's logical space on the device */
+} Target;
+
+#define KJUMP_TARGET_DEFAULT "/var/lib/kjump/image"
+
+void target_done(Target *t);
+
+/* Resolves SPEC and maps it. On refusal returns -errno with a sentence in
+ * *ret_error (static or owned by the caller: free it). */
+int target_open(const char *spec, Target *ret, char **ret_error);
+
+/* The size a file target needs to hold any image of this machine's RAM:
+ * every page stored uncompressed, the index, and the header. */
+int target_size_for_ram(uint64_t *ret);
+
+/* Creates (or re-creates) a file target of SIZE bytes at PATH: allocated,
+ * fully written, mapped, 0600, immutable. */
+int target_setup_file(const char *path, uint64_t size, char **ret_error);
+
+/* Fills the header A writes before a jump (state WRITING, new image id)
+ * from PARAMS and writes it to the target; copies the id into PARAMS. */
+int target_begin_image(Target *t, HelperParams *params);
+
+/* Reads the header on the target (O_DIRECT: A's page cache is stale after
+ * the helper wrote). */
+int target_read_header(Target *t, struct kjump_image_header *ret, const char **ret_error);
+
+/* Marks the image on the target INVALID with REASON; no-op when there is no
+ * image header or it is already invalid. */
+int target_invalidate(Target *t, uint32_t reason, const char *message);
