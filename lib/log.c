@@ -1,5 +1,4 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include <fcntl.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,7 +8,6 @@
 
 static int max_level = LOG_INFO;
 static const char *prefix;
-static int kmsg_fd = -EBADF;
 
 void log_set_max_level(int level) {
         max_level = level;
@@ -21,11 +19,6 @@ int log_get_max_level(void) {
 
 void log_set_prefix(const char *p) {
         prefix = p;
-}
-
-void log_open_kmsg(void) {
-        if (kmsg_fd < 0)
-                kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
 }
 
 int log_internal(int level, int error, const char *file _unused_, int line _unused_,
@@ -42,10 +35,7 @@ int log_internal(int level, int error, const char *file _unused_, int line _unus
                 vsnprintf(buf, sizeof(buf), format, ap);
                 va_end(ap);
 
-                if (kmsg_fd >= 0)
-                        dprintf(kmsg_fd, "<%d>%s%s%s\n", level, prefix ?: "", prefix ? ": " : "", buf);
-                else
-                        fprintf(stderr, "%s%s%s\n", prefix ?: "", prefix ? ": " : "", buf);
+                fprintf(stderr, "%s%s%s\n", prefix ?: "", prefix ? ": " : "", buf);
         }
 
         errno = saved;

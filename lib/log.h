@@ -6,12 +6,12 @@
 
 #include "macro.h"
 
-/* Where log lines go. The helper's /init logs to the console and to
- * /dev/kmsg; the tools log to stderr. */
+/* Log lines go to stderr: the tools' terminal or journal, and the console
+ * for the helper's /init (messages written to /dev/kmsg from user space did
+ * not reach the serial console of the helper kernel under test). */
 void log_set_max_level(int level);
 int log_get_max_level(void);
 void log_set_prefix(const char *prefix);
-void log_open_kmsg(void);
 
 /* Logs at LEVEL and returns -abs(error), so that callers can write
  * "return log_error_errno(r, "...: %m");". %m expands to strerror(error). */

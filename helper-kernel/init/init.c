@@ -162,7 +162,6 @@ int main(int argc _unused_, char *argv[] _unused_) {
         }
 
         mount_api_filesystems();
-        log_open_kmsg();
         log_set_prefix("kjump-helper");
         log_info("up.");
 
