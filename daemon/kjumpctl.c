@@ -214,8 +214,13 @@ static int verb_suspend(void) {
 }
 
 /* Opens an image for reading: a target, a copy of one, or a device. */
-static int open_image(const char *path, int *ret_fd) {
-        int fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
+static int open_image(const char *spec, int *ret_fd) {
+        _cleanup_free_ char *path = NULL;
+        int fd;
+
+        if (target_resolve(spec, &path) < 0)
+                return log_error_errno(ENOENT, "%s does not resolve to a device or file.", spec);
+        fd = open(path, O_RDONLY | O_DIRECT | O_CLOEXEC);
 
         /* Some file systems (tmpfs before 6.6) have no O_DIRECT. */
         if (fd < 0 && errno == EINVAL)

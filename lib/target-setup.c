@@ -91,6 +91,15 @@ static int device_of(dev_t dev, char **ret_path, uint64_t *ret_size, char **ret_
         return 0;
 }
 
+int target_resolve(const char *spec, char **ret) {
+        char *path = blkid_evaluate_spec(spec, NULL);
+
+        if (!path)
+                return -ENOENT;
+        *ret = path;
+        return 0;
+}
+
 int target_open(const char *spec, Target *ret, char **ret_error) {
         _cleanup_(target_done) Target t = { .fd = -EBADF };
         _cleanup_close_ int ffd = -EBADF;
@@ -101,8 +110,7 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
         t.spec = strdup(spec);
         if (!t.spec)
                 return -ENOMEM;
-        path = blkid_evaluate_spec(spec, NULL);
-        if (!path)
+        if (target_resolve(spec, &path) < 0)
                 return refuse(ret_error, ENOENT, "%s does not resolve to a device or file", spec);
         if (stat(path, &st) < 0)
                 return refuse(ret_error, errno, "%s: %s", path, strerror(errno));

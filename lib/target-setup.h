@@ -23,6 +23,9 @@ typedef struct Target {
 
 void target_done(Target *t);
 
+/* Resolves a path, UUID=, PARTUUID=, LABEL= or PARTLABEL= with libblkid. */
+int target_resolve(const char *spec, char **ret);
+
 /* Resolves SPEC and maps it. On refusal returns -errno with a sentence in
  * *ret_error (static or owned by the caller: free it). */
 int target_open(const char *spec, Target *ret, char **ret_error);
