@@ -36,7 +36,7 @@ static const char *find_kexec(const char *configured) {
 
 int helper_cmdline(const char *running_cmdline, const char *extra, char **ret) {
         _cleanup_free_ char *consoles = NULL;
-        const char *p = running_cmdline;
+        const char *p = running_cmdline + strspn(running_cmdline, " \t\n");
         size_t cap = strlen(running_cmdline) + (extra ? strlen(extra) : 0) + 64;
         char *out;
 
@@ -48,14 +48,16 @@ int helper_cmdline(const char *running_cmdline, const char *extra, char **ret) {
          * synced and no image is valid yet. */
         strcpy(out, "nokaslr panic=10");
 
-        /* Keep every console= of the running kernel, in order. */
-        while ((p = strstr(p, "console="))) {
+        /* Keep every console=, loglevel= and quiet of the running kernel,
+         * in order: the helper talks where and as much as A does. */
+        for (; *p; p += strcspn(p, " \t\n"), p += strspn(p, " \t\n")) {
                 size_t l = strcspn(p, " \t\n");
-                if (p == running_cmdline || p[-1] == ' ' || p[-1] == '\t') {
+
+                if (strncmp(p, "console=", 8) == 0 || strncmp(p, "loglevel=", 9) == 0 ||
+                    (l == 5 && strncmp(p, "quiet", 5) == 0)) {
                         strcat(out, " ");
                         strncat(out, p, l);
                 }
-                p += l;
         }
         if (extra && *extra) {
                 strcat(out, " ");

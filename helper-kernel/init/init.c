@@ -39,6 +39,13 @@ static void mount_api_filesystems(void) {
         }
 }
 
+static double uptime_sec(void) {
+        struct timespec ts;
+
+        clock_gettime(CLOCK_BOOTTIME, &ts);
+        return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 /* What the kernel gives us: proves the helper is confined to its window. */
 static uint64_t helper_ram_kib(void) {
         _cleanup_free_ char *s = NULL;
@@ -163,7 +170,7 @@ int main(int argc _unused_, char *argv[] _unused_) {
 
         mount_api_filesystems();
         log_set_prefix("kjump-helper");
-        log_info("up.");
+        log_info("up, %.2f s after its kernel started.", uptime_sec());
 
         r = read_one_line("/proc/cmdline", &cmdline);
         if (r < 0) {

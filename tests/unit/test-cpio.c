@@ -69,8 +69,9 @@ TEST(params_archive) {
 TEST(helper_cmdline) {
         _cleanup_free_ char *s = NULL, *t = NULL;
 
-        ASSERT_OK(helper_cmdline("root=/dev/vda console=tty0 quiet console=ttyS0,115200 xconsole=bad", NULL, &s));
-        ASSERT_STREQ(s, "nokaslr panic=10 console=tty0 console=ttyS0,115200");
+        ASSERT_OK(helper_cmdline(" root=/dev/vda console=tty0 quiet console=ttyS0,115200 xconsole=bad "
+                                 "loglevel=4 quietly", NULL, &s));
+        ASSERT_STREQ(s, "nokaslr panic=10 console=tty0 quiet console=ttyS0,115200 loglevel=4");
         ASSERT_OK(helper_cmdline("", "loglevel=7", &t));
         ASSERT_STREQ(t, "nokaslr panic=10 loglevel=7");
 }
