@@ -1,9 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <linux/fs.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "image-io.h"
@@ -332,8 +335,25 @@ int image_commit_header(int fd, const TargetMap *map, struct kjump_image_header 
 
 /* ------------------------------------------------------------- reading */
 
+/* The real size of what FD and MAP reach: a header may not claim more. */
+static int real_size(int fd, const TargetMap *map, uint64_t *ret) {
+        struct stat st;
+
+        if (map) {
+                *ret = map->size;
+                return 0;
+        }
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (S_ISBLK(st.st_mode))
+                return ioctl(fd, BLKGETSIZE64, ret) < 0 ? negative_errno() : 0;
+        *ret = (uint64_t) st.st_size;
+        return 0;
+}
+
 int image_read_header(int fd, const TargetMap *map, struct kjump_image_header *ret, const char **ret_error) {
         _cleanup_free_ void *buf = aligned_alloc_direct(KJUMP_IMAGE_HEADER_SIZE);
+        uint64_t size;
         int r;
 
         if (!buf)
@@ -345,7 +365,18 @@ int image_read_header(int fd, const TargetMap *map, struct kjump_image_header *r
                 return r;
         }
         memcpy(ret, buf, sizeof(*ret));
-        return image_header_check(ret, ret_error);
+        r = image_header_check(ret, ret_error);
+        if (r < 0)
+                return r;
+        r = real_size(fd, map, &size);
+        if (r < 0)
+                return r;
+        if (ret->target_size > size) {
+                if (ret_error)
+                        *ret_error = "the header claims a target larger than the file or device (truncated copy?)";
+                return -EBADMSG;
+        }
+        return 0;
 }
 
 int image_read_index(int fd, const TargetMap *map, const struct kjump_image_header *h,
