@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "image-io.h"
 #include "macro.h"
 
@@ -197,11 +198,12 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
         _cleanup_free_ uint8_t *buf = NULL;
         _cleanup_free_ pthread_t *threads = NULL;
+        _cleanup_free_ struct kjump_extent *extents = NULL;
         Pipeline pl = { .o = o };
         Output out = { .fd = o->fd, .map = o->map };
-        uint64_t index_size, data = 0, stored = 0, pages = 0, ram_done = 0, ram_total;
+        uint64_t index_size, data = 0, stored = 0, pages = 0, ram_done = 0, ram_total, data_start, map_checksum = 0;
         unsigned n_threads = MAX(o->threads, 1u), started = 0;
-        int r;
+        int r = 0;
 
         r = plan_chunks(o, &chunks, &pl.n_jobs);
         if (r < 0)
@@ -210,14 +212,35 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         index_size = pl.n_jobs * sizeof(struct kjump_chunk);
         ram_total = ranges_bytes(o->ranges, o->n_ranges);
 
-        if (o->map->size < KJUMP_IMAGE_HEADER_SIZE + ALIGN_TO(index_size, (uint64_t) IO_ALIGN))
+        /* The extent map follows the header, inside the first extent. */
+        data_start = KJUMP_IMAGE_HEADER_SIZE + ALIGN_TO(o->map->n * sizeof(struct kjump_extent), (size_t) IO_ALIGN);
+        if (o->map->n == 0 || o->map->extents[0].logical != 0 || o->map->extents[0].length < data_start)
+                return -EXDEV;
+        if (o->map->size < data_start + ALIGN_TO(index_size, (uint64_t) IO_ALIGN))
                 return -ENOSPC;
-        out.logical = KJUMP_IMAGE_HEADER_SIZE;
-        out.limit = o->map->size - ALIGN_TO(index_size, (uint64_t) IO_ALIGN);
         buf = aligned_alloc_direct(IO_BUFFER);
         if (!buf)
                 return -ENOMEM;
         out.buf = buf;
+        out.logical = KJUMP_IMAGE_HEADER_SIZE;
+        out.limit = data_start;
+        extents = calloc(o->map->n, sizeof(struct kjump_extent));
+        if (!extents)
+                return -ENOMEM;
+        for (size_t i = 0; i < o->map->n; i++)
+                extents[i] = (struct kjump_extent) {
+                        .logical = o->map->extents[i].logical,
+                        .physical = o->map->extents[i].physical,
+                        .length = o->map->extents[i].length,
+                };
+        map_checksum = image_checksum(extents, o->map->n * sizeof(struct kjump_extent), 0);
+        r = output_append(&out, (const uint8_t *) extents, o->map->n * sizeof(struct kjump_extent));
+        if (r >= 0)
+                r = output_flush(&out, true);
+        if (r < 0)
+                return r;
+        out.logical = data_start;
+        out.limit = o->map->size - ALIGN_TO(index_size, (uint64_t) IO_ALIGN);
 
         pl.n_slots = 2 * n_threads + 2;
         pl.slots = calloc(pl.n_slots, sizeof(Slot));
@@ -258,7 +281,7 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                 r = slot->error;
                 if (r >= 0) {
                         *c = slot->chunk;
-                        c->data_offset = c->data_size > 0 ? KJUMP_IMAGE_HEADER_SIZE + data : 0;
+                        c->data_offset = c->data_size > 0 ? data_start + data : 0;
                         r = output_append(&out, slot->out, c->data_size);
                 }
                 if (r < 0)
@@ -275,7 +298,7 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                 pthread_mutex_unlock(&pl.lock);
 
                 if (o->progress && (job % 64 == 63 || job + 1 == pl.n_jobs))
-                        o->progress(o->progress_userdata, ram_done, ram_total, KJUMP_IMAGE_HEADER_SIZE + data);
+                        o->progress(o->progress_userdata, ram_done, ram_total, data_start + data);
         }
         r = output_flush(&out, true);
         if (r < 0)
@@ -290,6 +313,9 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         h->index_size = index_size;
         h->index_checksum = image_checksum(chunks, index_size, 0);
         h->target_size = o->map->size;
+        h->data_start = data_start;
+        h->map_count = o->map->n;
+        h->map_checksum = map_checksum;
 
         /* The index, padded to the I/O alignment. */
         out.fill = 0;
@@ -410,6 +436,27 @@ int image_read_index(int fd, const TargetMap *map, const struct kjump_image_head
         r = image_index_check(h, (const struct kjump_chunk *) buf, ret_error);
         if (r < 0)
                 return r;
+
+        /* The extent map, which the boot-time restore depends on. */
+        {
+                size_t m = (size_t) h->data_start - KJUMP_IMAGE_HEADER_SIZE;
+                _cleanup_free_ uint8_t *mbuf = aligned_alloc_direct(m);
+
+                if (!mbuf)
+                        return -ENOMEM;
+                r = target_pread(fd, map, mbuf, m, KJUMP_IMAGE_HEADER_SIZE);
+                if (r < 0) {
+                        if (ret_error)
+                                *ret_error = "cannot read the extent map";
+                        return r;
+                }
+                if (image_checksum(mbuf, (size_t) h->map_count * sizeof(struct kjump_extent), 0) != h->map_checksum) {
+                        if (ret_error)
+                                *ret_error = "extent map checksum mismatch";
+                        return -EBADMSG;
+                }
+        }
+
         *ret = (struct kjump_chunk *) TAKE_PTR(buf);
         return 0;
 }
@@ -419,8 +466,8 @@ int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_
                          const char **ret_error) {
         size_t cap = IO_BUFFER + ALIGN_TO(image_chunk_bound(), (size_t) IO_ALIGN) + IO_ALIGN;
         _cleanup_free_ uint8_t *buf = aligned_alloc_direct(cap), *raw = malloc(CHUNK_BYTES);
-        uint64_t buf_start = KJUMP_IMAGE_HEADER_SIZE, buf_end = KJUMP_IMAGE_HEADER_SIZE;
-        uint64_t data_end = ALIGN_TO(KJUMP_IMAGE_HEADER_SIZE + h->data_bytes, (uint64_t) IO_ALIGN);
+        uint64_t buf_start = h->data_start, buf_end = h->data_start;
+        uint64_t data_end = ALIGN_TO(h->data_start + h->data_bytes, (uint64_t) IO_ALIGN);
         int r;
 
         if (!buf || !raw)
@@ -468,5 +515,78 @@ int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_
                 if (r < 0)
                         return r;
         }
+        return 0;
+}
+
+int image_read_located(int fd, uint64_t offset, struct kjump_image_header *ret, TargetMap *ret_map,
+                       const char **ret_error) {
+        _cleanup_(target_map_done) TargetMap head = {}, map = {};
+        _cleanup_free_ struct kjump_extent *extents = NULL;
+        _cleanup_free_ void *hbuf = aligned_alloc_direct(KJUMP_IMAGE_HEADER_SIZE);
+        struct kjump_image_header h;
+        uint64_t device_size;
+        size_t n;
+        int r;
+
+        if (!hbuf)
+                return -ENOMEM;
+#define BAD(msg) ({ if (ret_error) *ret_error = (msg); return -EBADMSG; })
+        if (offset % IO_ALIGN)
+                BAD("the header's offset is not 4096-aligned");
+        head.size = KJUMP_IMAGE_HEADER_SIZE;
+        r = target_map_add(&head, 0, offset, KJUMP_IMAGE_HEADER_SIZE);
+        if (r < 0)
+                return r;
+        r = pread_full(fd, hbuf, KJUMP_IMAGE_HEADER_SIZE, (off_t) offset);
+        if (r < 0) {
+                if (ret_error)
+                        *ret_error = "cannot read the header";
+                return r;
+        }
+        memcpy(&h, hbuf, sizeof(h));
+        r = image_header_check(&h, ret_error);
+        if (r < 0)
+                return r;
+        r = real_size(fd, NULL, &device_size);
+        if (r < 0)
+                return r;
+        *ret = h;
+        if (h.chunk_count == 0 || h.map_count == 0) {
+                /* An image that was never completed: the header alone. */
+                *ret_map = head;
+                head = (TargetMap) {};
+                return 0;
+        }
+
+        /* The map lies right after the header, in the first extent. */
+        n = ALIGN_TO((size_t) h.map_count * sizeof(struct kjump_extent), (size_t) IO_ALIGN);
+        extents = aligned_alloc_direct(n);
+        if (!extents)
+                return -ENOMEM;
+        r = pread_full(fd, extents, n, (off_t) (offset + KJUMP_IMAGE_HEADER_SIZE));
+        if (r < 0) {
+                if (ret_error)
+                        *ret_error = "cannot read the extent map";
+                return r;
+        }
+        if (image_checksum(extents, (size_t) h.map_count * sizeof(struct kjump_extent), 0) != h.map_checksum)
+                BAD("extent map checksum mismatch");
+        map.size = h.target_size;
+        for (uint32_t i = 0; i < h.map_count; i++) {
+                r = target_map_add(&map, extents[i].logical, extents[i].physical, extents[i].length);
+                if (r < 0)
+                        return r;
+        }
+        r = target_map_check(&map, ret_error);
+        if (r < 0)
+                return -EBADMSG;
+        if (map.extents[0].physical != offset || map.extents[0].length < h.data_start)
+                BAD("the extent map does not start at the header");
+        for (size_t i = 0; i < map.n; i++)
+                if (map.extents[i].physical + map.extents[i].length > device_size)
+                        BAD("the extent map reaches beyond the device");
+#undef BAD
+        *ret_map = map;
+        map = (TargetMap) {};
         return 0;
 }

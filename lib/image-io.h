@@ -43,6 +43,13 @@ int image_commit_header(int fd, const TargetMap *map, struct kjump_image_header 
 /* Reads and checks the header (image_header_check()). */
 int image_read_header(int fd, const TargetMap *map, struct kjump_image_header *ret, const char **ret_error);
 
+/* For a reader that knows only the device and the physical OFFSET of the
+ * header (the boot-time restore): reads the header there, then the extent
+ * map that follows it, and returns both. For an image that was never
+ * completed *ret_map maps the header alone. */
+int image_read_located(int fd, uint64_t offset, struct kjump_image_header *ret, TargetMap *ret_map,
+                       const char **ret_error);
+
 /* Reads and checks the index of a checked header. */
 int image_read_index(int fd, const TargetMap *map, const struct kjump_image_header *h,
                      struct kjump_chunk **ret, const char **ret_error);

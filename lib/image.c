@@ -94,6 +94,8 @@ int image_header_check(const struct kjump_image_header *h, const char **ret_erro
                 return FAIL("kernel release not terminated");
         if (memchr(h->message, 0, sizeof(h->message)) == NULL)
                 return FAIL("message not terminated");
+        if (memchr(h->helper_cmdline, 0, sizeof(h->helper_cmdline)) == NULL)
+                return FAIL("helper command line not terminated");
         if (h->memmap_count > KJUMP_MEMMAP_MAX)
                 return FAIL("too many memory map entries");
         for (uint32_t i = 0; i < h->memmap_count; i++) {
@@ -115,13 +117,18 @@ int image_header_check(const struct kjump_image_header *h, const char **ret_erro
 
         if (h->chunk_count == 0)
                 return FAIL("no chunks");
+        if (h->data_start % KJUMP_PAGE_SIZE || h->data_start < 2 * KJUMP_IMAGE_HEADER_SIZE ||
+            h->data_start > h->target_size)
+                return FAIL("bad data start");
+        if (h->map_count == 0 || h->map_count > (h->data_start - KJUMP_IMAGE_HEADER_SIZE) / sizeof(struct kjump_extent))
+                return FAIL("bad extent map size");
         if (h->chunk_count > UINT64_MAX / sizeof(struct kjump_chunk) ||
             h->index_size != h->chunk_count * sizeof(struct kjump_chunk))
                 return FAIL("index size does not match the chunk count");
         if (h->pages_stored > h->pages_total || h->pages_total > h->chunk_count * KJUMP_CHUNK_PAGES ||
             h->ram_bytes != h->pages_total * KJUMP_PAGE_SIZE)
                 return FAIL("inconsistent page counts");
-        if (__builtin_add_overflow(KJUMP_IMAGE_HEADER_SIZE, h->data_bytes, &data_end) ||
+        if (__builtin_add_overflow(h->data_start, h->data_bytes, &data_end) ||
             h->index_offset < data_end || h->index_offset > h->target_size ||
             h->index_size > h->target_size - h->index_offset)
                 return FAIL("index outside the target");
@@ -132,7 +139,7 @@ int image_header_check(const struct kjump_image_header *h, const char **ret_erro
 
 int image_index_check(const struct kjump_image_header *h, const struct kjump_chunk *chunks,
                       const char **ret_error) {
-        uint64_t pages = 0, stored = 0, next_data = KJUMP_IMAGE_HEADER_SIZE, prev_end = 0;
+        uint64_t pages = 0, stored = 0, next_data = h->data_start, prev_end = 0;
 
         if (image_checksum(chunks, h->index_size, 0) != h->index_checksum)
                 return FAIL("index checksum mismatch");
@@ -175,7 +182,7 @@ int image_index_check(const struct kjump_image_header *h, const struct kjump_chu
         }
         if (pages != h->pages_total || stored != h->pages_stored)
                 return FAIL("page totals do not match the index");
-        if (next_data - KJUMP_IMAGE_HEADER_SIZE != h->data_bytes)
+        if (next_data - h->data_start != h->data_bytes)
                 return FAIL("data size does not match the index");
         return 0;
 }

@@ -10,8 +10,14 @@
  * the file's offsets; for a partition, the partition's).
  *
  *   [0, 4096)                       header (struct kjump_image_header)
- *   [4096, data_end)                chunk data, packed back to back
+ *   [4096, data_start)              the target's extent map: map_count struct kjump_extent
+ *   [data_start, +data_bytes)       chunk data, packed back to back
  *   [index_offset, +index_size)     the index: chunk_count struct kjump_chunk
+ *
+ * The header and the extent map lie in the target's first extent, so a
+ * reader that knows only the block device and the physical offset of the
+ * header (kjump.resume=DEVICE:OFFSET at boot, before any file system is
+ * mounted) finds everything else through the map.
  *
  * A chunk covers up to KJUMP_CHUNK_PAGES consecutive 4 KiB pages of one RAM
  * range of the original kernel. Its present[] bitmap says which pages have
@@ -44,6 +50,7 @@
 #define KJUMP_MEMMAP_MAX 128
 #define KJUMP_RELEASE_MAX 65
 #define KJUMP_MESSAGE_MAX 160
+#define KJUMP_CMDLINE_MAX 512
 
 enum kjump_image_state {
         KJUMP_STATE_EMPTY = 0,     /* a fresh target, never written */
@@ -108,13 +115,25 @@ struct kjump_image_header {
         uint64_t index_size;           /* chunk_count * sizeof(struct kjump_chunk) */
         uint64_t index_checksum;       /* XXH3-64 of the index */
         uint64_t write_usec;           /* time the helper took to write */
+        uint64_t data_start;           /* where chunk data begins, after the extent map */
+        uint64_t map_checksum;         /* XXH3-64 of the extent map */
+        uint32_t map_count;            /* extents in the map */
+        uint32_t reserved1;
         uint32_t memmap_count;
         uint32_t reserved0;
         struct kjump_memmap_entry memmap[KJUMP_MEMMAP_MAX]; /* the firmware memory map */
         char message[KJUMP_MESSAGE_MAX]; /* human-readable reason, NUL-terminated */
-        uint8_t reserved[4096 - 8 - 6 * 4 - 32 - KJUMP_RELEASE_MAX - 7 - 15 * 8 - 8 -
-                         KJUMP_MEMMAP_MAX * 24 - KJUMP_MESSAGE_MAX - 8];
+        char helper_cmdline[KJUMP_CMDLINE_MAX]; /* the helper's command line, to boot it again
+                                                   confined the same way for a restore */
+        uint8_t reserved[4096 - 8 - 6 * 4 - 32 - KJUMP_RELEASE_MAX - 7 - 17 * 8 - 8 - 8 -
+                         KJUMP_MEMMAP_MAX * 24 - KJUMP_MESSAGE_MAX - KJUMP_CMDLINE_MAX - 8];
         uint64_t header_checksum;      /* XXH3-64 of the header with this field 0 */
+} __attribute__((packed));
+
+struct kjump_extent {
+        uint64_t logical;              /* offset in the image's logical space */
+        uint64_t physical;             /* offset on the block device */
+        uint64_t length;
 } __attribute__((packed));
 
 struct kjump_chunk {
@@ -132,3 +151,4 @@ _Static_assert(__BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__, "kjump images are litt
 _Static_assert(sizeof(struct kjump_image_header) == KJUMP_IMAGE_HEADER_SIZE, "header size");
 _Static_assert(sizeof(struct kjump_chunk) == 72, "chunk size");
 _Static_assert(sizeof(struct kjump_memmap_entry) == 24, "memmap entry size");
+_Static_assert(sizeof(struct kjump_extent) == 24, "extent size");

@@ -175,7 +175,8 @@ TEST(too_small) {
         struct kjump_image_header h;
 
         ASSERT_ERR(write_image(KJUMP_COMPRESS_LZ4, 2 * MIB, &h), ENOSPC);
-        ASSERT_ERR(write_image(KJUMP_COMPRESS_LZ4, 4096, &h), ENOSPC);
+        /* The header and the extent map must fit in the first extent. */
+        ASSERT_ERR(write_image(KJUMP_COMPRESS_LZ4, 4096, &h), EXDEV);
 }
 
 TEST(every_header_byte) {
@@ -223,6 +224,50 @@ TEST(data_bytes) {
                         flip_byte(off);
                 }
         }
+}
+
+/* Through a split map, found from the device offset of the header alone,
+ * as the boot-time restore finds it. */
+TEST(located) {
+        _cleanup_(target_map_done) TargetMap map = {}, found = {};
+        _cleanup_free_ struct kjump_chunk *chunks = NULL;
+        struct kjump_image_header h = {}, g;
+        const char *error = NULL;
+        unsigned n = 0;
+        int fd;
+
+        fd = open(path, O_RDWR | O_CLOEXEC);
+        ASSERT(fd >= 0);
+        ASSERT(ftruncate(fd, 0) == 0 && ftruncate(fd, 160 * MIB) == 0);
+        /* Logical [0, 1M) at 8M, [1M, 48M) at 96M: the header is at 8M. */
+        map.size = 48 * MIB;
+        ASSERT_OK(target_map_add(&map, 0, 8 * MIB, 1 * MIB));
+        ASSERT_OK(target_map_add(&map, 1 * MIB, 96 * MIB, 47 * MIB));
+        h = (struct kjump_image_header) {
+                .version = KJUMP_IMAGE_VERSION, .header_size = KJUMP_IMAGE_HEADER_SIZE,
+                .state = KJUMP_STATE_VALID, .compression = KJUMP_COMPRESS_LZ4, .jump_back_entry = 0x1000f2,
+                .window_end = 1 * MIB, .target_size = map.size,
+        };
+        memcpy(h.magic, KJUMP_IMAGE_MAGIC, 8);
+        ASSERT_OK(image_write(&(ImageWriteOptions) {
+                .fd = fd, .map = &map, .ranges = ram, .n_ranges = ELEMENTSOF(ram),
+                .source = { fake_map, fake_unmap, NULL }, .compression = KJUMP_COMPRESS_LZ4, .threads = 2,
+        }, &h));
+        ASSERT_OK(image_commit_header(fd, &map, &h));
+        ASSERT(h.index_offset > 1 * MIB); /* the data crosses into the second extent */
+
+        ASSERT_OK(image_read_located(fd, 8 * MIB, &g, &found, &error));
+        ASSERT(found.n == 2 && found.size == map.size);
+        ASSERT(found.extents[1].physical == 96 * MIB);
+        ASSERT_OK(image_read_index(fd, &found, &g, &chunks, &error));
+        memset(restored, 0, fake_size);
+        ASSERT_OK(image_for_each_chunk(fd, &found, &g, chunks, restore_cb, &n, &error));
+        assert_ram_restored();
+
+        /* Not at the header: no image there. */
+        target_map_done(&found);
+        ASSERT_ERR(image_read_located(fd, 0, &g, &found, &error), ENOMSG);
+        close(fd);
 }
 
 /* Headers with a valid checksum but impossible contents. */
@@ -277,6 +322,7 @@ int main(void) {
         test_every_index_byte();
         test_data_bytes();
         test_sealed_but_wrong();
+        test_located();
 
         unlink(path);
         free(fake);
