@@ -39,6 +39,7 @@ static void help(void) {
                "  inspect [PATH|DEVICE]   Show an image's header (--verify: check every checksum)\n"
                "  setup-target [PATH]     Create the image file (default %s)\n"
                "  invalidate              Mark the image on the target invalid\n"
+               "  resume-location [SPEC]  Print the kjump.resume= kernel argument for the target\n"
                "\nOptions:\n"
                "  -h --help               Show this help\n"
                "     --direct             Do the jump in this process (no daemon)\n"
@@ -363,6 +364,21 @@ static int verb_inspect(const char *path) {
         return 0;
 }
 
+static int verb_resume_location(const char *spec) {
+        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_free_ char *why = NULL, *location = NULL;
+        int r;
+
+        r = target_open(spec, &t, &why);
+        if (r < 0)
+                return log_error_errno(r, "Image target %s: %s", spec, why ?: "cannot be used");
+        r = target_resume_location(&t, &location);
+        if (r < 0)
+                return log_error_errno(r, "Cannot describe where %s is: %m", spec);
+        printf("kjump.resume=%s\n", location);
+        return 0;
+}
+
 static int verb_setup_target(const char *path) {
         _cleanup_free_ char *why = NULL;
         uint64_t size = arg_size;
@@ -379,7 +395,7 @@ static int verb_setup_target(const char *path) {
         if (r < 0)
                 return log_error_errno(r, "Cannot set up %s: %s", path, why ?: "error");
         printf("%s is ready: %.0f MiB.\n", path, mib(size));
-        return 0;
+        return verb_resume_location(path);
 }
 
 static int verb_invalidate(void) {
@@ -418,6 +434,8 @@ static int run(int argc, char *argv[]) {
                 return verb_setup_target(arg ?: arg_config.target ?: KJUMP_TARGET_DEFAULT);
         if (strcmp(verb, "invalidate") == 0)
                 return verb_invalidate();
+        if (strcmp(verb, "resume-location") == 0)
+                return verb_resume_location(arg ?: arg_config.target ?: KJUMP_TARGET_DEFAULT);
         return log_error_errno(EINVAL, "Unknown command '%s'; see 'kjumpctl --help'.", verb);
 }
 

@@ -5,6 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/fs.h>
+#include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -186,5 +189,18 @@ int parse_size(const char *s, uint64_t *ret) {
         if (shift && v > (UINT64_MAX >> shift))
                 return -ERANGE;
         *ret = v << shift;
+        return 0;
+}
+
+int fd_size(int fd, uint64_t *ret) {
+        struct stat st;
+
+        if (fstat(fd, &st) < 0)
+                return negative_errno();
+        if (S_ISBLK(st.st_mode))
+                return ioctl(fd, BLKGETSIZE64, ret) < 0 ? negative_errno() : 0;
+        if (!S_ISREG(st.st_mode))
+                return -EBADFD;
+        *ret = (uint64_t) st.st_size;
         return 0;
 }

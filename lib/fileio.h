@@ -19,6 +19,9 @@ int pread_full(int fd, void *buf, size_t n, off_t offset);
 int pwrite_full(int fd, const void *buf, size_t n, off_t offset);
 int write_full(int fd, const void *buf, size_t n);
 
+/* The size of a regular file or a block device. */
+int fd_size(int fd, uint64_t *ret);
+
 /* Parses a decimal or 0x-prefixed hexadecimal unsigned 64-bit number,
  * rejecting signs, trailing garbage and overflow. */
 int parse_u64(const char *s, uint64_t *ret);

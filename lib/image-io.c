@@ -1,12 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
-#include <linux/fs.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "fileio.h"
@@ -363,18 +360,11 @@ int image_commit_header(int fd, const TargetMap *map, struct kjump_image_header 
 
 /* The real size of what FD and MAP reach: a header may not claim more. */
 static int real_size(int fd, const TargetMap *map, uint64_t *ret) {
-        struct stat st;
-
         if (map) {
                 *ret = map->size;
                 return 0;
         }
-        if (fstat(fd, &st) < 0)
-                return negative_errno();
-        if (S_ISBLK(st.st_mode))
-                return ioctl(fd, BLKGETSIZE64, ret) < 0 ? negative_errno() : 0;
-        *ret = (uint64_t) st.st_size;
-        return 0;
+        return fd_size(fd, ret);
 }
 
 int image_read_header(int fd, const TargetMap *map, struct kjump_image_header *ret, const char **ret_error) {

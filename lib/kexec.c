@@ -131,12 +131,18 @@ int kexec_load_helper(const HelperLoad *l) {
         if (!kexec)
                 return log_error_errno(ENOENT, "kexec-tools' kexec not found (apt-get install kexec-tools)");
 
-        r = read_one_line("/proc/cmdline", &running);
-        if (r < 0)
-                return log_error_errno(r, "Failed to read /proc/cmdline: %m");
-        r = helper_cmdline(running, l->extra_cmdline, &cmdline);
-        if (r < 0)
-                return log_error_errno(r, "Failed to build the helper's command line: %m");
+        if (l->restore_cmdline) {
+                cmdline = strdup(l->restore_cmdline);
+                if (!cmdline)
+                        return log_oom();
+        } else {
+                r = read_one_line("/proc/cmdline", &running);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to read /proc/cmdline: %m");
+                r = helper_cmdline(running, l->extra_cmdline, &cmdline);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to build the helper's command line: %m");
+        }
 
         r = helper_params_archive(l->params, &archive, &archive_size);
         if (r < 0)
@@ -160,14 +166,19 @@ int kexec_load_helper(const HelperLoad *l) {
             asprintf(&append, "--append=%s", cmdline) < 0)
                 return log_oom();
 
-        char *argv[] = {
+        char *preserve[] = {
                 (char *) kexec, (char *) "--load", (char *) "--load-preserve-context",
                 (char *) "--pass-memmap-cmdline", memmin, memmax, initrd_arg, append,
                 (char *) l->kernel, NULL,
         };
+        char *plain[] = {
+                (char *) kexec, (char *) "--load", memmin, memmax, initrd_arg, append, (char *) l->kernel, NULL,
+        };
+        char **argv = l->restore_cmdline ? plain : preserve;
 
-        log_debug("Running %s --load --load-preserve-context --pass-memmap-cmdline %s %s %s %s %s",
-                  kexec, memmin, memmax, initrd_arg, append, l->kernel);
+        log_debug("Running %s --load%s %s %s %s %s %s", kexec,
+                  l->restore_cmdline ? "" : " --load-preserve-context --pass-memmap-cmdline",
+                  memmin, memmax, initrd_arg, append, l->kernel);
         r = run_kexec(argv);
         if (r < 0)
                 return log_error_errno(r, "%s failed to load the helper kernel %s", kexec, l->kernel);

@@ -12,6 +12,10 @@ typedef struct HelperLoad {
         const char *initrd;        /* helper initrd (cpio, maybe compressed) */
         const char *extra_cmdline; /* appended to the helper's command line, may be NULL */
         const HelperParams *params;
+        /* For a restore: a plain load (the loading kernel is not coming
+         * back), with this command line verbatim: the one the helper had
+         * when it wrote the image, so it is confined the same way. */
+        const char *restore_cmdline;
 } HelperLoad;
 
 /* Builds the helper's command line from the running kernel's: its console=
@@ -21,8 +25,8 @@ int helper_cmdline(const char *running_cmdline, const char *extra, char **ret);
 /* Builds the parameter archive: a cpio with KJUMP_PARAMS_PATH. */
 int helper_params_archive(const HelperParams *p, void **ret, size_t *ret_size);
 
-/* Loads the helper with preserve-context, confined to params->window,
- * through kexec-tools. */
+/* Loads the helper confined to params->window through kexec-tools: with
+ * preserve-context, or plain for a restore. */
 int kexec_load_helper(const HelperLoad *l);
 
 /* Unloads whatever kexec image is loaded. */

@@ -230,6 +230,9 @@ int target_setup_file(const char *path, uint64_t size, char **ret_error) {
         r = target_map_file(fd, &map, &why);
         if (r < 0)
                 return refuse(ret_error, -r, "%s cannot be used after all: %s", path, why ?: strerror(-r));
+        if (map.extents[0].length < KJUMP_IMAGE_HEADER_SIZE + ALIGN_TO(map.n * sizeof(struct kjump_extent), (size_t) 4096))
+                return refuse(ret_error, EXDEV, "%s is too fragmented: its first extent cannot hold the header and "
+                              "the map of %zu extents", path, map.n);
         r = set_immutable(fd, true);
         if (r < 0)
                 log_warning_errno(r, "Cannot make %s immutable (the file system does not support it?): %m", path);
@@ -330,4 +333,25 @@ int target_invalidate(Target *t, uint32_t reason, const char *message) {
         if (r < 0)
                 h.chunk_count = 0;
         return image_commit_header(t->fd, &t->map, &h);
+}
+
+int target_resume_location(const Target *t, char **ret) {
+        _cleanup_free_ char *uuid = NULL;
+        const char *dev = t->device;
+        uint64_t offset = t->map.extents[0].physical;
+
+        /* The file system's UUID survives device renames; a partition's
+         * own spec is what the user configured. */
+        if (t->is_file) {
+                uuid = blkid_get_tag_value(NULL, "UUID", t->device);
+                if (uuid) {
+                        if (asprintf(ret, "UUID=%s:%" PRIu64, uuid, offset) < 0)
+                                return -ENOMEM;
+                        return 0;
+                }
+        } else if (strchr(t->spec, '='))
+                dev = t->spec;
+        if (asprintf(ret, "%s:%" PRIu64, dev, offset) < 0)
+                return -ENOMEM;
+        return 0;
 }

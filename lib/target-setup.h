@@ -30,6 +30,10 @@ int target_resolve(const char *spec, char **ret);
  * *ret_error (static or owned by the caller: free it). */
 int target_open(const char *spec, Target *ret, char **ret_error);
 
+/* Where the boot-time restore finds the image before any file system is
+ * mounted: "DEVICE:OFFSET" for kjump.resume=. */
+int target_resume_location(const Target *t, char **ret);
+
 /* The size a file target needs to hold any image of this machine's RAM:
  * every page stored uncompressed, the index, and the header. */
 int target_size_for_ram(uint64_t *ret);

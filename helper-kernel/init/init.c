@@ -156,6 +156,65 @@ static void run_write_mode(Helper *h) {
         log_info("Test passed: A's RAM was overwritten and restored from the image.");
 }
 
+_noreturn_ static void reboot_fresh(void) {
+        log_error("Rebooting: the next boot starts fresh.");
+        sync();
+        for (;;) {
+                reboot(RB_AUTOBOOT);
+                pause();
+        }
+}
+
+static bool header_memmap_equal(const struct kjump_image_header *hd, const MemMap *m) {
+        if (hd->memmap_count != m->n)
+                return false;
+        for (size_t i = 0; i < m->n; i++)
+                if (hd->memmap[i].start != m->entries[i].range.start || hd->memmap[i].end != m->entries[i].range.end ||
+                    (hd->memmap[i].type == 1) != (m->entries[i].type == MEM_RAM))
+                        return false;
+        return true;
+}
+
+/* Restore mode: the helper was booted with a plain kexec by a fresh kernel
+ * (A'), which checked and verified the image and marked it restoring. We
+ * write A's RAM back and jump into A. Never returns. */
+_noreturn_ static void run_restore_mode(Helper *h) {
+        uint64_t t0 = now_usec();
+        int r;
+
+        if (physmem_open(h) < 0 || helper_open_target(h) < 0)
+                reboot_fresh();
+        if (h->header.state != KJUMP_STATE_RESTORING) {
+                helper_record_failure(h, KJUMP_REASON_ERROR, EBADMSG,
+                                      "The image is in state %s, not restoring: refusing to restore.",
+                                      image_state_to_string(h->header.state));
+                reboot_fresh();
+        }
+        /* The same machine, and the same window as when the image was made. */
+        if (!header_memmap_equal(&h->header, &h->params.firmware) ||
+            h->header.window_start != h->params.window.start || h->header.window_end != h->params.window.end) {
+                helper_record_failure(h, KJUMP_REASON_MISMATCH, EINVAL,
+                                      "This machine's memory map or the helper's window differs from the image's.");
+                reboot_fresh();
+        }
+        r = memmap_ram_outside(&h->params.firmware, &h->params.window, &h->ram, &h->n_ram);
+        if (r < 0) {
+                helper_record_failure(h, KJUMP_REASON_ERROR, r, "Cannot compute A's RAM: %s.", strerror(-r));
+                reboot_fresh();
+        }
+        log_info("Restoring %" PRIu64 " MiB of RAM from %s.", ranges_bytes(h->ram, h->n_ram) >> 20, h->target_device);
+        r = helper_restore(h);
+        if (r < 0) {
+                helper_record_failure(h, KJUMP_REASON_CORRUPT, r, "The restore failed part way: %s.", strerror(-r));
+                reboot_fresh();
+        }
+        log_info("Restored in %.2f s; entering the original kernel.", (now_usec() - t0) / 1e6);
+        r = kexec_jump_back(h->header.jump_back_entry);
+        helper_record_failure(h, KJUMP_REASON_ERROR, r, "Cannot enter the original kernel at 0x%" PRIx64 ": %s.",
+                              h->header.jump_back_entry, strerror(-r));
+        reboot_fresh();
+}
+
 int main(int argc _unused_, char *argv[] _unused_) {
         _cleanup_free_ char *cmdline = NULL, *entry_s = NULL, *text = NULL, *error = NULL;
         Helper h = { .target_fd = -EBADF, .mem_fd = -EBADF };
@@ -180,8 +239,7 @@ int main(int argc _unused_, char *argv[] _unused_) {
 
         r = cmdline_get_value(cmdline, "kexec_jump_back_entry", &entry_s);
         if (r <= 0 || parse_u64(entry_s, &entry) < 0 || entry == 0) {
-                log_error("No valid kexec_jump_back_entry= on the command line: not started by a "
-                          "preserve-context kexec, cannot return to the original kernel.");
+                log_info("No kexec_jump_back_entry= on the command line: started by a plain kexec.");
                 entry = 0;
         }
 
@@ -211,6 +269,8 @@ int main(int argc _unused_, char *argv[] _unused_) {
         case HELPER_MODE_HIBERNATE:
                 run_write_mode(&h);
                 break;
+        case HELPER_MODE_RESTORE:
+                run_restore_mode(&h);
         default:
                 log_error("Mode %s is not implemented by this helper.", helper_mode_to_string(params->mode));
                 break;

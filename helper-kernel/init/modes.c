@@ -6,6 +6,8 @@
 #include <string.h>
 #include <time.h>
 
+#include "cmdline.h"
+#include "fileio.h"
 #include "helper.h"
 #include "log.h"
 #include "macro.h"
@@ -60,9 +62,35 @@ static void write_progress(void *userdata, uint64_t done, uint64_t total, uint64
                  total >> 20, written >> 20, s > 0 ? done / s / 1e6 : 0.0);
 }
 
+/* The command line to boot the helper with again for a restore: ours,
+ * without what the preserve-context load added for this jump only. */
+static int record_cmdline(Helper *h) {
+        static const char *const drop[] = { "kexec_jump_back_entry", "elfcorehdr", NULL };
+        _cleanup_free_ char *cmdline = NULL, *kept = NULL;
+        int r;
+
+        r = read_one_line("/proc/cmdline", &cmdline);
+        if (r < 0)
+                return r;
+        r = cmdline_remove_keys(cmdline, drop, &kept);
+        if (r < 0)
+                return r;
+        if (strlen(kept) >= sizeof(h->header.helper_cmdline))
+                return -E2BIG;
+        strcpy(h->header.helper_cmdline, kept);
+        return 0;
+}
+
 int helper_write(Helper *h) {
         Progress progress = { .start = now_usec() };
         int r;
+
+        r = record_cmdline(h);
+        if (r < 0) {
+                helper_record_failure(h, KJUMP_REASON_ERROR, r, "Cannot record the helper's command line: %s.",
+                                      strerror(-r));
+                return r;
+        }
 
         h->header.jump_back_entry = h->entry;
         h->header.compression = h->params.compression;

@@ -23,6 +23,34 @@ setup_target() {
     event target-ready kind=${kind:-file} target=$TARGET
 }
 
+# Finds the target an earlier boot set up, without touching it.
+locate_target() {
+    kind=$(sed -n 's/.*kjump\.target=\([^ ]*\).*/\1/p' /proc/cmdline)
+    case "$kind" in
+    file|"")
+        mkdir -p /data
+        mount -t ext4 /dev/vda /data || fail "cannot mount the guest's ext4 disk"
+        TARGET=/data/kjump/image
+        ;;
+    partition)
+        TARGET=PARTUUID=$(sed -n 's/.*kjump\.partuuid=\([^ ]*\).*/\1/p' /proc/cmdline)
+        ;;
+    esac
+}
+
+# The network: QEMU's user network answers HTTP for the rig at 10.0.2.2.
+network_check() {
+    port=$(sed -n 's/.*kjump\.http=\([0-9]*\).*/\1/p' /proc/cmdline)
+    [ -n "$port" ] || return 0
+    ip link set eth0 up 2>/dev/null
+    ip addr add 10.0.2.15/24 dev eth0 2>/dev/null
+    # busybox-static's wget crashes in static glibc's resolver: plain nc.
+    token=$(printf 'GET /token HTTP/1.0\r\n\r\n' | nc -w 60 10.0.2.2 "$port" | tail -n 1) ||
+        fail "network: the request to the host failed ($1)"
+    [ "$token" = kjump-network-ok ] || fail "network: wrong answer '$token' ($1)"
+    echo "network works ($1)"
+}
+
 # A file written just before the jump, still dirty in the page cache.
 write_dirty_file() {
     dd if=/dev/urandom of=/data/dirty bs=1M count=8 2>/dev/null

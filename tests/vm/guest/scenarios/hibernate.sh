@@ -1,0 +1,27 @@
+# Scenario hibernate (the first boot of every restore scenario): hibernate
+# for real; the helper writes the image and powers off. When the machine
+# is restored, this script carries on from the jump and checks everything.
+. /kjump-test/scenarios/lib.sh
+setup_target
+event resume-location $(kjumpctl resume-location "$TARGET") || fail "kjumpctl resume-location failed"
+network_check "before hibernating"
+/kjump-test/workload setup || fail "workload setup failed"
+write_dirty_file
+event workload-ready
+event clock before=$(date +%s)
+event request
+kjumpctl suspend --direct --mode hibernate --target "$TARGET" || fail "kjumpctl suspend --direct --mode hibernate failed"
+event clock after=$(date +%s)
+event resumed
+/kjump-test/workload verify || fail "workload verify failed"
+sha256sum -c "$KJUMP_STATE/dirty.sha256" >/dev/null || fail "the file written just before hibernating changed"
+echo 3 > /proc/sys/vm/drop_caches
+sha256sum -c "$KJUMP_STATE/dirty.sha256" >/dev/null || fail "the file written just before hibernating is not on the disk"
+dd if=/dev/urandom of=/data/after bs=1M count=4 2>/dev/null && sync && sha256sum /data/after > /tmp/after.sha256
+echo 3 > /proc/sys/vm/drop_caches
+sha256sum -c /tmp/after.sha256 >/dev/null || fail "the disk does not work after the restore"
+network_check "after the restore"
+kjumpctl inspect --json "$TARGET" | grep -q '"state":"consumed"' || fail "the restored image is not marked consumed"
+event verified
+umount /data 2>/dev/null
+finish PASS
