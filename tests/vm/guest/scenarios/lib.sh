@@ -2,12 +2,17 @@
 
 # Prepares the image target named by kjump.target= (file or partition) and
 # sets $TARGET. With an argument, the file target gets that size.
+mount_data() {
+    mkdir -p /data
+    mount -t ext4 /dev/vda /data || fail "cannot mount the guest's ext4 disk"
+}
+
 setup_target() {
     kind=$(sed -n 's/.*kjump\.target=\([^ ]*\).*/\1/p' /proc/cmdline)
+    # The guest's ext4 disk holds its files (and the image file, if any).
+    mount_data
     case "$kind" in
     file|"")
-        mkdir -p /data
-        mount -t ext4 /dev/vda /data || fail "cannot mount the guest's ext4 disk"
         mkdir -p /data/kjump
         TARGET=/data/kjump/image
         kjumpctl setup-target ${1:+--size "$1"} "$TARGET" || fail "kjumpctl setup-target failed"
@@ -26,10 +31,9 @@ setup_target() {
 # Finds the target an earlier boot set up, without touching it.
 locate_target() {
     kind=$(sed -n 's/.*kjump\.target=\([^ ]*\).*/\1/p' /proc/cmdline)
+    mount_data
     case "$kind" in
     file|"")
-        mkdir -p /data
-        mount -t ext4 /dev/vda /data || fail "cannot mount the guest's ext4 disk"
         TARGET=/data/kjump/image
         ;;
     partition)
@@ -53,6 +57,6 @@ network_check() {
 
 # A file written just before the jump, still dirty in the page cache.
 write_dirty_file() {
-    dd if=/dev/urandom of=/data/dirty bs=1M count=8 2>/dev/null
-    sha256sum /data/dirty > "$KJUMP_STATE/dirty.sha256"
+    dd if=/dev/urandom of=/data/dirty bs=1M count=8 2>/dev/null || fail "cannot write /data/dirty"
+    sha256sum /data/dirty > "$KJUMP_STATE/dirty.sha256" || fail "cannot hash /data/dirty"
 }
