@@ -86,28 +86,39 @@ static void after_return(Target *t, const HelperParams *params, JumpResult *ret)
         }
 }
 
-int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret) {
-        _cleanup_(helper_params_done) HelperParams params = {};
-        _cleanup_(target_done) Target target = { .fd = -EBADF };
+void jump_session_done(JumpSession *s) {
+        if (s->loaded) {
+                int r = kexec_unload();
+                if (r < 0)
+                        log_warning_errno(r, "Failed to unload the helper kernel: %m");
+        }
+        helper_params_done(&s->params);
+        target_done(&s->target);
+        *s = (JumpSession) JUMP_SESSION_NULL;
+}
+
+int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret) {
+        _cleanup_(jump_session_done) JumpSession s = JUMP_SESSION_NULL;
         uint64_t t0;
         int r;
 
-        r = jump_prepare_params(c, mode, &params);
+        s.mode = mode;
+        r = jump_prepare_params(c, mode, &s.params);
         if (r < 0)
                 return r;
 
         if (helper_mode_needs_target(mode)) {
                 _cleanup_free_ char *why = NULL;
 
-                r = target_open(c->target ?: KJUMP_TARGET_DEFAULT, &target, &why);
+                r = target_open(c->target ?: KJUMP_TARGET_DEFAULT, &s.target, &why);
                 if (r < 0)
                         return log_error_errno(r, "Image target %s: %s", c->target ?: KJUMP_TARGET_DEFAULT,
                                                why ?: "cannot be used");
-                params.compression = c->compression;
-                params.compression_level = c->compression_level;
-                r = target_begin_image(&target, &params);
+                s.params.compression = c->compression;
+                s.params.compression_level = c->compression_level;
+                r = target_plan_image(&s.target, &s.params);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to write the image header to %s: %m", target.device);
+                        return log_error_errno(r, "Failed to plan the image on %s: %m", s.target.device);
         }
 
         t0 = now_usec(CLOCK_MONOTONIC);
@@ -116,31 +127,62 @@ int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret) {
                 .kernel = c->helper_kernel,
                 .initrd = c->helper_initrd,
                 .extra_cmdline = c->extra_cmdline,
-                .params = &params,
+                .params = &s.params,
         });
         if (r < 0)
                 return r;
-        ret->load_usec = now_usec(CLOCK_MONOTONIC) - t0;
+        s.loaded = true;
+        s.load_usec = now_usec(CLOCK_MONOTONIC) - t0;
 
-        log_info("Jumping into the helper kernel (mode %s).", helper_mode_to_string(mode));
+        *ret = s;
+        s = (JumpSession) JUMP_SESSION_NULL;
+        return 0;
+}
+
+int jump_run(JumpSession *s, JumpResult *ret) {
+        int r;
+
+        if (!s->loaded)
+                return -ESTALE;
+        ret->load_usec = s->load_usec;
+
+        if (s->target.fd >= 0) {
+                r = target_begin_image(&s->target, &s->params);
+                if (r < 0)
+                        return log_error_errno(r, "Failed to write the image header to %s: %m", s->target.device);
+        }
+
+        log_info("Jumping into the helper kernel (mode %s).", helper_mode_to_string(s->mode));
         ret->jump_usec = now_usec(CLOCK_REALTIME);
         r = kexec_jump();
         ret->return_usec = now_usec(CLOCK_REALTIME);
-        if (r < 0) {
-                log_error_errno(r, "The kernel refused the jump: %m");
-                (void) kexec_unload();
-                if (target.fd >= 0)
-                        (void) target_invalidate(&target, KJUMP_REASON_ERROR, "the jump was refused");
-                return r;
+
+        /* Whatever happened, the loaded image is stale now: its source
+         * pages hold other data. It must never be jumped into again. */
+        s->loaded = false;
+        {
+                int k = kexec_unload();
+                if (k < 0)
+                        log_warning_errno(k, "Failed to unload the stale helper image: %m");
         }
 
-        if (target.fd >= 0)
-                after_return(&target, &params, ret);
-
-        /* The loaded image's source pages now hold other data: it must
-         * never be jumped into again. */
-        r = kexec_unload();
-        if (r < 0)
-                log_warning_errno(r, "Failed to unload the stale helper image: %m");
+        if (r < 0) {
+                log_error_errno(r, "The kernel refused the jump: %m");
+                if (s->target.fd >= 0)
+                        (void) target_invalidate(&s->target, KJUMP_REASON_ERROR, "the jump was refused");
+                return r;
+        }
+        if (s->target.fd >= 0)
+                after_return(&s->target, &s->params, ret);
         return 0;
+}
+
+int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret) {
+        _cleanup_(jump_session_done) JumpSession s = JUMP_SESSION_NULL;
+        int r;
+
+        r = jump_load(c, mode, &s);
+        if (r < 0)
+                return r;
+        return jump_run(&s, ret);
 }

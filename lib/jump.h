@@ -5,6 +5,7 @@
 
 #include "image.h"
 #include "params.h"
+#include "target-setup.h"
 
 /* Where the helper kernel and its initrd are installed, and how large a
  * window of A's RAM it boots in. */
@@ -34,6 +35,28 @@ typedef struct JumpResult {
         struct kjump_image_header header;
         bool resumed;          /* A came back from a restore of this image */
 } JumpResult;
+
+/* A loaded helper, ready to jump. */
+typedef struct JumpSession {
+        HelperMode mode;
+        HelperParams params;
+        Target target;        /* open when the mode writes an image */
+        bool loaded;
+        uint64_t load_usec;
+} JumpSession;
+
+#define JUMP_SESSION_NULL { .mode = _HELPER_MODE_INVALID, .target = { .fd = -EBADF } }
+
+/* Unloads the helper if it is loaded and frees the session. */
+void jump_session_done(JumpSession *s);
+
+/* Opens the target and loads the helper for MODE. The helper stays loaded
+ * (pinning the window of RAM) until jump_run() or jump_session_done(). */
+int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret);
+
+/* Writes the image's first header, syncs, jumps, and after the return
+ * unloads the stale helper and settles the image's state. */
+int jump_run(JumpSession *s, JumpResult *ret);
 
 /* Loads the helper for MODE, syncs, jumps, and unloads the stale image
  * after the return. Afterwards, an image that could look restorable is

@@ -247,7 +247,24 @@ static uint64_t realtime_usec(void) {
         return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 }
 
-int target_begin_image(Target *t, HelperParams *params) {
+int target_plan_image(Target *t, HelperParams *params) {
+        int r;
+
+        if (getrandom(params->image_id, sizeof(params->image_id), 0) != sizeof(params->image_id))
+                return negative_errno();
+        params->target_device_size = t->device_size;
+        target_map_done(&params->target);
+        for (size_t i = 0; i < t->map.n; i++) {
+                r = target_map_add(&params->target, t->map.extents[i].logical, t->map.extents[i].physical,
+                                   t->map.extents[i].length);
+                if (r < 0)
+                        return r;
+        }
+        params->target.size = t->map.size;
+        return 0;
+}
+
+int target_begin_image(Target *t, const HelperParams *params) {
         struct kjump_image_header h = {
                 .version = KJUMP_IMAGE_VERSION,
                 .header_size = KJUMP_IMAGE_HEADER_SIZE,
@@ -260,11 +277,9 @@ int target_begin_image(Target *t, HelperParams *params) {
         };
         _cleanup_free_ char *boot_id = NULL;
         struct utsname u;
-        int r;
 
         memcpy(h.magic, KJUMP_IMAGE_MAGIC, sizeof(h.magic));
-        if (getrandom(h.image_id, sizeof(h.image_id), 0) != sizeof(h.image_id))
-                return negative_errno();
+        memcpy(h.image_id, params->image_id, sizeof(h.image_id));
         if (read_one_line("/proc/sys/kernel/random/boot_id", &boot_id) >= 0) {
                 /* 8-4-4-4-12 hex digits: drop the dashes. */
                 char hex[33];
@@ -286,22 +301,7 @@ int target_begin_image(Target *t, HelperParams *params) {
                         .end = params->firmware.entries[i].range.end,
                         .type = params->firmware.entries[i].type == MEM_RAM ? 1 : 2,
                 };
-
-        r = image_commit_header(t->fd, &t->map, &h);
-        if (r < 0)
-                return r;
-
-        memcpy(params->image_id, h.image_id, sizeof(h.image_id));
-        params->target_device_size = t->device_size;
-        target_map_done(&params->target);
-        for (size_t i = 0; i < t->map.n; i++) {
-                r = target_map_add(&params->target, t->map.extents[i].logical, t->map.extents[i].physical,
-                                   t->map.extents[i].length);
-                if (r < 0)
-                        return r;
-        }
-        params->target.size = t->map.size;
-        return 0;
+        return image_commit_header(t->fd, &t->map, &h);
 }
 
 int target_read_header(Target *t, struct kjump_image_header *ret, const char **ret_error) {

@@ -42,9 +42,13 @@ int target_size_for_ram(uint64_t *ret);
  * fully written, mapped, 0600, immutable. */
 int target_setup_file(const char *path, uint64_t size, char **ret_error);
 
-/* Fills the header A writes before a jump (state WRITING, new image id)
- * from PARAMS and writes it to the target; copies the id into PARAMS. */
-int target_begin_image(Target *t, HelperParams *params);
+/* Fills in what the helper needs to know of the target: a new image id,
+ * the device size and the extent map. */
+int target_plan_image(Target *t, HelperParams *params);
+
+/* Writes the header A writes just before a jump: state WRITING, PARAMS'
+ * image id, A's identity and memory map. */
+int target_begin_image(Target *t, const HelperParams *params);
 
 /* Reads the header on the target (O_DIRECT: A's page cache is stale after
  * the helper wrote). */

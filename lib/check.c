@@ -1,0 +1,86 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <linux/kexec.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fileio.h"
+#include "kexec.h"
+#include "macro.h"
+#include "target-setup.h"
+
+void strv_free(char **l) {
+        strv_freep(&l);
+}
+
+typedef struct Reasons {
+        char **v;
+        size_t n;
+} Reasons;
+
+static void add(Reasons *r, const char *format, ...) _printf_(2, 3);
+static void add(Reasons *r, const char *format, ...) {
+        char **t, *s;
+        va_list ap;
+
+        va_start(ap, format);
+        if (vasprintf(&s, format, ap) < 0)
+                s = NULL;
+        va_end(ap);
+        if (!s)
+                return;
+        t = realloc(r->v, (r->n + 2) * sizeof(char *));
+        if (!t) {
+                free(s);
+                return;
+        }
+        r->v = t;
+        r->v[r->n++] = s;
+        r->v[r->n] = NULL;
+}
+
+int kjump_check(const KjumpConfig *c, char ***ret) {
+        _cleanup_free_ char *lockdown = NULL, *disabled = NULL;
+        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_free_ char *why = NULL;
+        Reasons r = {};
+
+        if (geteuid() != 0)
+                add(&r, "kjump must run as root (it loads kernels and writes to block devices).");
+
+        if (read_one_line("/sys/kernel/security/lockdown", &lockdown) >= 0 &&
+            (strstr(lockdown, "[integrity]") || strstr(lockdown, "[confidentiality]")))
+                add(&r, "The kernel is locked down (%s), which refuses kexec_load: kexec jump cannot work "
+                    "under Secure Boot lockdown.", lockdown);
+        if (read_one_line("/proc/sys/kernel/kexec_load_disabled", &disabled) >= 0 && streq_ptr(disabled, "1"))
+                add(&r, "kexec is disabled (kernel.kexec_load_disabled=1); it stays off until reboot.");
+        if (access("/sys/kernel/kexec_loaded", F_OK) < 0)
+                add(&r, "The kernel has no kexec support (CONFIG_KEXEC).");
+        else if (geteuid() == 0 && kexec_is_loaded() == 0 &&
+                 syscall(SYS_kexec_load, 0UL, 0UL, NULL, (unsigned long) KEXEC_PRESERVE_CONTEXT) < 0 &&
+                 errno == EINVAL)
+                /* With no segments this would unload the (empty) image slot;
+                 * the preserve-context flag alone is refused without
+                 * CONFIG_KEXEC_JUMP. */
+                add(&r, "The kernel was built without CONFIG_KEXEC_JUMP (Debian's kernels are; Ubuntu's and "
+                    "Fedora's are not).");
+
+        if (access(c->helper_kernel, R_OK) < 0)
+                add(&r, "The helper kernel %s is missing: %s.", c->helper_kernel, strerror(errno));
+        if (access(c->helper_initrd, R_OK) < 0)
+                add(&r, "The helper initrd %s is missing: %s.", c->helper_initrd, strerror(errno));
+        if (access("/usr/sbin/kexec", X_OK) < 0 && access("/sbin/kexec", X_OK) < 0)
+                add(&r, "kexec-tools is not installed (/usr/sbin/kexec).");
+
+        if (geteuid() == 0 && target_open(c->target, &t, &why) < 0)
+                add(&r, "The image target %s cannot be used: %s%s", c->target, why ?: "unknown error",
+                    streq_ptr(c->target, KJUMP_TARGET_DEFAULT) ? " (create it with 'kjumpctl setup-target')." : ".");
+
+        *ret = r.v;
+        return (int) r.n;
+}

@@ -1,0 +1,13 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stddef.h>
+
+#include "conf.h"
+
+/* Everything that stands between this system and a hibernation, each as a
+ * sentence. Returns the number of problems (0: hibernation is possible),
+ * and the sentences in *ret (NULL-terminated, free with strv_free). */
+int kjump_check(const KjumpConfig *c, char ***ret);
+
+void strv_free(char **l);
