@@ -1,0 +1,435 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "image.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+#include "target-setup.h"
+
+#define ERROR_BUSY "org.kjump1.Error.Busy"
+#define ERROR_UNAVAILABLE "org.kjump1.Error.Unavailable"
+#define ERROR_FAILED "org.kjump1.Error.Failed"
+
+/* ------------------------------------------------------------ authorization */
+
+typedef enum Verdict {
+        VERDICT_YES,
+        VERDICT_CHALLENGE,
+        VERDICT_NO,
+} Verdict;
+
+/* Asks polkit (or, without it, allows root only) whether the sender of M
+ * may do ACTION. */
+static int authorize(Manager *mgr, sd_bus_message *m, const char *action, bool interactive, Verdict *ret,
+                     sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error e = SD_BUS_ERROR_NULL;
+        int authorized = 0, challenge = 0, r;
+        uid_t uid;
+
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &uid);
+        if (r < 0)
+                return r;
+        if (uid == 0) {
+                *ret = VERDICT_YES;
+                return 0;
+        }
+        if (mgr->auth == AUTH_ROOT) {
+                *ret = VERDICT_NO;
+                return 0;
+        }
+
+        r = sd_bus_call_method(mgr->bus, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
+                               "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization", &e, &reply,
+                               "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(m),
+                               action, 0, (uint32_t) (interactive ? 1 : 0), "");
+        if (r < 0) {
+                /* No polkit on this bus: only root, as above. */
+                log_debug("polkit is not available (%s): only root is authorized.", e.message ?: strerror(-r));
+                sd_bus_error_free(&e);
+                *ret = VERDICT_NO;
+                return 0;
+        }
+        r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+        if (r >= 0)
+                r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot read polkit's answer: %m");
+        *ret = authorized ? VERDICT_YES : challenge ? VERDICT_CHALLENGE : VERDICT_NO;
+        return 0;
+}
+
+static int require(Manager *mgr, sd_bus_message *m, const char *action, bool interactive, sd_bus_error *error) {
+        Verdict v;
+        int r;
+
+        r = authorize(mgr, m, action, interactive, &v, error);
+        if (r < 0)
+                return r;
+        if (v == VERDICT_YES)
+                return 0;
+        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                 v == VERDICT_CHALLENGE ? "Authentication is required to %s."
+                                                        : "Not authorized to %s.",
+                                 strcmp(action, KJUMP_POLKIT_HIBERNATE) == 0 ? "hibernate" : "manage kjump");
+}
+
+/* ------------------------------------------------------------ methods */
+
+static int busy(Manager *mgr, sd_bus_error *error) {
+        if (strcmp(mgr->state, "idle") == 0)
+                return 0;
+        return sd_bus_error_setf(error, ERROR_BUSY, "A %s is already in progress.",
+                                 strcmp(mgr->state, "hibernating") == 0 ? "hibernation" : "test");
+}
+
+/* Third step, at idle priority: only once every call that arrived during
+ * the jump was dispatched (and told "busy") is the caller answered and the
+ * daemon idle again. */
+static int on_jump_done(sd_event_source *s, void *userdata) {
+        Manager *mgr = userdata;
+        sd_bus_message *m = TAKE_PTR(mgr->pending);
+        _cleanup_free_ char *message = TAKE_PTR(mgr->pending_message);
+
+        mgr->jump_source = sd_event_source_disable_unref(mgr->jump_source);
+        mgr->state = "idle";
+        manager_refresh(mgr);
+        if (mgr->pending_result < 0)
+                (void) sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s", message ?: "The jump failed.");
+        else
+                (void) sd_bus_reply_method_return(m, "s", message ?: "");
+        sd_bus_message_unref(m);
+        return 0;
+}
+
+/* Second step, out of the method handler: the jump, which stops the world. */
+static int on_jump(sd_event_source *s, void *userdata) {
+        Manager *mgr = userdata;
+        int r;
+
+        mgr->jump_source = sd_event_source_disable_unref(mgr->jump_source);
+        mgr->pending_result = manager_jump(mgr, mgr->pending_mode, &mgr->pending_message);
+        r = sd_event_add_defer(mgr->event, &mgr->jump_source, on_jump_done, mgr);
+        if (r >= 0)
+                r = sd_event_source_set_priority(mgr->jump_source, SD_EVENT_PRIORITY_IDLE);
+        if (r < 0)
+                return on_jump_done(NULL, mgr);
+        return 0;
+}
+
+/* First step, in the method handler: the daemon is busy from here on. */
+static int do_jump(Manager *mgr, sd_bus_message *m, HelperMode mode, sd_bus_error *error) {
+        int r;
+
+        r = sd_event_add_defer(mgr->event, &mgr->jump_source, on_jump, mgr);
+        if (r < 0)
+                return sd_bus_error_set_errnof(error, r, "Cannot schedule the jump: %m");
+        mgr->pending = sd_bus_message_ref(m);
+        mgr->pending_mode = mode;
+        mgr->state = mode == HELPER_MODE_HIBERNATE ? "hibernating" : "testing";
+        manager_properties_changed(mgr);
+        log_info("%s requested by %s.", mode == HELPER_MODE_HIBERNATE ? "Hibernation" : "Test",
+                 sd_bus_message_get_sender(m) ?: "?");
+        return 1; /* answered in on_jump_done() */
+}
+
+static int method_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Manager *mgr = userdata;
+        int interactive, r;
+
+        /* read -> validate -> authorize -> act -> log -> emit -> reply */
+        r = sd_bus_message_read(m, "b", &interactive);
+        if (r < 0)
+                return r;
+        r = busy(mgr, error);
+        if (r < 0)
+                return r;
+        if (mgr->unavailable)
+                return sd_bus_error_setf(error, ERROR_UNAVAILABLE, "Hibernation is not available: %s",
+                                         mgr->unavailable);
+        r = require(mgr, m, KJUMP_POLKIT_HIBERNATE, interactive, error);
+        if (r < 0)
+                return r;
+        return do_jump(mgr, m, HELPER_MODE_HIBERNATE, error);
+}
+
+static int method_test(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Manager *mgr = userdata;
+        const char *mode_s;
+        HelperMode mode;
+        int r;
+
+        r = sd_bus_message_read(m, "s", &mode_s);
+        if (r < 0)
+                return r;
+        mode = helper_mode_from_string(mode_s);
+        if (mode != HELPER_MODE_TEST && mode != HELPER_MODE_TEST_RESTORE)
+                return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
+                                         "Unknown test mode '%s': expected 'test' or 'test-restore'.", mode_s);
+        r = busy(mgr, error);
+        if (r < 0)
+                return r;
+        if (mgr->unavailable)
+                return sd_bus_error_setf(error, ERROR_UNAVAILABLE, "Hibernation is not available: %s",
+                                         mgr->unavailable);
+        r = require(mgr, m, KJUMP_POLKIT_MANAGE, true, error);
+        if (r < 0)
+                return r;
+        return do_jump(mgr, m, mode, error);
+}
+
+static int method_can_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Manager *mgr = userdata;
+        Verdict v;
+        int r;
+
+        if (mgr->unavailable)
+                return sd_bus_reply_method_return(m, "s", "na");
+        r = authorize(mgr, m, KJUMP_POLKIT_HIBERNATE, false, &v, error);
+        if (r < 0)
+                return r;
+        return sd_bus_reply_method_return(m, "s", v == VERDICT_YES ? "yes" : v == VERDICT_CHALLENGE ? "challenge" : "no");
+}
+
+static int method_invalidate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_free_ char *why = NULL;
+        Manager *mgr = userdata;
+        int r;
+
+        r = busy(mgr, error);
+        if (r < 0)
+                return r;
+        r = require(mgr, m, KJUMP_POLKIT_MANAGE, true, error);
+        if (r < 0)
+                return r;
+        if (!mgr->dry_run) {
+                r = target_open(mgr->config.target, &t, &why);
+                if (r < 0)
+                        return sd_bus_error_setf(error, ERROR_FAILED, "Image target %s: %s", mgr->config.target,
+                                                 why ?: strerror(-r));
+                r = target_invalidate(&t, KJUMP_REASON_INVALIDATED, "invalidated over D-Bus");
+                if (r < 0)
+                        return sd_bus_error_set_errnof(error, r, "Failed to invalidate the image: %m");
+        }
+        log_info("Image invalidated on request of %s.", sd_bus_message_get_sender(m) ?: "?");
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        Manager *mgr = userdata;
+        int r;
+
+        r = busy(mgr, error);
+        if (r < 0)
+                return r;
+        r = require(mgr, m, KJUMP_POLKIT_MANAGE, true, error);
+        if (r < 0)
+                return r;
+        manager_refresh(mgr);
+        return sd_bus_reply_method_return(m, NULL);
+}
+
+/* ------------------------------------------------------------ properties */
+
+static int property_get(sd_bus *bus, const char *path, const char *interface, const char *property,
+                        sd_bus_message *reply, void *userdata, sd_bus_error *error) {
+        Manager *mgr = userdata;
+
+        if (strcmp(property, "State") == 0)
+                return sd_bus_message_append(reply, "s", mgr->state);
+        if (strcmp(property, "Target") == 0)
+                return sd_bus_message_append(reply, "s", mgr->config.target);
+        if (strcmp(property, "UnavailableReason") == 0)
+                return sd_bus_message_append(reply, "s", mgr->unavailable ?: "");
+        if (strcmp(property, "HelperLoaded") == 0)
+                return sd_bus_message_append(reply, "b", mgr->session.loaded);
+        if (strcmp(property, "HelperPinnedBytes") == 0)
+                return sd_bus_message_append(reply, "t", mgr->session.loaded ? mgr->config.window_size : UINT64_C(0));
+        if (strcmp(property, "LastResult") == 0)
+                return sd_bus_message_append(reply, "s", mgr->last_result ?: "");
+        if (strcmp(property, "LastJumpUSec") == 0)
+                return sd_bus_message_append(reply, "t", mgr->last_jump_usec);
+        if (strcmp(property, "LastReturnUSec") == 0)
+                return sd_bus_message_append(reply, "t", mgr->last_return_usec);
+        if (strcmp(property, "EstimatedImageSize") == 0) {
+                /* Pages in use now, before compression: free pages are
+                 * mostly zero only after init_on_free, so this is a floor. */
+                FILE *f = fopen("/proc/meminfo", "re");
+                unsigned long long total = 0, avail = 0, v;
+                char key[64];
+
+                while (f && fscanf(f, "%63s %llu kB\n", key, &v) == 2) {
+                        if (strcmp(key, "MemTotal:") == 0)
+                                total = v;
+                        else if (strcmp(key, "MemFree:") == 0)
+                                avail = v;
+                }
+                if (f)
+                        fclose(f);
+                return sd_bus_message_append(reply, "t", (uint64_t) (total - MIN(avail, total)) * 1024);
+        }
+        return sd_bus_error_setf(error, SD_BUS_ERROR_UNKNOWN_PROPERTY, "Unknown property %s.", property);
+}
+
+const sd_bus_vtable manager_vtable[] = {
+        SD_BUS_VTABLE_START(0),
+        SD_BUS_PROPERTY("State", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("Target", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("UnavailableReason", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HelperLoaded", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HelperPinnedBytes", "t", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("EstimatedImageSize", "t", property_get, 0, 0),
+        SD_BUS_PROPERTY("LastResult", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LastJumpUSec", "t", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("LastReturnUSec", "t", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_METHOD_WITH_NAMES("Hibernate", "b", SD_BUS_PARAM(interactive), "s", SD_BUS_PARAM(result),
+                                 method_hibernate, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CanHibernate", "", , "s", SD_BUS_PARAM(result), method_can_hibernate,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("Test", "s", SD_BUS_PARAM(mode), "s", SD_BUS_PARAM(result), method_test,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Invalidate", "", "", method_invalidate, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD("Reload", "", "", method_reload, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_SIGNAL_WITH_NAMES("PrepareForHibernate", "b", SD_BUS_PARAM(start), 0),
+        SD_BUS_SIGNAL_WITH_NAMES("Resumed", "bs", SD_BUS_PARAM(success) SD_BUS_PARAM(message), 0),
+        SD_BUS_VTABLE_END,
+};
+
+int manager_emit_prepare(Manager *m, bool start) {
+        return sd_bus_emit_signal(m->bus, KJUMP_BUS_PATH, KJUMP_BUS_INTERFACE, "PrepareForHibernate", "b", start);
+}
+
+int manager_emit_resumed(Manager *m, bool success, const char *message) {
+        return sd_bus_emit_signal(m->bus, KJUMP_BUS_PATH, KJUMP_BUS_INTERFACE, "Resumed", "bs", success, message);
+}
+
+void manager_properties_changed(Manager *m) {
+        if (!m->bus)
+                return;
+        (void) sd_bus_emit_properties_changed(m->bus, KJUMP_BUS_PATH, KJUMP_BUS_INTERFACE, "State", "Target",
+                                              "UnavailableReason", "HelperLoaded", "HelperPinnedBytes",
+                                              "LastResult", "LastJumpUSec", "LastReturnUSec", NULL);
+}
+
+int manager_connect_bus(Manager *m) {
+        int r;
+
+        if (m->bus_address) {
+                r = sd_bus_new(&m->bus);
+                if (r >= 0)
+                        r = sd_bus_set_address(m->bus, m->bus_address);
+                if (r >= 0)
+                        r = sd_bus_set_bus_client(m->bus, 1);
+                if (r >= 0)
+                        r = sd_bus_start(m->bus);
+        } else
+                r = sd_bus_open_system(&m->bus);
+        if (r < 0)
+                return log_error_errno(r, "Failed to connect to the bus: %m");
+
+        r = sd_bus_add_object_vtable(m->bus, NULL, KJUMP_BUS_PATH, KJUMP_BUS_INTERFACE, manager_vtable, m);
+        if (r < 0)
+                return log_error_errno(r, "Failed to register the object: %m");
+        r = sd_bus_request_name(m->bus, KJUMP_BUS_NAME, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to take the name %s: %m", KJUMP_BUS_NAME);
+        r = sd_bus_attach_event(m->bus, m->event, 0);
+        if (r < 0)
+                return log_error_errno(r, "Failed to attach the bus to the event loop: %m");
+        return 0;
+}
+
+/* ------------------------------------------------------------ introspection */
+
+/* Splits the next complete type off *SIG. */
+static size_t complete_type_length(const char *sig) {
+        size_t i = 0;
+
+        while (sig[i] == 'a')
+                i++;
+        if (sig[i] == '(' || sig[i] == '{') {
+                int depth = 0;
+                for (;; i++) {
+                        if (sig[i] == '(' || sig[i] == '{')
+                                depth++;
+                        else if (sig[i] == ')' || sig[i] == '}')
+                                depth--;
+                        if (depth == 0)
+                                return i + 1;
+                }
+        }
+        return i + 1;
+}
+
+/* NAMES is a sequence of NUL-terminated names, one per argument. */
+static void print_args(FILE *f, const char *sig, const char **names, const char *direction) {
+        while (sig && *sig) {
+                size_t l = complete_type_length(sig);
+                const char *name = *names && **names ? *names : NULL;
+
+                fprintf(f, "   <arg type=\"%.*s\"", (int) l, sig);
+                if (name)
+                        fprintf(f, " name=\"%s\"", name);
+                if (direction)
+                        fprintf(f, " direction=\"%s\"", direction);
+                fprintf(f, "/>\n");
+                if (*names)
+                        *names += strlen(*names) + 1;
+                sig += l;
+        }
+}
+
+int bus_introspect_vtable(const char *interface, const sd_bus_vtable *v, char **ret) {
+        char *buf = NULL;
+        size_t size = 0;
+        FILE *f = open_memstream(&buf, &size);
+
+        if (!f)
+                return -ENOMEM;
+        fprintf(f, "<!DOCTYPE node PUBLIC \"-//freedesktop//DTD D-BUS Object Introspection 1.0//EN\"\n"
+                   "\"http://www.freedesktop.org/standards/dbus/1.0/introspect.dtd\">\n"
+                   "<node>\n <interface name=\"%s\">\n", interface);
+        for (; v->type != _SD_BUS_VTABLE_END; v++) {
+                const char *names;
+
+                switch (v->type) {
+                case _SD_BUS_VTABLE_METHOD:
+                        names = v->x.method.names;
+                        fprintf(f, "  <method name=\"%s\">\n", v->x.method.member);
+                        print_args(f, v->x.method.signature, &names, "in");
+                        print_args(f, v->x.method.result, &names, "out");
+                        fprintf(f, "  </method>\n");
+                        break;
+                case _SD_BUS_VTABLE_SIGNAL:
+                        names = v->x.signal.names;
+                        fprintf(f, "  <signal name=\"%s\">\n", v->x.signal.member);
+                        print_args(f, v->x.signal.signature, &names, NULL);
+                        fprintf(f, "  </signal>\n");
+                        break;
+                case _SD_BUS_VTABLE_PROPERTY:
+                case _SD_BUS_VTABLE_WRITABLE_PROPERTY:
+                        fprintf(f, "  <property name=\"%s\" type=\"%s\" access=\"%s\"/>\n", v->x.property.member,
+                                v->x.property.signature,
+                                v->type == _SD_BUS_VTABLE_PROPERTY ? "read" : "readwrite");
+                        break;
+                default:
+                        break;
+                }
+        }
+        fprintf(f, " </interface>\n</node>\n");
+        if (fclose(f) != 0) {
+                free(buf);
+                return -ENOMEM;
+        }
+        *ret = buf;
+        return 0;
+}

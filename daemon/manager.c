@@ -1,0 +1,260 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "log.h"
+#include "macro.h"
+#include "manager.h"
+
+extern char **environ;
+
+int manager_new(Manager **ret) {
+        _cleanup_(manager_freep) Manager *m = NULL;
+        int r;
+
+        m = calloc(1, sizeof(Manager));
+        if (!m)
+                return -ENOMEM;
+        m->state = "idle";
+        m->session = (JumpSession) JUMP_SESSION_NULL;
+        kjump_config_defaults(&m->config);
+        m->config_dir = strdup(KJUMP_CONF_DIR);
+        m->sleep_hook_dir = strdup("/usr/lib/systemd/system-sleep");
+        if (!m->config_dir || !m->sleep_hook_dir)
+                return -ENOMEM;
+        r = sd_event_default(&m->event);
+        if (r < 0)
+                return r;
+        *ret = TAKE_PTR(m);
+        return 0;
+}
+
+Manager *manager_free(Manager *m) {
+        if (!m)
+                return NULL;
+        jump_session_done(&m->session);
+        sd_event_source_unref(m->jump_source);
+        sd_bus_message_unref(m->pending);
+        free(m->pending_message);
+        sd_bus_flush_close_unref(m->bus);
+        sd_event_unref(m->event);
+        kjump_config_done(&m->config);
+        free(m->config_dir);
+        free(m->sleep_hook_dir);
+        free(m->unavailable);
+        free(m->last_result);
+        free(m);
+        return NULL;
+}
+
+static JumpConfig jump_config(const Manager *m) {
+        return (JumpConfig) {
+                .helper_kernel = m->config.helper_kernel,
+                .helper_initrd = m->config.helper_initrd,
+                .window_size = m->config.window_size,
+                .target = m->config.target,
+                .compression = m->config.compression,
+                .compression_level = m->config.compression_level,
+        };
+}
+
+static void set_unavailable(Manager *m, char *reason) {
+        free(m->unavailable);
+        m->unavailable = reason;
+}
+
+void manager_refresh(Manager *m) {
+        _cleanup_strv_free_ char **reasons = NULL;
+        _cleanup_free_ char *error = NULL;
+        KjumpConfig c = {};
+        int n, r;
+
+        kjump_config_defaults(&c);
+        r = kjump_config_load(&c, m->config_dir, &error);
+        if (r < 0) {
+                log_error("Invalid configuration, keeping the previous one: %s", error ?: strerror(-r));
+                kjump_config_done(&c);
+        } else {
+                kjump_config_done(&m->config);
+                m->config = c;
+        }
+
+        jump_session_done(&m->session);
+        if (m->dry_run) {
+                set_unavailable(m, getenv("KJUMPD_DRY_RUN_UNAVAILABLE") ? strdup(getenv("KJUMPD_DRY_RUN_UNAVAILABLE"))
+                                                                       : NULL);
+                manager_properties_changed(m);
+                return;
+        }
+
+        n = kjump_check(&m->config, &reasons);
+        if (n > 0) {
+                /* The first reason is the one to fix first; kjumpctl check
+                 * lists them all. */
+                log_warning("Hibernation is not available: %s", reasons[0]);
+                set_unavailable(m, strdup(reasons[0]));
+                manager_properties_changed(m);
+                return;
+        }
+        set_unavailable(m, NULL);
+
+        if (m->config.preload) {
+                JumpConfig jc = jump_config(m);
+
+                r = jump_load(&jc, HELPER_MODE_HIBERNATE, &m->session);
+                if (r < 0)
+                        set_unavailable(m, strdup("The helper kernel could not be loaded; see the journal."));
+                else
+                        log_info("Helper kernel loaded in %.2f s; %llu MiB of RAM reserved for it.",
+                                 m->session.load_usec / 1e6,
+                                 (unsigned long long) (m->config.window_size >> 20));
+        }
+        manager_properties_changed(m);
+}
+
+int manager_startup(Manager *m) {
+        manager_refresh(m);
+        return 0;
+}
+
+/* Runs every executable in the system-sleep directory with ARG1 ARG2, as
+ * systemd-sleep would (we replace it for hibernation). */
+static void run_sleep_hooks(Manager *m, const char *when) {
+        struct dirent **list;
+        int n;
+
+        n = scandir(m->sleep_hook_dir, &list, NULL, alphasort);
+        if (n < 0)
+                return;
+        for (int i = 0; i < n; i++) {
+                _cleanup_free_ char *path = NULL;
+                char *argv[] = { NULL, (char *) when, (char *) "hibernate", NULL };
+                struct stat st;
+                pid_t pid;
+                int status;
+
+                if (list[i]->d_name[0] != '.' && asprintf(&path, "%s/%s", m->sleep_hook_dir, list[i]->d_name) >= 0 &&
+                    stat(path, &st) >= 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0) {
+                        argv[0] = path;
+                        setenv("SYSTEMD_SLEEP_ACTION", "hibernate", 1);
+                        if (posix_spawn(&pid, path, NULL, NULL, argv, environ) == 0) {
+                                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+                                        ;
+                                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+                                        log_warning("Sleep hook %s %s hibernate failed.", path, when);
+                        }
+                }
+                free(list[i]);
+        }
+        free(list);
+}
+
+/* The dry-run backend: no kexec. If KJUMPD_DRY_RUN_GATE names a file, the
+ * "jump" lasts until it exists (bounded), so tests can act while a jump is
+ * in progress; KJUMPD_DRY_RUN_FAIL makes it fail with that message. */
+static int dry_run_jump(HelperMode mode, JumpResult *res, char **ret_message) {
+        const char *gate = getenv("KJUMPD_DRY_RUN_GATE"), *fail = getenv("KJUMPD_DRY_RUN_FAIL");
+        struct timespec ts;
+
+        if (gate)
+                for (int i = 0; i < 600 && access(gate, F_OK) < 0; i++)
+                        nanosleep(&(struct timespec) { 0, 100 * 1000 * 1000 }, NULL);
+        clock_gettime(CLOCK_REALTIME, &ts);
+        res->return_usec = (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        if (fail) {
+                *ret_message = strdup(fail);
+                return -EIO;
+        }
+        *ret_message = strdup(mode == HELPER_MODE_HIBERNATE ? "Resumed from hibernation (dry run)."
+                                                             : "Test passed (dry run).");
+        res->resumed = mode == HELPER_MODE_HIBERNATE;
+        return 0;
+}
+
+static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_message) {
+        const struct kjump_image_header *h = &res->header;
+        int r;
+
+        if (!m->session.loaded || m->session.mode != mode) {
+                JumpConfig jc = jump_config(m);
+
+                jump_session_done(&m->session);
+                r = jump_load(&jc, mode, &m->session);
+                if (r < 0) {
+                        *ret_message = strdup("The helper kernel could not be loaded.");
+                        return r;
+                }
+        }
+        r = jump_run(&m->session, res);
+        jump_session_done(&m->session);
+        if (r < 0) {
+                *ret_message = strdup("The kernel refused the jump.");
+                return r;
+        }
+
+        switch (mode) {
+        case HELPER_MODE_HIBERNATE:
+                if (res->resumed) {
+                        r = asprintf(ret_message, "Resumed from hibernation after %.1f s.",
+                                     (res->return_usec - res->jump_usec) / 1e6);
+                        return r < 0 ? -ENOMEM : 0;
+                }
+                break;
+        case HELPER_MODE_TEST:
+        case HELPER_MODE_TEST_RESTORE:
+                if (res->have_header && h->state == KJUMP_STATE_INVALID && h->reason == KJUMP_REASON_TEST) {
+                        r = asprintf(ret_message, "Test passed: %.0f MiB of RAM saved in %.2f s.",
+                                     h->ram_bytes / 1048576.0, h->write_usec / 1e6);
+                        return r < 0 ? -ENOMEM : 0;
+                }
+                break;
+        default:
+                break;
+        }
+        r = asprintf(ret_message, "Failed, the system kept running: %s",
+                     res->have_header && h->message[0] ? h->message : "the helper wrote no image.");
+        return r < 0 ? -ENOMEM : -EIO;
+}
+
+int manager_jump(Manager *m, HelperMode mode, char **ret_message) {
+        JumpResult res = {};
+        struct timespec ts;
+        int r;
+
+        clock_gettime(CLOCK_REALTIME, &ts);
+        res.jump_usec = (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+
+        if (mode == HELPER_MODE_HIBERNATE) {
+                (void) manager_emit_prepare(m, true);
+                run_sleep_hooks(m, "pre");
+        }
+        /* Everything said so far must leave before the world stops. */
+        (void) sd_bus_flush(m->bus);
+
+        r = m->dry_run ? dry_run_jump(mode, &res, ret_message) : real_jump(m, mode, &res, ret_message);
+
+        if (mode == HELPER_MODE_HIBERNATE) {
+                run_sleep_hooks(m, "post");
+                (void) manager_emit_prepare(m, false);
+        }
+        m->last_jump_usec = res.jump_usec;
+        m->last_return_usec = res.return_usec;
+        free(m->last_result);
+        m->last_result = strdup(*ret_message ?: (r < 0 ? "failed" : "done"));
+        (void) manager_emit_resumed(m, r >= 0, m->last_result ?: "");
+        if (r < 0)
+                log_error("%s: %s", helper_mode_to_string(mode), m->last_result ?: "failed");
+        else
+                log_info("%s: %s", helper_mode_to_string(mode), m->last_result ?: "done");
+        return r;
+}

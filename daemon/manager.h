@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <systemd/sd-bus.h>
+#include <systemd/sd-event.h>
+
+#include "conf.h"
+#include "jump.h"
+
+#define KJUMP_BUS_NAME "org.kjump1"
+#define KJUMP_BUS_PATH "/org/kjump1"
+#define KJUMP_BUS_INTERFACE "org.kjump1.Manager"
+#define KJUMP_POLKIT_HIBERNATE "org.kjump1.hibernate"
+#define KJUMP_POLKIT_MANAGE "org.kjump1.manage"
+
+typedef enum AuthMode {
+        AUTH_POLKIT, /* polkit decides; without polkit on the bus, only root */
+        AUTH_ROOT,   /* only root */
+} AuthMode;
+
+typedef struct Manager {
+        sd_event *event;
+        sd_bus *bus;
+        const char *bus_address;    /* NULL: the system bus */
+        char *config_dir;
+        KjumpConfig config;
+        AuthMode auth;
+        bool dry_run;               /* no kexec: the jump is simulated (tests) */
+        char *sleep_hook_dir;
+
+        const char *state;          /* "idle", "hibernating", "testing" */
+        char *unavailable;          /* why hibernation is impossible, or NULL */
+        JumpSession session;        /* the preloaded helper, if any */
+        char *last_result;
+        uint64_t last_jump_usec, last_return_usec;
+
+        /* The call being served: answered only after the jump, once every
+         * call that arrived meanwhile was told "busy". */
+        sd_bus_message *pending;
+        HelperMode pending_mode;
+        int pending_result;
+        char *pending_message;
+        sd_event_source *jump_source;
+} Manager;
+
+int manager_new(Manager **ret);
+Manager *manager_free(Manager *m);
+static inline void manager_freep(Manager **m) {
+        manager_free(*m);
+}
+
+/* Reads the configuration, checks the system, loads the helper. */
+int manager_startup(Manager *m);
+/* Re-checks and reloads the helper (after a return, a config change). */
+void manager_refresh(Manager *m);
+
+/* The jump itself, synchronous: hooks, PrepareForHibernate, sync, jump,
+ * return. Sets *ret_message to a sentence for the caller. */
+int manager_jump(Manager *m, HelperMode mode, char **ret_message);
+
+/* manager-bus.c */
+extern const sd_bus_vtable manager_vtable[];
+int manager_connect_bus(Manager *m);
+int manager_emit_prepare(Manager *m, bool start);
+int manager_emit_resumed(Manager *m, bool success, const char *message);
+void manager_properties_changed(Manager *m);
+int bus_introspect_vtable(const char *interface, const sd_bus_vtable *vtable, char **ret);
