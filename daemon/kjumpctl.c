@@ -10,6 +10,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <systemd/sd-bus.h>
+
+#include "check.h"
+#include "conf.h"
 #include "fileio.h"
 #include "hexdecoct.h"
 #include "image-io.h"
@@ -27,15 +31,40 @@ static JumpConfig arg_config = {
 };
 static HelperMode arg_mode = HELPER_MODE_HIBERNATE;
 static bool arg_direct;
+static bool arg_from_systemd;
 static bool arg_json;
 static bool arg_verify;
 static uint64_t arg_size;
+
+static KjumpConfig config_file;
+
+/* kjump.conf's values are the defaults; options override them. */
+static int load_config(void) {
+        _cleanup_free_ char *error = NULL;
+        int r;
+
+        kjump_config_defaults(&config_file);
+        r = kjump_config_load(&config_file, KJUMP_CONF_DIR, &error);
+        if (r < 0)
+                return log_error_errno(r, "Invalid configuration: %s", error ?: "error");
+        arg_config.helper_kernel = config_file.helper_kernel;
+        arg_config.helper_initrd = config_file.helper_initrd;
+        arg_config.window_size = config_file.window_size;
+        arg_config.compression = config_file.compression;
+        arg_config.compression_level = config_file.compression_level;
+        arg_config.target = config_file.target;
+        return 0;
+}
 
 static void help(void) {
         printf("kjumpctl [OPTIONS...] COMMAND [ARG]\n\n"
                "Hibernate without swap, through kexec jump.\n\n"
                "Commands:\n"
-               "  suspend --direct        Write an image of RAM through the helper kernel now\n"
+               "  suspend                 Hibernate: through logind (inhibitors, polkit) when it\n"
+               "                          runs, else through kjumpd\n"
+               "  suspend --direct        Hibernate from this process, without D-Bus\n"
+               "  status                  Show kjumpd's state (--json)\n"
+               "  check                   Say whether hibernation is possible, and every reason not\n"
                "  inspect [PATH|DEVICE]   Show an image's header (--verify: check every checksum)\n"
                "  setup-target [PATH]     Create the image file (default %s)\n"
                "  invalidate              Mark the image on the target invalid\n"
@@ -60,6 +89,7 @@ static void help(void) {
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_DIRECT = 0x100,
+                ARG_FROM_SYSTEMD,
                 ARG_MODE,
                 ARG_TARGET,
                 ARG_COMPRESSION,
@@ -74,6 +104,7 @@ static int parse_argv(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "direct", no_argument, NULL, ARG_DIRECT },
+                { "from-systemd", no_argument, NULL, ARG_FROM_SYSTEMD },
                 { "mode", required_argument, NULL, ARG_MODE },
                 { "target", required_argument, NULL, ARG_TARGET },
                 { "compression", required_argument, NULL, ARG_COMPRESSION },
@@ -95,6 +126,9 @@ static int parse_argv(int argc, char *argv[]) {
                         return 0;
                 case ARG_DIRECT:
                         arg_direct = true;
+                        break;
+                case ARG_FROM_SYSTEMD:
+                        arg_from_systemd = true;
                         break;
                 case ARG_MODE:
                         arg_mode = helper_mode_from_string(optarg);
@@ -169,13 +203,58 @@ static void print_outcome(const JumpResult *res) {
                        h->write_usec ? h->ram_bytes / (double) h->write_usec : 0.0);
 }
 
+/* suspend without --direct: ask logind (so inhibitors, PrepareForSleep and
+ * polkit apply; logind starts systemd-hibernate.service, whose kjump
+ * drop-in calls us back with --from-systemd), or kjumpd when there is no
+ * logind or when systemd itself is the caller. */
+static int suspend_over_bus(void) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        const char *result = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus (use --direct without D-Bus): %m");
+        /* A hibernation can take minutes: no method call timeout. */
+        (void) sd_bus_set_method_call_timeout(bus, UINT64_MAX);
+
+        if (!arg_from_systemd && sd_bus_call_method(bus, "org.freedesktop.login1", "/org/freedesktop/login1",
+                                                    "org.freedesktop.login1.Manager", "CanHibernate", &error,
+                                                    &reply, "") >= 0) {
+                reply = sd_bus_message_unref(reply);
+                r = sd_bus_call_method(bus, "org.freedesktop.login1", "/org/freedesktop/login1",
+                                       "org.freedesktop.login1.Manager", "Hibernate", &error, NULL, "b", true);
+                if (r < 0) {
+                        log_error("logind refused to hibernate: %s", error.message ?: strerror(-r));
+                        sd_bus_error_free(&error);
+                        return r;
+                }
+                printf("Hibernation requested through logind.\n");
+                return 0;
+        }
+        sd_bus_error_free(&error);
+
+        r = sd_bus_call_method(bus, "org.kjump1", "/org/kjump1", "org.kjump1.Manager", "Hibernate", &error, &reply,
+                               "b", true);
+        if (r < 0) {
+                log_error("Hibernation failed: %s", error.message ?: strerror(-r));
+                sd_bus_error_free(&error);
+                return r;
+        }
+        if (sd_bus_message_read(reply, "s", &result) >= 0)
+                printf("%s\n", result);
+        return 0;
+}
+
 static int verb_suspend(void) {
         JumpResult res = {};
         const struct kjump_image_header *h = &res.header;
         int r;
 
         if (!arg_direct)
-                return log_error_errno(EOPNOTSUPP, "Only 'suspend --direct' is available in this build.");
+                return suspend_over_bus();
         if (geteuid() != 0)
                 return log_error_errno(EPERM, "'suspend --direct' must run as root.");
 
@@ -413,11 +492,106 @@ static int verb_invalidate(void) {
         return 0;
 }
 
+static int verb_check(void) {
+        _cleanup_(kjump_config_done) KjumpConfig c = {};
+        _cleanup_strv_free_ char **reasons = NULL;
+        _cleanup_free_ char *error = NULL;
+        int n, r;
+
+        kjump_config_defaults(&c);
+        r = kjump_config_load(&c, KJUMP_CONF_DIR, &error);
+        if (r < 0) {
+                printf("no: invalid configuration: %s\n", error ?: strerror(-r));
+                return -EINVAL;
+        }
+        if (arg_config.target) {
+                free(c.target);
+                c.target = strdup(arg_config.target);
+        }
+        n = kjump_check(&c, &reasons);
+        if (n == 0) {
+                printf("yes: hibernation is possible (target %s).\n", c.target);
+                return 0;
+        }
+        printf("no: %d reason%s:\n", n, n == 1 ? "" : "s");
+        for (int i = 0; i < n; i++)
+                printf("  - %s\n", reasons[i]);
+        return -EOPNOTSUPP;
+}
+
+static int verb_status(void) {
+        static const char *const props[] = { "State", "Target", "UnavailableReason", "HelperLoaded",
+                                             "HelperPinnedBytes", "EstimatedImageSize", "LastResult",
+                                             "LastJumpUSec", "LastReturnUSec" };
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        int r;
+
+        r = sd_bus_open_system(&bus);
+        if (r < 0)
+                return log_error_errno(r, "Cannot connect to the system bus: %m");
+        if (arg_json)
+                printf("{");
+        for (size_t i = 0; i < ELEMENTSOF(props); i++) {
+                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+                sd_bus_error error = SD_BUS_ERROR_NULL;
+                char type;
+                const char *contents;
+
+                r = sd_bus_call_method(bus, "org.kjump1", "/org/kjump1", "org.freedesktop.DBus.Properties", "Get",
+                                       &error, &reply, "ss", "org.kjump1.Manager", props[i]);
+                if (r < 0) {
+                        log_error("Cannot ask kjumpd (is kjumpd.service running?): %s", error.message ?: strerror(-r));
+                        sd_bus_error_free(&error);
+                        return r;
+                }
+                r = sd_bus_message_peek_type(reply, &type, &contents);
+                if (r < 0)
+                        return r;
+                r = sd_bus_message_enter_container(reply, 'v', contents);
+                if (r < 0)
+                        return r;
+                if (arg_json)
+                        printf("%s\"%s\":", i ? "," : "", props[i]);
+                else
+                        printf("%-20s ", props[i]);
+                if (contents[0] == 's') {
+                        const char *v;
+                        r = sd_bus_message_read(reply, "s", &v);
+                        if (r < 0)
+                                return r;
+                        if (arg_json)
+                                print_json_string(v);
+                        else
+                                printf("%s", v);
+                } else if (contents[0] == 'b') {
+                        int v;
+                        r = sd_bus_message_read(reply, "b", &v);
+                        if (r < 0)
+                                return r;
+                        printf("%s", v ? (arg_json ? "true" : "yes") : (arg_json ? "false" : "no"));
+                } else {
+                        uint64_t v;
+                        r = sd_bus_message_read(reply, "t", &v);
+                        if (r < 0)
+                                return r;
+                        printf("%" PRIu64, v);
+                }
+                if (!arg_json)
+                        printf("\n");
+        }
+        if (arg_json)
+                printf("}\n");
+        return 0;
+}
+
 static int run(int argc, char *argv[]) {
         const char *verb, *arg;
         int r;
 
         log_set_prefix("kjumpctl");
+        r = load_config();
+        if (r < 0)
+                return r;
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r;
@@ -434,6 +608,10 @@ static int run(int argc, char *argv[]) {
                 return verb_setup_target(arg ?: arg_config.target ?: KJUMP_TARGET_DEFAULT);
         if (strcmp(verb, "invalidate") == 0)
                 return verb_invalidate();
+        if (strcmp(verb, "check") == 0)
+                return verb_check();
+        if (strcmp(verb, "status") == 0)
+                return verb_status();
         if (strcmp(verb, "resume-location") == 0)
                 return verb_resume_location(arg ?: arg_config.target ?: KJUMP_TARGET_DEFAULT);
         return log_error_errno(EINVAL, "Unknown command '%s'; see 'kjumpctl --help'.", verb);
@@ -441,5 +619,6 @@ static int run(int argc, char *argv[]) {
 
 int main(int argc, char *argv[]) {
         int r = run(argc, argv);
+        kjump_config_done(&config_file);
         return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

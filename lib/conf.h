@@ -26,7 +26,7 @@ typedef struct KjumpConfig {
         bool preload;
 } KjumpConfig;
 
-#define KJUMP_CONF_DIR "/etc/kjump"
+/* KJUMP_CONF_DIR comes from the build: SYSCONFDIR/kjump. */
 
 void kjump_config_defaults(KjumpConfig *c);
 void kjump_config_done(KjumpConfig *c);
