@@ -24,6 +24,7 @@
 #include "log.h"
 #include "macro.h"
 #include "target-setup.h"
+#include "time-util.h"
 
 #define RESUME_CONF "/etc/kjump/resume.conf"
 #define DEVICE_WAIT_USEC (30ULL * 1000000)
@@ -31,13 +32,6 @@
 static const char *arg_helper_kernel = KJUMP_HELPER_DIR "/helper.bzImage";
 static const char *arg_helper_initrd = KJUMP_HELPER_DIR "/helper.cpio";
 static bool arg_dry_run;
-
-static uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
 
 /* "SPEC:OFFSET" from the command line or the configuration. */
 static int resume_location(const char *cmdline, char **ret_spec, uint64_t *ret_offset) {
@@ -70,7 +64,7 @@ static int resume_location(const char *cmdline, char **ret_spec, uint64_t *ret_o
 /* Waits for SPEC to resolve: the initrd's device manager may still be
  * probing. */
 static int open_device(const char *spec, char **ret_path) {
-        uint64_t deadline = now_usec() + DEVICE_WAIT_USEC;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + DEVICE_WAIT_USEC;
 
         for (;;) {
                 _cleanup_free_ char *path = NULL;
@@ -82,7 +76,7 @@ static int open_device(const char *spec, char **ret_path) {
                         *ret_path = TAKE_PTR(path);
                         return fd;
                 }
-                if (now_usec() > deadline)
+                if (now_usec(CLOCK_MONOTONIC) > deadline)
                         return log_error_errno(ENODEV, "The resume device %s did not appear.", spec);
                 (void) nanosleep(&(struct timespec) { 0, 100 * 1000 * 1000 }, NULL);
         }
@@ -100,16 +94,6 @@ static int invalidate(int fd, const TargetMap *map, struct kjump_image_header *h
                 return log_error_errno(r, "Failed to invalidate the image: %m");
         log_notice("Image invalidated: %s.", message);
         return 0;
-}
-
-static bool memmap_matches(const struct kjump_image_header *h, const MemMap *m) {
-        if (h->memmap_count != m->n)
-                return false;
-        for (size_t i = 0; i < m->n; i++)
-                if (h->memmap[i].start != m->entries[i].range.start || h->memmap[i].end != m->entries[i].range.end ||
-                    (h->memmap[i].type == 1) != (m->entries[i].type == MEM_RAM))
-                        return false;
-        return true;
 }
 
 static int no_op(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
@@ -206,7 +190,7 @@ static int run(int argc, char *argv[]) {
                 log_error_errno(r, "Cannot read /sys/firmware/memmap: %m");
                 return invalidate(fd, &map, &h, KJUMP_REASON_ERROR, "no firmware memory map at boot");
         }
-        if (!memmap_matches(&h, &params.firmware))
+        if (!image_header_memmap_equal(&h, &params.firmware))
                 return invalidate(fd, &map, &h, KJUMP_REASON_MISMATCH,
                                   "the firmware memory map differs from the one at hibernation");
         if (!h.helper_cmdline[0])
@@ -214,7 +198,7 @@ static int run(int argc, char *argv[]) {
 
         /* Read everything once before anything of A is written to RAM: a
          * damaged image is refused here, while this boot can go on. */
-        t0 = now_usec();
+        t0 = now_usec(CLOCK_MONOTONIC);
         r = image_read_index(fd, &map, &h, &chunks, &why);
         if (r >= 0)
                 r = image_for_each_chunk(fd, &map, &h, chunks, no_op, NULL, &why);
@@ -222,7 +206,7 @@ static int run(int argc, char *argv[]) {
                 log_error("The image does not verify: %s.", why ?: strerror(-r));
                 return invalidate(fd, &map, &h, KJUMP_REASON_CORRUPT, why ?: "the image does not verify");
         }
-        log_info("Image verified: %" PRIu64 " MiB of RAM in %.2f s.", h.ram_bytes >> 20, (now_usec() - t0) / 1e6);
+        log_info("Image verified: %" PRIu64 " MiB of RAM in %.2f s.", h.ram_bytes >> 20, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
         if (arg_dry_run)
                 return 0;
 

@@ -270,3 +270,13 @@ int image_chunk_decode(const struct kjump_chunk *c, const void *data, void *out,
                 return FAIL("chunk checksum mismatch");
         return 0;
 }
+
+bool image_header_memmap_equal(const struct kjump_image_header *h, const MemMap *m) {
+        if (h->memmap_count != m->n)
+                return false;
+        for (size_t i = 0; i < m->n; i++)
+                if (h->memmap[i].start != m->entries[i].range.start || h->memmap[i].end != m->entries[i].range.end ||
+                    (h->memmap[i].type == 1) != (m->entries[i].type == MEM_RAM))
+                        return false;
+        return true;
+}

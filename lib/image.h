@@ -6,6 +6,7 @@
 #include <stdint.h>
 
 #include "kjump/image.h"
+#include "memmap.h"
 
 const char *image_state_to_string(uint32_t state);
 const char *image_reason_to_string(uint32_t reason);
@@ -43,5 +44,8 @@ unsigned image_chunk_present_pages(const struct kjump_chunk *chunk);
 static inline bool image_chunk_page_present(const struct kjump_chunk *c, unsigned i) {
         return c->present[i / 8] & (1u << (i % 8));
 }
+
+/* True when the header's firmware memory map is M. */
+bool image_header_memmap_equal(const struct kjump_image_header *h, const MemMap *m);
 
 uint64_t image_checksum(const void *p, size_t n, uint64_t seed);

@@ -11,13 +11,7 @@
 #include "macro.h"
 #include "memmap.h"
 #include "target-setup.h"
-
-static uint64_t now_usec(clockid_t clock) {
-        struct timespec ts;
-
-        clock_gettime(clock, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
+#include "time-util.h"
 
 int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p) {
         _cleanup_(memmap_done) MemMap m = {};

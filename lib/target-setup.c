@@ -23,6 +23,7 @@
 #include "macro.h"
 #include "memmap.h"
 #include "target-setup.h"
+#include "time-util.h"
 
 void target_done(Target *t) {
         free(t->spec);
@@ -240,13 +241,6 @@ int target_setup_file(const char *path, uint64_t size, char **ret_error) {
         return 0;
 }
 
-static uint64_t realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 int target_plan_image(Target *t, HelperParams *params) {
         int r;
 
@@ -270,7 +264,7 @@ int target_begin_image(Target *t, const HelperParams *params) {
                 .header_size = KJUMP_IMAGE_HEADER_SIZE,
                 .state = KJUMP_STATE_WRITING,
                 .compression = params->compression,
-                .created_usec = realtime_usec(),
+                .created_usec = now_usec(CLOCK_REALTIME),
                 .window_start = params->window.start,
                 .window_end = params->window.end,
                 .target_size = t->map.size,

@@ -40,4 +40,4 @@ int helper_restore(Helper *h);
 void helper_record_failure(Helper *h, uint32_t reason, int error, const char *format, ...)
         __attribute__((format(printf, 4, 5)));
 
-uint64_t now_usec(void);
+#include "time-util.h"

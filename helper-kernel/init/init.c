@@ -165,21 +165,11 @@ _noreturn_ static void reboot_fresh(void) {
         }
 }
 
-static bool header_memmap_equal(const struct kjump_image_header *hd, const MemMap *m) {
-        if (hd->memmap_count != m->n)
-                return false;
-        for (size_t i = 0; i < m->n; i++)
-                if (hd->memmap[i].start != m->entries[i].range.start || hd->memmap[i].end != m->entries[i].range.end ||
-                    (hd->memmap[i].type == 1) != (m->entries[i].type == MEM_RAM))
-                        return false;
-        return true;
-}
-
 /* Restore mode: the helper was booted with a plain kexec by a fresh kernel
  * (A'), which checked and verified the image and marked it restoring. We
  * write A's RAM back and jump into A. Never returns. */
 _noreturn_ static void run_restore_mode(Helper *h) {
-        uint64_t t0 = now_usec();
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
         int r;
 
         if (physmem_open(h) < 0 || helper_open_target(h) < 0)
@@ -191,7 +181,7 @@ _noreturn_ static void run_restore_mode(Helper *h) {
                 reboot_fresh();
         }
         /* The same machine, and the same window as when the image was made. */
-        if (!header_memmap_equal(&h->header, &h->params.firmware) ||
+        if (!image_header_memmap_equal(&h->header, &h->params.firmware) ||
             h->header.window_start != h->params.window.start || h->header.window_end != h->params.window.end) {
                 helper_record_failure(h, KJUMP_REASON_MISMATCH, EINVAL,
                                       "This machine's memory map or the helper's window differs from the image's.");
@@ -208,7 +198,7 @@ _noreturn_ static void run_restore_mode(Helper *h) {
                 helper_record_failure(h, KJUMP_REASON_CORRUPT, r, "The restore failed part way: %s.", strerror(-r));
                 reboot_fresh();
         }
-        log_info("Restored in %.2f s; entering the original kernel.", (now_usec() - t0) / 1e6);
+        log_info("Restored in %.2f s; entering the original kernel.", (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
         r = kexec_jump_back(h->header.jump_back_entry);
         helper_record_failure(h, KJUMP_REASON_ERROR, r, "Cannot enter the original kernel at 0x%" PRIx64 ": %s.",
                               h->header.jump_back_entry, strerror(-r));

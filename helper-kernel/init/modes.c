@@ -12,20 +12,6 @@
 #include "log.h"
 #include "macro.h"
 
-uint64_t now_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
-static uint64_t realtime_usec(void) {
-        struct timespec ts;
-
-        clock_gettime(CLOCK_REALTIME, &ts);
-        return (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
-}
-
 void helper_record_failure(Helper *h, uint32_t reason, int error, const char *format, ...) {
         va_list ap;
         int r;
@@ -53,7 +39,7 @@ typedef struct Progress {
 static void write_progress(void *userdata, uint64_t done, uint64_t total, uint64_t written) {
         Progress *p = userdata;
         unsigned decile = total ? (unsigned) (done * 10 / total) : 10;
-        double s = (now_usec() - p->start) / 1e6;
+        double s = (now_usec(CLOCK_MONOTONIC) - p->start) / 1e6;
 
         if (decile == p->last_decile)
                 return;
@@ -82,7 +68,7 @@ static int record_cmdline(Helper *h) {
 }
 
 int helper_write(Helper *h) {
-        Progress progress = { .start = now_usec() };
+        Progress progress = { .start = now_usec(CLOCK_MONOTONIC) };
         int r;
 
         r = record_cmdline(h);
@@ -110,7 +96,7 @@ int helper_write(Helper *h) {
                 .progress = write_progress,
                 .progress_userdata = &progress,
         }, &h->header);
-        h->header.write_usec = now_usec() - progress.start;
+        h->header.write_usec = now_usec(CLOCK_MONOTONIC) - progress.start;
         if (r == -ENOSPC) {
                 helper_record_failure(h, KJUMP_REASON_ERROR, r,
                                       "The image does not fit in its target (%" PRIu64 " bytes).",
@@ -121,7 +107,7 @@ int helper_write(Helper *h) {
                 helper_record_failure(h, KJUMP_REASON_ERROR, r, "Writing the image failed: %s.", strerror(-r));
                 return r;
         }
-        h->header.written_usec = realtime_usec();
+        h->header.written_usec = now_usec(CLOCK_REALTIME);
         log_info("Image written: %" PRIu64 " MiB of RAM (%" PRIu64 " pages with data) in %" PRIu64
                  " MiB, %.2f s, %.0f MB/s.", h->header.ram_bytes >> 20, h->header.pages_stored,
                  (h->header.index_offset + h->header.index_size) >> 20, h->header.write_usec / 1e6,
@@ -139,7 +125,7 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
         struct kjump_image_header on_disk;
         const char *why = NULL;
-        uint64_t t0 = now_usec();
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
         int r;
 
         r = image_read_header(h->target_fd, &h->params.target, &on_disk, &why);
@@ -153,7 +139,7 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
                 r = image_for_each_chunk(h->target_fd, &h->params.target, &on_disk, chunks, cb, h, &why);
         if (r < 0)
                 return log_error_errno(r, "%s failed: %s (%m).", what, why ?: "error");
-        log_info("%s: %" PRIu64 " chunks checked in %.2f s.", what, on_disk.chunk_count, (now_usec() - t0) / 1e6);
+        log_info("%s: %" PRIu64 " chunks checked in %.2f s.", what, on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
         return 0;
 }
 

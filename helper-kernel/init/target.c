@@ -47,7 +47,7 @@ static int try_device(Helper *h, const char *name) {
 }
 
 int helper_open_target(Helper *h) {
-        uint64_t deadline = now_usec() + TARGET_WAIT_USEC;
+        uint64_t deadline = now_usec(CLOCK_MONOTONIC) + TARGET_WAIT_USEC;
         bool waited = false;
 
         for (;;) {
@@ -71,7 +71,7 @@ int helper_open_target(Helper *h) {
                 }
                 closedir(d);
 
-                if (now_usec() > deadline)
+                if (now_usec(CLOCK_MONOTONIC) > deadline)
                         return log_error_errno(ENODEV, "No block device of %" PRIu64 " bytes holds this image's "
                                                "header: the target is missing.", h->params.target_device_size);
                 if (!waited)
