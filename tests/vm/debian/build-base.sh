@@ -1,0 +1,32 @@
+#!/bin/bash
+# Builds the base of the Debian 12 test guest (systemd, no swap) with
+# debootstrap, cached as a tarball keyed by a hash of this script.
+#   build-base.sh CACHE_DIR     prints the tarball's path
+set -euo pipefail
+cache=$1
+mirror=${KJUMP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
+# polkitd is left out: it fails to configure inside debootstrap. Without it
+# logind and kjumpd authorize root only, which the tests rely on.
+packages=systemd,systemd-sysv,dbus,udev,kmod,kexec-tools,initramfs-tools,libblkid1,liblz4-1,libzstd1,libxxhash0,libsystemd0,e2fsprogs,procps,util-linux,iproute2
+key=$( { echo "$mirror $packages"; cat "$0"; } | sha256sum | cut -c1-16)
+out="$cache/debian-base-$key.tar"
+if [ -f "$out" ]; then
+    echo "$out"
+    exit 0
+fi
+mkdir -p "$cache"
+dir=$(mktemp -d "$cache/debootstrap.XXXXXX")
+trap 'rm -rf "$dir"' EXIT
+echo "build-base: debootstrap bookworm into $dir" >&2
+debootstrap --variant=minbase --include="$packages" bookworm "$dir" "$mirror" >"$dir.log" 2>&1 ||
+    { tail -30 "$dir.log" >&2; exit 1; }
+rm -f "$dir.log"
+echo kjump-guest > "$dir/etc/hostname"
+echo "/dev/vda / ext4 rw,errors=remount-ro 0 1" > "$dir/etc/fstab"
+# The console belongs to the test: no login prompt on it.
+chroot "$dir" systemctl mask serial-getty@ttyS0.service getty@tty1.service >/dev/null 2>&1
+chroot "$dir" useradd -m -s /bin/bash tester
+rm -rf "$dir/var/cache/apt/archives/"*.deb "$dir/var/lib/apt/lists/"*
+tar -C "$dir" -cf "$out.tmp" .
+mv "$out.tmp" "$out"
+echo "$out"

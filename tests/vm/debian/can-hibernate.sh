@@ -1,0 +1,17 @@
+# CanHibernate with kjump set up, and kjumpctl check without a target.
+wait_for_kjumpd
+out=$(kjumpctl check); rc=$?
+echo "$out"
+[ $rc -ne 0 ] || fail "kjumpctl check says yes without a target"
+echo "$out" | grep -q "The image target /var/lib/kjump/image cannot be used: /var/lib/kjump/image: No such file or directory (create it with 'kjumpctl setup-target')" ||
+    fail "kjumpctl check does not name the missing target"
+[ "$(busctl call org.kjump1 /org/kjump1 org.kjump1.Manager CanHibernate)" = 's "na"' ] ||
+    fail "kjumpd's CanHibernate is not na without a target"
+setup_target
+kjumpctl check || fail "kjumpctl check says no with the target set up"
+[ "$(busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager CanHibernate)" = 's "yes"' ] ||
+    fail "logind's CanHibernate is not yes: $(busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager CanHibernate)"
+[ "$(busctl call org.kjump1 /org/kjump1 org.kjump1.Manager CanHibernate)" = 's "yes"' ] ||
+    fail "kjumpd's CanHibernate is not yes"
+event verified
+finish PASS

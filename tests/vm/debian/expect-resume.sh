@@ -1,0 +1,1 @@
+fail "booted fresh instead of restoring the image"

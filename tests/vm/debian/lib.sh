@@ -1,0 +1,53 @@
+# Helpers for the Debian guest's scenarios.
+
+wait_for_kjumpd() {
+    local i
+    for i in $(seq 600); do
+        systemctl is-active -q kjumpd.service && return 0
+        sleep 0.1
+    done
+    journalctl -b -u kjumpd --no-pager | tail -20
+    fail "kjumpd.service did not start"
+}
+
+# Creates the image file and makes kjumpd use it.
+setup_target() {
+    kjumpctl setup-target > /tmp/setup.out 2>&1 || { cat /tmp/setup.out; fail "kjumpctl setup-target failed"; }
+    cat /tmp/setup.out
+    event resume-location $(grep -o 'kjump.resume=.*' /tmp/setup.out)
+    systemctl reload kjumpd.service || fail "systemctl reload kjumpd failed"
+    [ "$(busctl get-property org.kjump1 /org/kjump1 org.kjump1.Manager HelperLoaded)" = "b true" ] ||
+        { kjumpctl status; fail "kjumpd did not load the helper: $(kjumpctl status | grep Unavailable)"; }
+}
+
+# Waits for the system-sleep hook's "post" mark: the end of a hibernation
+# that was started asynchronously (systemctl hibernate, logind).
+wait_for_post() {
+    local i
+    for i in $(seq 6000); do
+        [ -e /run/kjump-test-post ] && return 0
+        sleep 0.1
+    done
+    fail "the hibernation never came back ($1)"
+}
+
+# Everything a user would check after the machine came back.
+verify_after_resume() {
+    event resumed
+    /kjump-test/workload verify || fail "workload verify failed"
+    sha256sum -c "$KJUMP_STATE/dirty.sha256" >/dev/null || fail "the file written just before hibernating changed"
+    journalctl -b --no-pager -t kjump-test-hook | grep -q "pre hibernate hibernate" ||
+        fail "journalctl does not show the system-sleep hook's pre run"
+    journalctl -b --no-pager -t kjump-test-hook | grep -q "post hibernate hibernate" ||
+        fail "journalctl does not show the system-sleep hook's post run"
+    kjumpctl inspect --json | grep -q '"state":"consumed"' || fail "the restored image is not consumed"
+    rm -f /run/kjump-test-post
+}
+
+before_hibernate() {
+    /kjump-test/workload setup || fail "workload setup failed"
+    dd if=/dev/urandom of=/root/dirty bs=1M count=8 2>/dev/null
+    sha256sum /root/dirty > "$KJUMP_STATE/dirty.sha256"
+    event workload-ready
+    event request
+}
