@@ -184,6 +184,21 @@ static int set_immutable(int fd, bool on) {
         return 0;
 }
 
+/* Creates the directories above PATH that are missing. */
+static int mkdir_parents(const char *path, mode_t mode) {
+        _cleanup_free_ char *p = strdup(path);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; (s = strchr(s, '/')); s++) {
+                *s = 0;
+                if (mkdir(p, mode) < 0 && errno != EEXIST)
+                        return negative_errno();
+                *s = '/';
+        }
+        return 0;
+}
+
 int target_setup_file(const char *path, uint64_t size, char **ret_error) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ uint8_t *zero = NULL;
@@ -207,6 +222,9 @@ int target_setup_file(const char *path, uint64_t size, char **ret_error) {
                         return refuse(ret_error, errno, "cannot replace %s: %s", path, strerror(errno));
         }
 
+        r = mkdir_parents(path, 0700);
+        if (r < 0)
+                return refuse(ret_error, -r, "cannot create the directory of %s: %s", path, strerror(-r));
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
                 return refuse(ret_error, errno, "cannot create %s: %s", path, strerror(errno));

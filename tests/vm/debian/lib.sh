@@ -17,7 +17,7 @@ setup_target() {
     event resume-location $(grep -o 'kjump.resume=.*' /tmp/setup.out)
     systemctl reload kjumpd.service || fail "systemctl reload kjumpd failed"
     [ "$(busctl get-property org.kjump1 /org/kjump1 org.kjump1.Manager HelperLoaded)" = "b true" ] ||
-        { kjumpctl status; fail "kjumpd did not load the helper: $(kjumpctl status | grep Unavailable)"; }
+        { kjumpctl status; journalctl -b -u kjumpd --no-pager | tail -15; fail "kjumpd did not load the helper: $(kjumpctl status | grep Unavailable)"; }
 }
 
 # Waits for the system-sleep hook's "post" mark: the end of a hibernation
