@@ -194,6 +194,8 @@ int target_map_file(int fd, TargetMap *ret, const char **ret_error) {
                 }
         }
         m.size = st.st_size;
+        if (m.n == 0)
+                REFUSE("the file has holes: it must be written in full");
         r = target_map_check(&m, ret_error);
         if (r == -EINVAL && ret_error && strcmp(*ret_error, "extents leave a hole or overlap") == 0)
                 REFUSE("the file has holes: it must be written in full");

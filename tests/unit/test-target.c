@@ -1,0 +1,242 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Target maps: the pure checks, I/O through a split map, and (as root, with
+ * loop devices) the extent mapper on real ext4 and xfs file systems made by
+ * mkfs in the test, and the libblkid resolver on file systems with a known
+ * UUID and LABEL. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "fileio.h"
+#include "macro.h"
+#include "target-setup.h"
+#include "target.h"
+#include "tests.h"
+
+#define MIB (1u << 20)
+
+TEST(map_check) {
+        static const struct {
+                Extent e[3];
+                size_t n;
+                uint64_t size;
+                const char *error; /* NULL: valid */
+        } cases[] = {
+                { { { 0, 8192, 4096 }, { 4096, 0, 4096 } }, 2, 8192, NULL },
+                { { { 0, 0, 4096 }, { 8192, 8192, 4096 } }, 2, 12288, "extents leave a hole or overlap" },
+                { { { 0, 0, 8192 }, { 4096, 16384, 4096 } }, 2, 12288, "extents leave a hole or overlap" },
+                { { { 0, 0, 8192 }, { 8192, 4096, 4096 } }, 2, 12288, "extents overlap on the device" },
+                { { { 0, 100, 4096 } }, 1, 4096, "extent not aligned to 4096" },
+                { { { 0, 0, 4096 } }, 1, 8192, "extents do not cover the whole target" },
+                { {}, 0, 4096, "no extents" },
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+                TargetMap m = { .extents = (Extent *) cases[i].e, .n = cases[i].n, .size = cases[i].size };
+                const char *error = NULL;
+                int r = target_map_check(&m, &error);
+
+                if (!cases[i].error)
+                        ASSERT_OK(r);
+                else {
+                        ASSERT_ERR(r, EINVAL);
+                        ASSERT_STREQ(error, cases[i].error);
+                }
+        }
+}
+
+TEST(split_io) {
+        _cleanup_(target_map_done) TargetMap m = {};
+        char path[] = "/tmp/test-target-XXXXXX";
+        uint8_t buf[3 * 4096], back[3 * 4096], raw[4096];
+        uint64_t phys, len;
+        int fd = mkstemp(path);
+
+        ASSERT(fd >= 0);
+        ASSERT(ftruncate(fd, 64 * 4096) == 0);
+        /* Logical [0, 8K) at 40K, [8K, 16K) at 4K. */
+        m.size = 16384;
+        ASSERT_OK(target_map_add(&m, 0, 40960, 8192));
+        ASSERT_OK(target_map_add(&m, 8192, 4096, 8192));
+        ASSERT_OK(target_map_lookup(&m, 9000, &phys, &len));
+        ASSERT(phys == 4096 + 808 && len == 8192 - 808);
+        ASSERT_ERR(target_map_lookup(&m, 16384, &phys, &len), ERANGE);
+
+        for (size_t i = 0; i < sizeof(buf); i++)
+                buf[i] = (uint8_t) (i * 7);
+        ASSERT_OK(target_pwrite(fd, &m, buf, sizeof(buf), 4096)); /* crosses the split */
+        ASSERT_OK(target_pread(fd, &m, back, sizeof(back), 4096));
+        ASSERT(memcmp(buf, back, sizeof(buf)) == 0);
+        /* The second page of the write landed at logical 8K = physical 4K. */
+        ASSERT_OK(pread_full(fd, raw, 4096, 4096));
+        ASSERT(memcmp(raw, buf + 4096, 4096) == 0);
+        ASSERT_ERR(target_pwrite(fd, &m, buf, sizeof(buf), 12288), ENOSPC);
+        close(fd);
+        unlink(path);
+}
+
+/* ---------------------------------------------------------------- as root */
+
+static char dir[] = "/tmp/test-target-fs-XXXXXX";
+
+static int sh(const char *format, ...) _printf_(1, 2);
+static int sh(const char *format, ...) {
+        char cmd[1024];
+        va_list ap;
+
+        va_start(ap, format);
+        vsnprintf(cmd, sizeof(cmd), format, ap);
+        va_end(ap);
+        return system(cmd);
+}
+
+/* Makes a file system image, attaches it to a loop device, mounts it at
+ * DIR/mnt; returns the loop device in LOOP. */
+static void make_fs(const char *mkfs, char loop[static 64]) {
+        FILE *f;
+
+        ASSERT(sh("truncate -s 512M %s/fs.img && %s %s/fs.img >/dev/null 2>&1", dir, mkfs, dir) == 0);
+        ASSERT(sh("losetup -f --show %s/fs.img > %s/loop", dir, dir) == 0);
+        snprintf(loop, 64, "%s/loop", dir);
+        f = fopen(loop, "re");
+        ASSERT(f && fgets(loop, 64, f));
+        fclose(f);
+        loop[strcspn(loop, "\n")] = 0;
+        ASSERT(sh("mkdir -p %s/mnt && mount %s %s/mnt", dir, loop, dir) == 0);
+}
+
+static void drop_fs(const char *loop) {
+        ASSERT(sh("umount %s/mnt && losetup -d %s && rm -f %s/fs.img", dir, loop, dir) == 0);
+}
+
+/* The extents point at the right blocks: data written through the map on
+ * the raw device reads back through the file system. */
+static void check_extents_on_device(const char *file, const char *loop) {
+        _cleanup_(target_map_done) TargetMap m = {};
+        _cleanup_free_ uint8_t *buf = NULL, *back = NULL;
+        _cleanup_close_ int ffd = -EBADF, dfd = -EBADF;
+        const char *why = NULL;
+        const size_t n = 4 * MIB;
+
+        ffd = open(file, O_RDONLY | O_CLOEXEC);
+        ASSERT(ffd >= 0);
+        ASSERT_OK(target_map_file(ffd, &m, &why));
+        ASSERT(m.size == 32 * MIB && m.n >= 1);
+
+        buf = aligned_alloc(4096, n);
+        back = aligned_alloc(4096, n);
+        ASSERT(buf && back);
+        for (size_t i = 0; i < n; i++)
+                buf[i] = (uint8_t) (i * 13 + i / 4096);
+        dfd = open(loop, O_RDWR | O_DIRECT | O_CLOEXEC);
+        ASSERT(dfd >= 0);
+        ASSERT_OK(target_pwrite(dfd, &m, buf, n, 28 * MIB));
+        ASSERT(fsync(dfd) == 0);
+        /* Read through the file system, bypassing its cache. */
+        safe_close(ffd);
+        ffd = open(file, O_RDONLY | O_DIRECT | O_CLOEXEC);
+        ASSERT(ffd >= 0);
+        ASSERT_OK(pread_full(ffd, back, n, 28 * MIB));
+        ASSERT(memcmp(buf, back, n) == 0);
+}
+
+/* Runs "COMMAND FILE" to make a bad file, and checks the mapper refuses it. */
+static void check_refusal(const char *command, const char *expect) {
+        _cleanup_(target_map_done) TargetMap m = {};
+        _cleanup_close_ int fd = -EBADF;
+        const char *why = NULL;
+        char file[256];
+
+        snprintf(file, sizeof(file), "%s/mnt/bad", dir);
+        ASSERT(sh("%s %s", command, file) == 0);
+        fd = open(file, O_RDONLY | O_CLOEXEC);
+        ASSERT(fd >= 0);
+        ASSERT_ERR(target_map_file(fd, &m, &why), EINVAL);
+        ASSERT_STREQ(why, expect);
+        unlink(file);
+}
+
+TEST(ext4) {
+        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_free_ char *why = NULL, *resolved = NULL;
+        char loop[64], file[256];
+        struct stat st;
+
+        make_fs("mkfs.ext4 -q -F -U 6b6a756d-0000-4000-8000-000000000001 -L kjump-unit", loop);
+        snprintf(file, sizeof(file), "%s/mnt/kjump/image", dir);
+        ASSERT_OK(target_setup_file(file, 32 * MIB, &why));
+        ASSERT(stat(file, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_uid == 0);
+        check_extents_on_device(file, loop);
+        /* Immutable: nothing may move or change its blocks. */
+        ASSERT(sh("sh -c 'echo x >> %s' 2>/dev/null", file) != 0);
+
+        /* A file system on a loop device is out of the helper's reach. */
+        ASSERT(target_open(file, &t, &why) < 0);
+        ASSERT(strstr(why, "a loop device"));
+
+        check_refusal("truncate -s 8M", "the file has holes: it must be written in full");
+        check_refusal("fallocate -l 8M", "the file has unwritten (preallocated but never written) extents");
+
+        /* libblkid resolves the file system's UUID and LABEL to the device. */
+        ASSERT(sh("sync") == 0);
+        ASSERT_OK(target_resolve("UUID=6b6a756d-0000-4000-8000-000000000001", &resolved));
+        ASSERT_STREQ(resolved, loop);
+        free(TAKE_PTR(resolved));
+        ASSERT_OK(target_resolve("LABEL=kjump-unit", &resolved));
+        ASSERT_STREQ(resolved, loop);
+        free(TAKE_PTR(resolved));
+        ASSERT_ERR(target_resolve("LABEL=no-such-label-anywhere", &resolved), ENOENT);
+
+        ASSERT(sh("chattr -i %s", file) == 0);
+        drop_fs(loop);
+}
+
+TEST(xfs) {
+        _cleanup_free_ char *why = NULL;
+        char loop[64], file[256];
+
+        make_fs("mkfs.xfs -q -f -m reflink=1 -L kjump-xfs", loop);
+        snprintf(file, sizeof(file), "%s/mnt/image", dir);
+        ASSERT_OK(target_setup_file(file, 32 * MIB, &why));
+        check_extents_on_device(file, loop);
+        /* A reflinked copy shares its extents: refused. */
+        ASSERT(sh("chattr -i %s", file) == 0);
+        {
+                char cmd[512];
+                snprintf(cmd, sizeof(cmd), "cp --reflink=always %s/mnt/image", dir);
+                check_refusal(cmd, "the file shares extents with another file (reflink or snapshot)");
+        }
+        drop_fs(loop);
+}
+
+/* An assertion aborts: leave no mount or loop device behind. */
+static void cleanup_on_abort(int sig) {
+        sh("umount -l %s/mnt 2>/dev/null; losetup -j %s/fs.img -O NAME -n | xargs -r -n1 losetup -d; rm -rf %s",
+           dir, dir, dir);
+        signal(sig, SIG_DFL);
+        raise(sig);
+}
+
+int main(void) {
+        test_map_check();
+        test_split_io();
+
+        if (geteuid() != 0 || access("/dev/loop-control", F_OK) < 0) {
+                fprintf(stderr, "Not root or no loop devices: skipping the file system tests.\n");
+                return EXIT_TEST_SKIP;
+        }
+        ASSERT(mkdtemp(dir));
+        signal(SIGABRT, cleanup_on_abort);
+        test_ext4();
+        if (access("/usr/sbin/mkfs.xfs", X_OK) == 0 || access("/sbin/mkfs.xfs", X_OK) == 0)
+                test_xfs();
+        ASSERT(sh("rm -rf %s", dir) == 0);
+        return 0;
+}
