@@ -399,7 +399,7 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
 }
 
 static int count_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
-        (*(uint64_t *) userdata)++;
+        __atomic_fetch_add((uint64_t *) userdata, 1, __ATOMIC_RELAXED);
         return 0;
 }
 
@@ -432,7 +432,7 @@ static int verb_inspect(const char *path) {
         }
         r = image_read_index(fd, NULL, &h, &chunks, &why);
         if (r >= 0)
-                r = image_for_each_chunk(fd, NULL, &h, chunks, count_chunk, &n, &why);
+                r = image_for_each_chunk(fd, NULL, &h, chunks, (unsigned) MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), count_chunk, &n, &why);
         if (r < 0) {
                 snprintf(verdict, sizeof(verdict), "FAILED: %s", why ?: strerror(-r));
                 print_header(path, &h, verdict);

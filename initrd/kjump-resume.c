@@ -96,6 +96,11 @@ static int invalidate(int fd, const TargetMap *map, struct kjump_image_header *h
         return 0;
 }
 
+static unsigned cpus(void) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        return n > 0 ? (unsigned) n : 1;
+}
+
 static int no_op(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
         return 0;
 }
@@ -201,7 +206,7 @@ static int run(int argc, char *argv[]) {
         t0 = now_usec(CLOCK_MONOTONIC);
         r = image_read_index(fd, &map, &h, &chunks, &why);
         if (r >= 0)
-                r = image_for_each_chunk(fd, &map, &h, chunks, no_op, NULL, &why);
+                r = image_for_each_chunk(fd, &map, &h, chunks, cpus(), no_op, NULL, &why);
         if (r < 0) {
                 log_error("The image does not verify: %s.", why ?: strerror(-r));
                 return invalidate(fd, &map, &h, KJUMP_REASON_CORRUPT, why ?: "the image does not verify");

@@ -451,25 +451,144 @@ int image_read_index(int fd, const TargetMap *map, const struct kjump_image_head
         return 0;
 }
 
+enum { SLOT_FREE, SLOT_FILLING, SLOT_READY, SLOT_BUSY };
+
+typedef struct Decoder {
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        struct {
+                int state;
+                const struct kjump_chunk *chunk;
+                uint8_t *data;
+        } *slots;
+        size_t n_slots;
+        bool done;
+        int error;
+        const char *why;
+        ImageChunkCallback cb;
+        void *userdata;
+} Decoder;
+
+static void decoder_fail(Decoder *d, int r, const char *why) {
+        if (d->error == 0) {
+                d->error = r;
+                d->why = why;
+        }
+        pthread_cond_broadcast(&d->cond);
+}
+
+static void *decode_worker(void *userdata) {
+        Decoder *d = userdata;
+        uint8_t *raw = malloc(CHUNK_BYTES);
+
+        pthread_mutex_lock(&d->lock);
+        if (!raw)
+                decoder_fail(d, -ENOMEM, NULL);
+        for (;;) {
+                size_t i, ready = d->n_slots;
+                const char *why = NULL;
+                int r;
+
+                if (d->error)
+                        break;
+                for (i = 0; i < d->n_slots; i++)
+                        if (d->slots[i].state == SLOT_READY) {
+                                ready = i;
+                                break;
+                        }
+                if (ready == d->n_slots) {
+                        if (d->done)
+                                break;
+                        pthread_cond_wait(&d->cond, &d->lock);
+                        continue;
+                }
+                d->slots[ready].state = SLOT_BUSY;
+                pthread_mutex_unlock(&d->lock);
+
+                r = image_chunk_decode(d->slots[ready].chunk, d->slots[ready].data, raw, &why);
+                if (r >= 0)
+                        r = d->cb(d->userdata, d->slots[ready].chunk, raw);
+
+                pthread_mutex_lock(&d->lock);
+                d->slots[ready].state = SLOT_FREE;
+                if (r < 0)
+                        decoder_fail(d, r, why);
+                pthread_cond_broadcast(&d->cond);
+        }
+        pthread_mutex_unlock(&d->lock);
+        free(raw);
+        return NULL;
+}
+
+/* Takes a free slot for the reading thread, or -1 after an error. */
+static ssize_t decoder_take_slot(Decoder *d) {
+        ssize_t slot = -1;
+
+        pthread_mutex_lock(&d->lock);
+        while (!d->error) {
+                for (size_t i = 0; i < d->n_slots; i++)
+                        if (d->slots[i].state == SLOT_FREE) {
+                                slot = (ssize_t) i;
+                                break;
+                        }
+                if (slot >= 0) {
+                        d->slots[slot].state = SLOT_FILLING;
+                        break;
+                }
+                pthread_cond_wait(&d->cond, &d->lock);
+        }
+        pthread_mutex_unlock(&d->lock);
+        return slot;
+}
+
 int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_header *h,
-                         const struct kjump_chunk *chunks, ImageChunkCallback cb, void *userdata,
-                         const char **ret_error) {
+                         const struct kjump_chunk *chunks, unsigned threads, ImageChunkCallback cb,
+                         void *userdata, const char **ret_error) {
         size_t cap = IO_BUFFER + ALIGN_TO(image_chunk_bound(), (size_t) IO_ALIGN) + IO_ALIGN;
-        _cleanup_free_ uint8_t *buf = aligned_alloc_direct(cap), *raw = malloc(CHUNK_BYTES);
+        _cleanup_free_ uint8_t *buf = aligned_alloc_direct(cap);
+        _cleanup_free_ pthread_t *tids = NULL;
         uint64_t buf_start = h->data_start, buf_end = h->data_start;
         uint64_t data_end = ALIGN_TO(h->data_start + h->data_bytes, (uint64_t) IO_ALIGN);
-        int r;
+        Decoder d = { .cb = cb, .userdata = userdata };
+        unsigned started = 0;
+        int r = 0;
 
-        if (!buf || !raw)
+        threads = MAX(threads, 1u);
+        d.n_slots = 2 * threads;
+        d.slots = calloc(d.n_slots, sizeof(*d.slots));
+        tids = calloc(threads, sizeof(pthread_t));
+        if (!buf || !d.slots || !tids) {
+                free(d.slots);
                 return -ENOMEM;
+        }
+        for (size_t i = 0; i < d.n_slots; i++)
+                if (!(d.slots[i].data = malloc(image_chunk_bound()))) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+        pthread_mutex_init(&d.lock, NULL);
+        pthread_cond_init(&d.cond, NULL);
+        for (; started < threads; started++)
+                if (pthread_create(&tids[started], NULL, decode_worker, &d) != 0)
+                        break;
+        if (started == 0) {
+                r = -EAGAIN;
+                goto finish;
+        }
 
-        for (uint64_t i = 0; i < h->chunk_count; i++) {
+        /* The reading thread: sequential read-ahead, one copy per chunk into
+         * a slot, decoding and checking in the workers. */
+        for (uint64_t i = 0; i < h->chunk_count && r >= 0; i++) {
                 const struct kjump_chunk *c = &chunks[i];
+                ssize_t slot;
 
                 if (c->data_size == 0) {
                         r = cb(userdata, c, NULL);
-                        if (r < 0)
-                                return r;
+                        if (r < 0) {
+                                pthread_mutex_lock(&d.lock);
+                                decoder_fail(&d, r, NULL);
+                                pthread_mutex_unlock(&d.lock);
+                        }
                         continue;
                 }
 
@@ -485,27 +604,51 @@ int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_
                         n = (size_t) MIN((uint64_t) (cap - (buf_end - buf_start)), data_end - buf_end);
                         n &= ~((size_t) IO_ALIGN - 1);
                         if (n == 0) {
-                                if (ret_error)
-                                        *ret_error = "chunk data beyond the data area";
-                                return -EBADMSG;
+                                r = -EBADMSG;
+                                pthread_mutex_lock(&d.lock);
+                                decoder_fail(&d, r, "chunk data beyond the data area");
+                                pthread_mutex_unlock(&d.lock);
+                                break;
                         }
                         r = target_pread(fd, map, buf + (buf_end - buf_start), n, buf_end);
                         if (r < 0) {
-                                if (ret_error)
-                                        *ret_error = "cannot read chunk data";
-                                return r;
+                                pthread_mutex_lock(&d.lock);
+                                decoder_fail(&d, r, "cannot read chunk data");
+                                pthread_mutex_unlock(&d.lock);
+                                break;
                         }
                         buf_end += n;
                 }
+                if (r < 0)
+                        break;
 
-                r = image_chunk_decode(c, buf + (c->data_offset - buf_start), raw, ret_error);
-                if (r < 0)
-                        return r;
-                r = cb(userdata, c, raw);
-                if (r < 0)
-                        return r;
+                slot = decoder_take_slot(&d);
+                if (slot < 0)
+                        break;
+                memcpy(d.slots[slot].data, buf + (c->data_offset - buf_start), c->data_size);
+                pthread_mutex_lock(&d.lock);
+                d.slots[slot].chunk = c;
+                d.slots[slot].state = SLOT_READY;
+                pthread_cond_broadcast(&d.cond);
+                pthread_mutex_unlock(&d.lock);
         }
-        return 0;
+
+finish:
+        pthread_mutex_lock(&d.lock);
+        d.done = true;
+        pthread_cond_broadcast(&d.cond);
+        pthread_mutex_unlock(&d.lock);
+        for (unsigned i = 0; i < started; i++)
+                pthread_join(tids[i], NULL);
+        for (size_t i = 0; i < d.n_slots; i++)
+                free(d.slots[i].data);
+        free(d.slots);
+        if (d.error < 0) {
+                if (ret_error && d.why)
+                        *ret_error = d.why;
+                return d.error;
+        }
+        return r;
 }
 
 int image_read_located(int fd, uint64_t offset, struct kjump_image_header *ret, TargetMap *ret_map,

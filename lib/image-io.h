@@ -54,13 +54,15 @@ int image_read_located(int fd, uint64_t offset, struct kjump_image_header *ret, 
 int image_read_index(int fd, const TargetMap *map, const struct kjump_image_header *h,
                      struct kjump_chunk **ret, const char **ret_error);
 
-/* Reads the data of every chunk in order, decodes and checks it, and calls
- * CB with the chunk and its raw present pages (NULL when none is present).
- * Stops at the first error: a bad chunk is -EBADMSG with a reason. */
+/* Reads the data of every chunk in order (one thread, sequential
+ * read-ahead), decodes and checks it in THREADS threads, and calls CB with
+ * the chunk and its raw present pages (NULL when none is present). CB is
+ * called from several threads, in no particular order. Stops at the first
+ * error: a bad chunk is -EBADMSG with a reason. */
 typedef int (*ImageChunkCallback)(void *userdata, const struct kjump_chunk *c, const uint8_t *raw);
 int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_header *h,
-                         const struct kjump_chunk *chunks, ImageChunkCallback cb, void *userdata,
-                         const char **ret_error);
+                         const struct kjump_chunk *chunks, unsigned threads, ImageChunkCallback cb,
+                         void *userdata, const char **ret_error);
 
 /* Allocates N bytes aligned for O_DIRECT. */
 void *aligned_alloc_direct(size_t n);

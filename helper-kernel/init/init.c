@@ -250,7 +250,8 @@ int main(int argc _unused_, char *argv[] _unused_) {
                  memmap_ram_bytes(&params->firmware) >> 20);
 
         h.entry = entry;
-        h.cpus = (unsigned) MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L);
+        /* Each thread needs about 2 MiB of buffers in the window: at most 8. */
+        h.cpus = (unsigned) MIN(MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), 8L);
         switch (params->mode) {
         case HELPER_MODE_ROUNDTRIP:
                 break;

@@ -136,7 +136,7 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
         if (r >= 0)
                 r = image_read_index(h->target_fd, &h->params.target, &on_disk, &chunks, &why);
         if (r >= 0)
-                r = image_for_each_chunk(h->target_fd, &h->params.target, &on_disk, chunks, cb, h, &why);
+                r = image_for_each_chunk(h->target_fd, &h->params.target, &on_disk, chunks, h->cpus, cb, h, &why);
         if (r < 0)
                 return log_error_errno(r, "%s failed: %s (%m).", what, why ?: "error");
         log_info("%s: %" PRIu64 " chunks checked in %.2f s.", what, on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);

@@ -21,7 +21,7 @@
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static int count_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
-        (*(uint64_t *) userdata) += c->page_count;
+        __atomic_fetch_add((uint64_t *) userdata, c->page_count, __ATOMIC_RELAXED);
         return 0;
 }
 
@@ -41,7 +41,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
                 return 0;
         if (h.chunk_count == 0 || image_read_index(fd, NULL, &h, &chunks, NULL) < 0)
                 return 0;
-        if (image_for_each_chunk(fd, NULL, &h, chunks, count_chunk, &pages, NULL) < 0)
+        if (image_for_each_chunk(fd, NULL, &h, chunks, 2, count_chunk, &pages, NULL) < 0)
                 return 0;
         /* Everything checked out: the index must have said so. */
         if (pages != h.pages_total)
