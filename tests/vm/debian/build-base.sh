@@ -5,8 +5,8 @@
 set -euo pipefail
 cache=$1
 mirror=${KJUMP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
-# polkitd is left out: it fails to configure inside debootstrap. Without it
-# logind and kjumpd authorize root only, which the tests rely on.
+# polkitd fails to configure inside debootstrap's own run: it is installed
+# afterwards with apt, with /proc mounted.
 packages=systemd,systemd-sysv,dbus,udev,kmod,kexec-tools,initramfs-tools,libblkid1,liblz4-1,libzstd1,libxxhash0,libsystemd0,e2fsprogs,procps,util-linux,iproute2
 key=$( { echo "$mirror $packages"; cat "$0"; } | sha256sum | cut -c1-16)
 out="$cache/debian-base-$key.tar"
@@ -20,6 +20,14 @@ trap 'rm -rf "$dir"' EXIT
 echo "build-base: debootstrap bookworm into $dir" >&2
 debootstrap --variant=minbase --include="$packages" bookworm "$dir" "$mirror" >"$dir.log" 2>&1 ||
     { tail -30 "$dir.log" >&2; exit 1; }
+rm -f "$dir.log"
+mount -t proc proc "$dir/proc"
+if ! { chroot "$dir" apt-get update -q && DEBIAN_FRONTEND=noninteractive chroot "$dir" apt-get install -y -q --no-install-recommends polkitd; } >"$dir.log" 2>&1; then
+    umount "$dir/proc"
+    tail -30 "$dir.log" >&2
+    exit 1
+fi
+umount "$dir/proc"
 rm -f "$dir.log"
 echo kjump-guest > "$dir/etc/hostname"
 echo "/dev/vda / ext4 rw,errors=remount-ro 0 1" > "$dir/etc/fstab"

@@ -13,5 +13,12 @@ kjumpctl check || fail "kjumpctl check says no with the target set up"
     fail "logind's CanHibernate is not yes: $(busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager CanHibernate)"
 [ "$(busctl call org.kjump1 /org/kjump1 org.kjump1.Manager CanHibernate)" = 's "yes"' ] ||
     fail "kjumpd's CanHibernate is not yes"
+# A user without an active session must authenticate as an administrator
+# (polkit: org.kjump1.hibernate allow_any=auth_admin_keep).
+as_tester() { setpriv --reuid=tester --regid=tester --init-groups "$@"; }
+answer=$(as_tester busctl call org.kjump1 /org/kjump1 org.kjump1.Manager CanHibernate)
+[ "$answer" = 's "challenge"' ] || fail "kjumpd's CanHibernate for a user outside a session is $answer, not challenge"
+answer=$(as_tester busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager CanHibernate)
+[ "$answer" = 's "challenge"' ] || fail "logind's CanHibernate for a user outside a session is $answer, not challenge"
 event verified
 finish PASS
