@@ -141,6 +141,19 @@ static int do_jump(Manager *mgr, sd_bus_message *m, HelperMode mode, sd_bus_erro
         return 1; /* answered in on_jump_done() */
 }
 
+/* What every jump needs before it starts: not busy, possible, authorized. */
+static int may_jump(Manager *mgr, sd_bus_message *m, const char *action, bool interactive, sd_bus_error *error) {
+        int r;
+
+        r = busy(mgr, error);
+        if (r < 0)
+                return r;
+        if (mgr->unavailable)
+                return sd_bus_error_setf(error, ERROR_UNAVAILABLE, "Hibernation is not available: %s",
+                                         mgr->unavailable);
+        return require(mgr, m, action, interactive, error);
+}
+
 static int method_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Manager *mgr = userdata;
         int interactive, r;
@@ -149,13 +162,7 @@ static int method_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *err
         r = sd_bus_message_read(m, "b", &interactive);
         if (r < 0)
                 return r;
-        r = busy(mgr, error);
-        if (r < 0)
-                return r;
-        if (mgr->unavailable)
-                return sd_bus_error_setf(error, ERROR_UNAVAILABLE, "Hibernation is not available: %s",
-                                         mgr->unavailable);
-        r = require(mgr, m, KJUMP_POLKIT_HIBERNATE, interactive, error);
+        r = may_jump(mgr, m, KJUMP_POLKIT_HIBERNATE, interactive, error);
         if (r < 0)
                 return r;
         return do_jump(mgr, m, HELPER_MODE_HIBERNATE, error);
@@ -174,13 +181,7 @@ static int method_test(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (mode != HELPER_MODE_TEST && mode != HELPER_MODE_TEST_RESTORE)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Unknown test mode '%s': expected 'test' or 'test-restore'.", mode_s);
-        r = busy(mgr, error);
-        if (r < 0)
-                return r;
-        if (mgr->unavailable)
-                return sd_bus_error_setf(error, ERROR_UNAVAILABLE, "Hibernation is not available: %s",
-                                         mgr->unavailable);
-        r = require(mgr, m, KJUMP_POLKIT_MANAGE, true, error);
+        r = may_jump(mgr, m, KJUMP_POLKIT_MANAGE, true, error);
         if (r < 0)
                 return r;
         return do_jump(mgr, m, mode, error);
