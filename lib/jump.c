@@ -66,8 +66,16 @@ static void after_return(Target *t, const HelperParams *params, JumpResult *ret)
                 if (r < 0)
                         log_error_errno(r, "Failed to mark the restored image consumed: %m");
                 break;
-        case KJUMP_STATE_VALID:
         case KJUMP_STATE_WRITING:
+                /* The helper never committed anything: it could not find or
+                 * write the target, and said why on the console. */
+                r = target_invalidate(t, KJUMP_REASON_ERROR,
+                                      "the helper did not complete the image (see its console output)");
+                if (r < 0)
+                        log_error_errno(r, "Failed to invalidate the image: %m");
+                (void) target_read_header(t, &ret->header, NULL);
+                break;
+        case KJUMP_STATE_VALID:
                 /* A runs on: its disks move away from the image. */
                 r = target_invalidate(t, KJUMP_REASON_INVALIDATED,
                                       "the original kernel ran on after the image was written");
