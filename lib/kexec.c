@@ -180,6 +180,16 @@ int kexec_load_helper(const HelperLoad *l) {
                   l->restore_cmdline ? "" : " --load-preserve-context --pass-memmap-cmdline",
                   memmin, memmax, initrd_arg, append, l->kernel);
         r = run_kexec(argv);
+        if (r < 0) {
+                /* The kernel needs the window's worth of free pages outside
+                 * the window, and gives up early under memory pressure
+                 * ("Could not allocate control_code_buffer"). Once, and only
+                 * then: free the clean page cache and try again. */
+                log_notice("Loading the helper failed; dropping clean caches and trying once more.");
+                sync();
+                (void) write_string_file("/proc/sys/vm/drop_caches", "1");
+                r = run_kexec(argv);
+        }
         if (r < 0)
                 return log_error_errno(r, "%s failed to load the helper kernel %s", kexec, l->kernel);
         return 0;

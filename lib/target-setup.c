@@ -236,9 +236,19 @@ int target_setup_file(const char *path, uint64_t size, char **ret_error) {
         if (fallocate(fd, 0, 0, (off_t) size) < 0 && errno != EOPNOTSUPP)
                 return refuse(ret_error, errno, "cannot allocate %" PRIu64 " bytes for %s: %s", size, path,
                               strerror(errno));
-        zero = calloc(1, block);
+        /* O_DIRECT where the file system has it: a gigabyte of zeros in the
+         * page cache would crowd out the memory the helper's load needs. */
+        {
+                int dfd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
+                if (dfd >= 0) {
+                        safe_close(fd);
+                        fd = dfd;
+                }
+        }
+        zero = aligned_alloc_direct(block);
         if (!zero)
                 return -ENOMEM;
+        memset(zero, 0, block);
         for (uint64_t off = 0; off < size; off += block) {
                 r = pwrite_full(fd, zero, (size_t) MIN((uint64_t) block, size - off), (off_t) off);
                 if (r < 0)
@@ -246,6 +256,7 @@ int target_setup_file(const char *path, uint64_t size, char **ret_error) {
         }
         if (fsync(fd) < 0)
                 return refuse(ret_error, errno, "cannot sync %s: %s", path, strerror(errno));
+        (void) posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
         r = target_map_file(fd, &map, &why);
         if (r < 0)
                 return refuse(ret_error, -r, "%s cannot be used after all: %s", path, why ?: strerror(-r));
