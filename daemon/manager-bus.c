@@ -200,16 +200,21 @@ static int method_can_hibernate(sd_bus_message *m, void *userdata, sd_bus_error 
         return sd_bus_reply_method_return(m, "s", v == VERDICT_YES ? "yes" : v == VERDICT_CHALLENGE ? "challenge" : "no");
 }
 
+/* What every management call needs: not busy, authorized. */
+static int may_manage(Manager *mgr, sd_bus_message *m, sd_bus_error *error) {
+        int r = busy(mgr, error);
+        if (r < 0)
+                return r;
+        return require(mgr, m, KJUMP_POLKIT_MANAGE, true, error);
+}
+
 static int method_invalidate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         _cleanup_(target_done) Target t = { .fd = -EBADF };
         _cleanup_free_ char *why = NULL;
         Manager *mgr = userdata;
         int r;
 
-        r = busy(mgr, error);
-        if (r < 0)
-                return r;
-        r = require(mgr, m, KJUMP_POLKIT_MANAGE, true, error);
+        r = may_manage(mgr, m, error);
         if (r < 0)
                 return r;
         if (!mgr->dry_run) {
@@ -229,10 +234,7 @@ static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
         Manager *mgr = userdata;
         int r;
 
-        r = busy(mgr, error);
-        if (r < 0)
-                return r;
-        r = require(mgr, m, KJUMP_POLKIT_MANAGE, true, error);
+        r = may_manage(mgr, m, error);
         if (r < 0)
                 return r;
         manager_refresh(mgr);
