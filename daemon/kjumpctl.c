@@ -14,14 +14,16 @@
 
 #include "check.h"
 #include "conf.h"
+#include "cpu-util.h"
 #include "fileio.h"
 #include "hexdecoct.h"
-#include "image-io.h"
+#include "image-reader.h"
 #include "jump.h"
+#include "image-state.h"
 #include "log.h"
 #include "macro.h"
-#include "params.h"
-#include "target-setup.h"
+#include "helper-params.h"
+#include "target.h"
 
 static JumpConfig arg_config = {
         .helper_kernel = KJUMP_HELPER_DIR "/helper.bzImage",
@@ -360,7 +362,7 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
                        h->index_size, h->write_usec);
                 for (uint32_t i = 0; i < h->memmap_count; i++)
                         printf("%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"ram\":%s}", i ? "," : "",
-                               h->memmap[i].start, h->memmap[i].end, h->memmap[i].type == 1 ? "true" : "false");
+                               h->memmap[i].start, h->memmap[i].end, h->memmap[i].type == KJUMP_MEMMAP_RAM ? "true" : "false");
                 printf("],\"verify\":");
                 if (verify)
                         print_json_string(verify);
@@ -398,18 +400,12 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
                 printf("Verify:       %s\n", verify);
 }
 
-static int count_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
-        __atomic_fetch_add((uint64_t *) userdata, 1, __ATOMIC_RELAXED);
-        return 0;
-}
-
 static int verb_inspect(const char *path) {
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
         _cleanup_close_ int fd = -EBADF;
         struct kjump_image_header h;
         const char *why = NULL;
         char verdict[256];
-        uint64_t n = 0;
         int r;
 
         r = open_image(path, &fd);
@@ -432,13 +428,15 @@ static int verb_inspect(const char *path) {
         }
         r = image_read_index(fd, NULL, &h, &chunks, &why);
         if (r >= 0)
-                r = image_for_each_chunk(fd, NULL, &h, chunks, (unsigned) MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), count_chunk, &n, &why);
+                r = image_check_index_covers_ram(&h, chunks, &why);
+        if (r >= 0)
+                r = image_verify(fd, NULL, &h, chunks, cpus_online(), &why);
         if (r < 0) {
                 snprintf(verdict, sizeof(verdict), "FAILED: %s", why ?: strerror(-r));
                 print_header(path, &h, verdict);
                 return log_error_errno(r, "%s: verification failed: %s.", path, why ?: "read error");
         }
-        snprintf(verdict, sizeof(verdict), "OK, %" PRIu64 " chunks, every checksum matches", n);
+        snprintf(verdict, sizeof(verdict), "OK, %" PRIu64 " chunks, every checksum matches", h.chunk_count);
         print_header(path, &h, verdict);
         return 0;
 }
@@ -486,7 +484,7 @@ static int verb_invalidate(void) {
         r = target_open(spec, &t, &why);
         if (r < 0)
                 return log_error_errno(r, "Image target %s: %s", spec, why ?: "cannot be used");
-        r = target_invalidate(&t, KJUMP_REASON_INVALIDATED, "invalidated by kjumpctl");
+        r = image_invalidate(t.fd, &t.map, KJUMP_REASON_INVALIDATED, "invalidated by kjumpctl");
         if (r < 0)
                 return log_error_errno(r, "Failed to invalidate the image on %s: %m", spec);
         return 0;

@@ -4,11 +4,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "image.h"
+#include "image-format.h"
+#include "image-state.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
-#include "target-setup.h"
+#include "target.h"
 
 #define ERROR_BUSY "org.kjump1.Error.Busy"
 #define ERROR_UNAVAILABLE "org.kjump1.Error.Unavailable"
@@ -222,7 +223,7 @@ static int method_invalidate(sd_bus_message *m, void *userdata, sd_bus_error *er
                 if (r < 0)
                         return sd_bus_error_setf(error, ERROR_FAILED, "Image target %s: %s", mgr->config.target,
                                                  why ?: strerror(-r));
-                r = target_invalidate(&t, KJUMP_REASON_INVALIDATED, "invalidated over D-Bus");
+                r = image_invalidate(t.fd, &t.map, KJUMP_REASON_INVALIDATED, "invalidated over D-Bus");
                 if (r < 0)
                         return sd_bus_error_set_errnof(error, r, "Failed to invalidate the image: %m");
         }

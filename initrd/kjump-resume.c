@@ -18,12 +18,14 @@
 
 #include "cmdline.h"
 #include "fileio.h"
-#include "image-io.h"
+#include "cpu-util.h"
+#include "image-reader.h"
+#include "image-state.h"
 #include "jump.h"
-#include "kexec.h"
+#include "kexec-load.h"
 #include "log.h"
 #include "macro.h"
-#include "target-setup.h"
+#include "target.h"
 #include "time-util.h"
 
 #define RESUME_CONF "/etc/kjump/resume.conf"
@@ -82,26 +84,22 @@ static int open_device(const char *spec, char **ret_path) {
         }
 }
 
+/* Never lets the boot go on with a restorable image on disk: when the
+ * image cannot be invalidated, the boot stops (-EIO is kjump-resume's exit
+ * status 1, on which the initrd scripts halt with this message). */
 static int invalidate(int fd, const TargetMap *map, struct kjump_image_header *h, uint32_t reason,
                       const char *message) {
         int r;
 
-        h->state = KJUMP_STATE_INVALID;
-        h->reason = reason;
-        snprintf(h->message, sizeof(h->message), "%s", message);
-        r = image_commit_header(fd, map, h);
-        if (r < 0)
-                return log_error_errno(r, "Failed to invalidate the image: %m");
+        r = h ? image_state_commit(fd, map, h, IMAGE_EVENT_INVALIDATE, reason, message)
+              : image_invalidate(fd, map, reason, message);
+        if (r < 0) {
+                log_error_errno(r, "FATAL: cannot invalidate the hibernation image (%m). Booting on would leave "
+                                "it restorable over a system that moved on: stopping the boot. Boot with "
+                                "kjump.noresume after fixing the disk, or remove the image.");
+                return -EIO;
+        }
         log_notice("Image invalidated: %s.", message);
-        return 0;
-}
-
-static unsigned cpus(void) {
-        long n = sysconf(_SC_NPROCESSORS_ONLN);
-        return n > 0 ? (unsigned) n : 1;
-}
-
-static int no_op(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
         return 0;
 }
 
@@ -161,18 +159,13 @@ static int run(int argc, char *argv[]) {
         }
         if (r < 0) {
                 /* Our magic is there but nothing else holds: never restore it. */
-                struct kjump_image_header blank = {
-                        .version = KJUMP_IMAGE_VERSION, .header_size = KJUMP_IMAGE_HEADER_SIZE,
-                        .window_end = KJUMP_PAGE_SIZE, .target_size = KJUMP_IMAGE_HEADER_SIZE,
-                };
-                TargetMap head = { .size = KJUMP_IMAGE_HEADER_SIZE };
+                _cleanup_(target_map_done) TargetMap head = { .size = KJUMP_IMAGE_HEADER_SIZE };
 
                 log_error("The image at %s:%" PRIu64 " is damaged: %s.", device, offset, why ?: strerror(-r));
-                memcpy(blank.magic, KJUMP_IMAGE_MAGIC, sizeof(blank.magic));
-                if (target_map_add(&head, 0, offset, KJUMP_IMAGE_HEADER_SIZE) >= 0)
-                        (void) invalidate(fd, &head, &blank, KJUMP_REASON_CORRUPT, "damaged header or extent map");
-                target_map_done(&head);
-                return 0;
+                r = target_map_add(&head, 0, offset, KJUMP_IMAGE_HEADER_SIZE);
+                if (r < 0)
+                        return r;
+                return invalidate(fd, &head, NULL, KJUMP_REASON_CORRUPT, "damaged header or extent map");
         }
 
         switch (h.state) {
@@ -195,9 +188,13 @@ static int run(int argc, char *argv[]) {
                 log_error_errno(r, "Cannot read /sys/firmware/memmap: %m");
                 return invalidate(fd, &map, &h, KJUMP_REASON_ERROR, "no firmware memory map at boot");
         }
-        if (!image_header_memmap_equal(&h, &params.firmware))
-                return invalidate(fd, &map, &h, KJUMP_REASON_MISMATCH,
-                                  "the firmware memory map differs from the one at hibernation");
+        {
+                uint32_t code = 0;
+
+                r = image_check_restorable(&h, KJUMP_STATE_VALID, &params.firmware, &why, &code);
+                if (r < 0)
+                        return invalidate(fd, &map, &h, code, why);
+        }
         if (!h.helper_cmdline[0])
                 return invalidate(fd, &map, &h, KJUMP_REASON_ERROR, "the image records no helper command line");
 
@@ -206,7 +203,9 @@ static int run(int argc, char *argv[]) {
         t0 = now_usec(CLOCK_MONOTONIC);
         r = image_read_index(fd, &map, &h, &chunks, &why);
         if (r >= 0)
-                r = image_for_each_chunk(fd, &map, &h, chunks, cpus(), no_op, NULL, &why);
+                r = image_check_index_covers_ram(&h, chunks, &why);
+        if (r >= 0)
+                r = image_verify(fd, &map, &h, chunks, cpus_online(), &why);
         if (r < 0) {
                 log_error("The image does not verify: %s.", why ?: strerror(-r));
                 return invalidate(fd, &map, &h, KJUMP_REASON_CORRUPT, why ?: "the image does not verify");
@@ -216,10 +215,11 @@ static int run(int argc, char *argv[]) {
                 return 0;
 
         /* From here a failure must never lead to a second attempt. */
-        h.state = KJUMP_STATE_RESTORING;
-        r = image_commit_header(fd, &map, &h);
-        if (r < 0)
-                return log_error_errno(r, "Cannot mark the image restoring: %m");
+        r = image_state_commit(fd, &map, &h, IMAGE_EVENT_RESTORE, 0, NULL);
+        if (r < 0) {
+                log_error_errno(r, "Cannot mark the image restoring: %m");
+                return invalidate(fd, &map, &h, KJUMP_REASON_ERROR, "the image could not be marked restoring");
+        }
 
         params.window = (MemRange) { h.window_start, h.window_end };
         memcpy(params.image_id, h.image_id, sizeof(params.image_id));
@@ -245,14 +245,16 @@ static int run(int argc, char *argv[]) {
         /* Only a refused jump gets here. */
         log_error_errno(r, "The kernel refused to start the helper: %m");
         fd = open(device, O_RDWR | O_DIRECT | O_CLOEXEC);
-        if (fd >= 0)
-                (void) invalidate(fd, &params.target, &h, KJUMP_REASON_ERROR, "the kernel refused the handover");
-        return 0;
+        if (fd < 0) {
+                log_error_errno(errno, "FATAL: cannot reopen %s to invalidate the image: %m", device);
+                return -EIO;
+        }
+        return invalidate(fd, &params.target, &h, KJUMP_REASON_ERROR, "the kernel refused the handover");
 }
 
 int main(int argc, char *argv[]) {
-        /* Whatever happened, the boot goes on: only a failure to run at all
-         * is an error. */
+        /* The boot goes on unless a restorable image could not be made
+         * unrestorable (1) or kjump-resume was called wrongly (2). */
         int r = run(argc, argv);
-        return r == -EINVAL ? 2 : 0;
+        return r == -EIO ? 1 : r == -EINVAL ? 2 : 0;
 }

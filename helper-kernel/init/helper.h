@@ -3,8 +3,9 @@
 
 #include <stdint.h>
 
-#include "image-io.h"
-#include "params.h"
+#include "helper-params.h"
+#include "image-reader.h"
+#include "image-writer.h"
 
 typedef struct Helper {
         HelperParams params;
@@ -29,6 +30,11 @@ extern const ImageSource physmem_source;
 int physmem_scribble(Helper *h, uint8_t pattern);
 /* Writes a chunk's pages back into A's RAM (an ImageChunkCallback). */
 int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw);
+
+/* jump-back.c: loads a jump-back image for ENTRY (A's
+ * kexec_jump_back_entry=) and jumps. Returns 0 when A later jumps back in,
+ * -errno when the jump could not be made. */
+int kexec_jump_back(uint64_t entry);
 
 /* modes.c: the modes. Each returns 0 or -errno and sets the header's
  * message for the caller to commit. */

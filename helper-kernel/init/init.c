@@ -15,12 +15,13 @@
 #include <unistd.h>
 
 #include "cmdline.h"
+#include "cpu-util.h"
 #include "helper.h"
 #include "fileio.h"
-#include "kexec.h"
+#include "image-state.h"
 #include "log.h"
 #include "macro.h"
-#include "params.h"
+#include "helper-params.h"
 
 static void mount_api_filesystems(void) {
         static const struct {
@@ -112,8 +113,7 @@ static void run_write_mode(Helper *h) {
                 return;
 
         if (mode == HELPER_MODE_HIBERNATE) {
-                h->header.state = KJUMP_STATE_VALID;
-                r = image_commit_header(h->target_fd, &h->params.target, &h->header);
+                r = image_state_commit(h->target_fd, &h->params.target, &h->header, IMAGE_EVENT_COMMIT, 0, NULL);
                 if (r < 0) {
                         /* The header may or may not have reached the disk:
                          * go back to A, which invalidates it. */
@@ -126,10 +126,13 @@ static void run_write_mode(Helper *h) {
 
         /* Test modes: A runs on after this, so the image must never be
          * restored: it is committed as invalid from the start. */
-        h->header.state = KJUMP_STATE_INVALID;
-        h->header.reason = KJUMP_REASON_TEST;
-        snprintf(h->header.message, sizeof(h->header.message), "test image (%s)", helper_mode_to_string(mode));
-        r = image_commit_header(h->target_fd, &h->params.target, &h->header);
+        {
+                char message[KJUMP_MESSAGE_MAX];
+
+                snprintf(message, sizeof(message), "test image (%s)", helper_mode_to_string(mode));
+                r = image_state_commit(h->target_fd, &h->params.target, &h->header, IMAGE_EVENT_INVALIDATE,
+                                       KJUMP_REASON_TEST, message);
+        }
         if (r < 0) {
                 log_error_errno(r, "Failed to commit the image header: %m");
                 return;
@@ -174,17 +177,22 @@ _noreturn_ static void run_restore_mode(Helper *h) {
 
         if (physmem_open(h) < 0 || helper_open_target(h) < 0)
                 reboot_fresh();
-        if (h->header.state != KJUMP_STATE_RESTORING) {
-                helper_record_failure(h, KJUMP_REASON_ERROR, EBADMSG,
-                                      "The image is in state %s, not restoring: refusing to restore.",
-                                      image_state_to_string(h->header.state));
-                reboot_fresh();
+        /* The same checks as the boot-time restore made, now on what
+         * this helper reads itself: the state, this machine, the entry. */
+        {
+                const char *why = NULL;
+                uint32_t code = 0;
+
+                r = image_check_restorable(&h->header, KJUMP_STATE_RESTORING, &h->params.firmware, &why, &code);
+                if (r < 0) {
+                        helper_record_failure(h, code, r, "Refusing to restore: %s (state %s).", why,
+                                              image_state_to_string(h->header.state));
+                        reboot_fresh();
+                }
         }
-        /* The same machine, and the same window as when the image was made. */
-        if (!image_header_memmap_equal(&h->header, &h->params.firmware) ||
-            h->header.window_start != h->params.window.start || h->header.window_end != h->params.window.end) {
+        if (h->header.window_start != h->params.window.start || h->header.window_end != h->params.window.end) {
                 helper_record_failure(h, KJUMP_REASON_MISMATCH, EINVAL,
-                                      "This machine's memory map or the helper's window differs from the image's.");
+                                      "The helper's window differs from the image's.");
                 reboot_fresh();
         }
         r = memmap_ram_outside(&h->params.firmware, &h->params.window, &h->ram, &h->n_ram);
@@ -251,7 +259,7 @@ int main(int argc _unused_, char *argv[] _unused_) {
 
         h.entry = entry;
         /* Each thread needs about 2 MiB of buffers in the window: at most 8. */
-        h.cpus = (unsigned) MIN(MAX(sysconf(_SC_NPROCESSORS_ONLN), 1L), 8L);
+        h.cpus = MIN(cpus_online(), 8u);
         switch (params->mode) {
         case HELPER_MODE_ROUNDTRIP:
                 break;

@@ -9,6 +9,7 @@
 #include "cmdline.h"
 #include "fileio.h"
 #include "helper.h"
+#include "image-state.h"
 #include "log.h"
 #include "macro.h"
 
@@ -16,17 +17,19 @@ void helper_record_failure(Helper *h, uint32_t reason, int error, const char *fo
         va_list ap;
         int r;
 
-        h->header.state = KJUMP_STATE_INVALID;
-        h->header.reason = reason;
-        h->header.error = error < 0 ? -error : error;
-        va_start(ap, format);
-        vsnprintf(h->header.message, sizeof(h->header.message), format, ap);
-        va_end(ap);
-        log_error("%s", h->header.message);
+        char message[KJUMP_MESSAGE_MAX];
 
-        if (h->target_fd < 0)
+        va_start(ap, format);
+        vsnprintf(message, sizeof(message), format, ap);
+        va_end(ap);
+        log_error("%s", message);
+
+        h->header.error = error < 0 ? -error : error;
+        if (h->target_fd < 0) {
+                (void) image_header_apply(&h->header, IMAGE_EVENT_INVALIDATE, reason, message);
                 return;
-        r = image_commit_header(h->target_fd, &h->params.target, &h->header);
+        }
+        r = image_state_commit(h->target_fd, &h->params.target, &h->header, IMAGE_EVENT_INVALIDATE, reason, message);
         if (r < 0)
                 log_error_errno(r, "Failed to record the failure in the image header: %m");
 }
@@ -115,12 +118,8 @@ int helper_write(Helper *h) {
         return 0;
 }
 
-static int no_op_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
-        return 0;
-}
-
 /* Reads the committed image back from the disk and checks it, handing
- * every chunk to CB. */
+ * every chunk to CB (NULL: verify only). */
 static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
         struct kjump_image_header on_disk;
@@ -136,7 +135,10 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
         if (r >= 0)
                 r = image_read_index(h->target_fd, &h->params.target, &on_disk, &chunks, &why);
         if (r >= 0)
-                r = image_for_each_chunk(h->target_fd, &h->params.target, &on_disk, chunks, h->cpus, cb, h, &why);
+                r = image_check_index_covers_ram(&on_disk, chunks, &why);
+        if (r >= 0)
+                r = cb ? image_for_each_chunk(h->target_fd, &h->params.target, &on_disk, chunks, h->cpus, cb, h, &why)
+                       : image_verify(h->target_fd, &h->params.target, &on_disk, chunks, h->cpus, &why);
         if (r < 0)
                 return log_error_errno(r, "%s failed: %s (%m).", what, why ?: "error");
         log_info("%s: %" PRIu64 " chunks checked in %.2f s.", what, on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
@@ -144,7 +146,7 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
 }
 
 int helper_verify(Helper *h) {
-        return read_back(h, no_op_chunk, "Verification");
+        return read_back(h, NULL, "Verification");
 }
 
 int helper_restore(Helper *h) {

@@ -81,10 +81,14 @@ enum kjump_image_reason {
         _KJUMP_REASON_MAX,
 };
 
+/* kjump_memmap_entry.type */
+#define KJUMP_MEMMAP_RAM 1
+#define KJUMP_MEMMAP_OTHER 2
+
 struct kjump_memmap_entry {
         uint64_t start;  /* physical, inclusive */
         uint64_t end;    /* physical, exclusive */
-        uint32_t type;   /* 1: RAM, 2: anything else */
+        uint32_t type;   /* KJUMP_MEMMAP_RAM or KJUMP_MEMMAP_OTHER */
         uint32_t reserved;
 } __attribute__((packed));
 

@@ -15,7 +15,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
-#include "image-io.h"
+#include "image-reader.h"
 #include "macro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -7,7 +7,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "image-io.h"
+#include "image-reader.h"
+#include "image-writer.h"
 #include "macro.h"
 
 static uint8_t ram[3u << 20];

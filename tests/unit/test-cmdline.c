@@ -44,29 +44,8 @@ TEST(remove_keys) {
         ASSERT_STREQ(s, "console=ttyS0 nokaslr x");
 }
 
-TEST(parse_numbers) {
-        uint64_t v;
-
-        ASSERT_OK(parse_u64("0x100000f2", &v));
-        ASSERT(v == 0x100000f2);
-        ASSERT_OK(parse_u64("4096", &v));
-        ASSERT(v == 4096);
-        ASSERT_ERR(parse_u64("-1", &v), EINVAL);
-        ASSERT_ERR(parse_u64("12x", &v), EINVAL);
-        ASSERT_ERR(parse_u64("", &v), EINVAL);
-        ASSERT_ERR(parse_u64(" 1", &v), EINVAL);
-        ASSERT_ERR(parse_u64("0x10000000000000000", &v), ERANGE);
-        ASSERT_OK(parse_size("64M", &v));
-        ASSERT(v == 64u << 20);
-        ASSERT_OK(parse_size("2g", &v));
-        ASSERT(v == 2ull << 30);
-        ASSERT_ERR(parse_size("M", &v), EINVAL);
-        ASSERT_ERR(parse_size("99999999999T", &v), ERANGE);
-}
-
 int main(void) {
         test_get_value();
         test_remove_keys();
-        test_parse_numbers();
         return 0;
 }

@@ -3,7 +3,7 @@
 #include <sys/stat.h>
 
 #include "conf.h"
-#include "image.h"
+#include "image-format.h"
 #include "macro.h"
 #include "tests.h"
 

@@ -10,9 +10,9 @@
 
 #include "check.h"
 #include "fileio.h"
-#include "kexec.h"
+#include "kexec-load.h"
 #include "macro.h"
-#include "target-setup.h"
+#include "target.h"
 
 void strv_free(char **l) {
         strv_freep(&l);

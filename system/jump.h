@@ -3,9 +3,9 @@
 
 #include <stdint.h>
 
-#include "image.h"
-#include "params.h"
-#include "target-setup.h"
+#include "image-format.h"
+#include "helper-params.h"
+#include "target.h"
 
 /* Where the helper kernel and its initrd are installed, and how large a
  * window of A's RAM it boots in. */
@@ -19,8 +19,6 @@ typedef struct JumpConfig {
         uint32_t compression;
         int compression_level;
 } JumpConfig;
-
-#define KJUMP_WINDOW_SIZE_DEFAULT (UINT64_C(64) << 20)
 
 /* Fills P with what the helper needs for MODE on this machine. */
 int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p);

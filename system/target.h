@@ -4,9 +4,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#include "image.h"
-#include "params.h"
-#include "target.h"
+#include "image-format.h"
+#include "helper-params.h"
+#include "extent-map.h"
 
 /* An image target as the running system (A) sees it. */
 typedef struct Target {
@@ -47,13 +47,10 @@ int target_setup_file(const char *path, uint64_t size, char **ret_error);
 int target_plan_image(Target *t, HelperParams *params);
 
 /* Writes the header A writes just before a jump: state WRITING, PARAMS'
- * image id, A's identity and memory map. */
+ * image id, A's identity and memory map. -EBUSY when the target holds an
+ * image that could still be restored (VALID, WRITING, RESTORING). */
 int target_begin_image(Target *t, const HelperParams *params);
 
 /* Reads the header on the target (O_DIRECT: A's page cache is stale after
  * the helper wrote). */
 int target_read_header(Target *t, struct kjump_image_header *ret, const char **ret_error);
-
-/* Marks the image on the target INVALID with REASON; no-op when there is no
- * image header or it is already invalid. */
-int target_invalidate(Target *t, uint32_t reason, const char *message);

@@ -7,10 +7,10 @@
 
 #include "conf.h"
 #include "fileio.h"
-#include "image.h"
+#include "image-format.h"
 #include "jump.h"
 #include "macro.h"
-#include "target-setup.h"
+#include "target.h"
 
 static int set_string(char **field, const char *value) {
         char *s = strdup(value);

@@ -4,7 +4,7 @@
 #include <stdint.h>
 
 #include "memmap.h"
-#include "params.h"
+#include "helper-params.h"
 
 typedef struct HelperLoad {
         const char *kexec_binary;  /* kexec-tools' kexec; NULL: search the usual places */
@@ -38,7 +38,3 @@ int kexec_is_loaded(void);
 /* Syncs and jumps into the loaded image; returns 0 when the jump came
  * back, -errno when the kernel refused it. */
 int kexec_jump(void);
-
-/* In the helper: load a jump-back image for ENTRY (kexec_jump_back_entry=)
- * and jump. Returns only on failure, or 0 when A later jumps back in. */
-int kexec_jump_back(uint64_t entry);

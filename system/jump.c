@@ -4,13 +4,14 @@
 #include <string.h>
 #include <time.h>
 
-#include "image-io.h"
+#include "image-reader.h"
+#include "image-state.h"
 #include "jump.h"
-#include "kexec.h"
+#include "kexec-load.h"
 #include "log.h"
 #include "macro.h"
 #include "memmap.h"
-#include "target-setup.h"
+#include "target.h"
 #include "time-util.h"
 
 int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p) {
@@ -49,7 +50,7 @@ static void after_return(Target *t, const HelperParams *params, JumpResult *ret)
         if (r < 0) {
                 log_error_errno(r, "Cannot read the image header on %s after the return: %s", t->device,
                                 why ?: "I/O error");
-                (void) target_invalidate(t, KJUMP_REASON_CORRUPT, "unreadable after the return");
+                (void) image_invalidate(t->fd, &t->map, KJUMP_REASON_CORRUPT, "unreadable after the return");
                 return;
         }
         ret->have_header = true;
@@ -61,24 +62,23 @@ static void after_return(Target *t, const HelperParams *params, JumpResult *ret)
                 /* We are back from a cold boot and a restore of this very
                  * image: it must never be restored again. */
                 ret->resumed = true;
-                ret->header.state = KJUMP_STATE_CONSUMED;
-                r = image_commit_header(t->fd, &t->map, &ret->header);
+                r = image_state_commit(t->fd, &t->map, &ret->header, IMAGE_EVENT_RESUMED, 0, NULL);
                 if (r < 0)
                         log_error_errno(r, "Failed to mark the restored image consumed: %m");
                 break;
         case KJUMP_STATE_WRITING:
                 /* The helper never committed anything: it could not find or
                  * write the target, and said why on the console. */
-                r = target_invalidate(t, KJUMP_REASON_ERROR,
-                                      "the helper did not complete the image (see its console output)");
+                r = image_invalidate(t->fd, &t->map, KJUMP_REASON_ERROR,
+                                     "the helper did not complete the image (see its console output)");
                 if (r < 0)
                         log_error_errno(r, "Failed to invalidate the image: %m");
                 (void) target_read_header(t, &ret->header, NULL);
                 break;
         case KJUMP_STATE_VALID:
                 /* A runs on: its disks move away from the image. */
-                r = target_invalidate(t, KJUMP_REASON_INVALIDATED,
-                                      "the original kernel ran on after the image was written");
+                r = image_invalidate(t->fd, &t->map, KJUMP_REASON_INVALIDATED,
+                                     "the original kernel ran on after the image was written");
                 if (r < 0)
                         log_error_errno(r, "Failed to invalidate the image: %m");
                 (void) target_read_header(t, &ret->header, NULL);
@@ -171,7 +171,7 @@ int jump_run(JumpSession *s, JumpResult *ret) {
         if (r < 0) {
                 log_error_errno(r, "The kernel refused the jump: %m");
                 if (s->target.fd >= 0)
-                        (void) target_invalidate(&s->target, KJUMP_REASON_ERROR, "the jump was refused");
+                        (void) image_invalidate(s->target.fd, &s->target.map, KJUMP_REASON_ERROR, "the jump was refused");
                 return r;
         }
         if (s->target.fd >= 0)

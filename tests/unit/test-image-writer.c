@@ -9,7 +9,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "image-io.h"
+#include "image-reader.h"
+#include "image-writer.h"
 #include "macro.h"
 #include "tests.h"
 

@@ -47,5 +47,9 @@ static inline bool image_chunk_page_present(const struct kjump_chunk *c, unsigne
 
 /* True when the header's firmware memory map is M. */
 bool image_header_memmap_equal(const struct kjump_image_header *h, const MemMap *m);
+/* Records M in the header (-E2BIG: more than KJUMP_MEMMAP_MAX entries). */
+int image_header_set_memmap(struct kjump_image_header *h, const MemMap *m);
+/* The header's memory map as a MemMap. */
+int image_header_memmap(const struct kjump_image_header *h, MemMap *ret);
 
 uint64_t image_checksum(const void *p, size_t n, uint64_t seed);

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
-#include "image.h"
+#include "image-format.h"
 #include "macro.h"
-#include "params.h"
+#include "helper-params.h"
 #include "tests.h"
 
 TEST(round_trip) {

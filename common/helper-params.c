@@ -7,9 +7,9 @@
 
 #include "fileio.h"
 #include "hexdecoct.h"
-#include "image.h"
+#include "image-format.h"
 #include "macro.h"
-#include "params.h"
+#include "helper-params.h"
 
 static const char *const mode_table[_HELPER_MODE_MAX] = {
         [HELPER_MODE_ROUNDTRIP] = "roundtrip",

@@ -5,13 +5,19 @@
 #include <stdint.h>
 
 #include "memmap.h"
-#include "target.h"
+#include "extent-map.h"
 
 /* What the loader tells the helper. It travels as the text file
  * KJUMP_PARAMS_PATH inside a small cpio archive appended to the helper's
  * initrd at load time (docs/design.md, "Parameters for the helper"). */
 #define KJUMP_PARAMS_PATH "/kjump/params"
 #define KJUMP_PARAMS_VERSION 1
+
+/* The helper's window of A's RAM, [0, size): its whole memory. 64 MiB
+ * holds the helper kernel, its initrd and the writer's buffers (field
+ * notes 6c: 32 MiB is too small for the kernel above 16 MiB). The one
+ * default: kjump.conf's WindowSize= overrides it. */
+#define KJUMP_WINDOW_SIZE_DEFAULT (UINT64_C(64) << 20)
 
 typedef enum HelperMode {
         HELPER_MODE_ROUNDTRIP,    /* jump straight back: proves the jump works */

@@ -34,10 +34,3 @@ int target_map_lookup(const TargetMap *m, uint64_t logical, uint64_t *ret_physic
  * With an O_DIRECT fd, BUF, N and LOGICAL must be 4096-aligned. */
 int target_pread(int fd, const TargetMap *m, void *buf, size_t n, uint64_t logical);
 int target_pwrite(int fd, const TargetMap *m, const void *buf, size_t n, uint64_t logical);
-
-/* The extents of an open regular file, checked for what a writer that
- * bypasses the file system needs: every block allocated and written, not
- * shared, not inline, not encoded, not delayed. Fills *ret with physical
- * offsets on the file system's block device. On refusal returns -EINVAL
- * and the reason. */
-int target_map_file(int fd, TargetMap *ret, const char **ret_error);

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
-#include "image-io.h"
+#include "image-reader.h"
 #include "macro.h"
 
 #define IO_ALIGN 4096u
@@ -20,321 +20,6 @@ void *aligned_alloc_direct(size_t n) {
         if (posix_memalign(&p, IO_ALIGN, ALIGN_TO(n, (size_t) IO_ALIGN)) != 0)
                 return NULL;
         return p;
-}
-
-/* ------------------------------------------------------------- writing */
-
-typedef struct Slot {
-        uint64_t job;      /* the chunk it holds, valid when done */
-        bool done;
-        int error;
-        struct kjump_chunk chunk;
-        uint8_t *out;      /* image_chunk_bound() bytes */
-} Slot;
-
-typedef struct Pipeline {
-        const ImageWriteOptions *o;
-        struct kjump_chunk *chunks; /* one per job: phys_start and page_count set up front */
-        uint64_t n_jobs;
-
-        pthread_mutex_t lock;
-        pthread_cond_t slot_free;  /* the writer consumed a slot */
-        pthread_cond_t slot_done;  /* a worker filled a slot */
-        uint64_t next_job;
-        uint64_t consumed;
-        bool abort;
-        Slot *slots;
-        size_t n_slots;
-} Pipeline;
-
-static bool page_is_zero(const uint8_t *p) {
-        const uint64_t *w = (const uint64_t *) p;
-
-        for (size_t i = 0; i < KJUMP_PAGE_SIZE / 8; i += 8)
-                if (w[i] | w[i + 1] | w[i + 2] | w[i + 3] | w[i + 4] | w[i + 5] | w[i + 6] | w[i + 7])
-                        return false;
-        return true;
-}
-
-/* Reads one chunk of RAM, keeps its non-zero pages, and compresses them. */
-static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot) {
-        const ImageWriteOptions *o = pl->o;
-        struct kjump_chunk *c = &slot->chunk;
-        size_t length, n = 0;
-        uint8_t *src;
-        int r;
-
-        *c = pl->chunks[job];
-        length = (size_t) c->page_count * KJUMP_PAGE_SIZE;
-        src = o->source.map(o->source.userdata, c->phys_start, length);
-        if (!src)
-                return negative_errno();
-        for (unsigned i = 0; i < c->page_count; i++) {
-                const uint8_t *page = src + (size_t) i * KJUMP_PAGE_SIZE;
-                if (page_is_zero(page))
-                        continue;
-                c->present[i / 8] |= 1u << (i % 8);
-                memcpy(raw + n, page, KJUMP_PAGE_SIZE);
-                n += KJUMP_PAGE_SIZE;
-        }
-        o->source.unmap(o->source.userdata, src, length);
-
-        r = image_chunk_encode(c, o->compression, o->level, raw, n, slot->out);
-        return r;
-}
-
-static void *worker(void *userdata) {
-        Pipeline *pl = userdata;
-        uint8_t *raw = malloc(CHUNK_BYTES);
-
-        pthread_mutex_lock(&pl->lock);
-        for (;;) {
-                uint64_t job;
-                Slot *slot;
-                int r;
-
-                if (pl->abort || pl->next_job >= pl->n_jobs)
-                        break;
-                job = pl->next_job++;
-                slot = &pl->slots[job % pl->n_slots];
-                /* The slot is ours once the writer took the job n_slots before. */
-                while (!pl->abort && job >= pl->consumed + pl->n_slots)
-                        pthread_cond_wait(&pl->slot_free, &pl->lock);
-                if (pl->abort)
-                        break;
-                pthread_mutex_unlock(&pl->lock);
-
-                r = raw ? encode_job(pl, job, raw, slot) : -ENOMEM;
-
-                pthread_mutex_lock(&pl->lock);
-                slot->job = job;
-                slot->error = r;
-                slot->done = true;
-                pthread_cond_broadcast(&pl->slot_done);
-        }
-        pthread_mutex_unlock(&pl->lock);
-        free(raw);
-        return NULL;
-}
-
-/* Splits the RAM ranges into chunks of at most KJUMP_CHUNK_PAGES pages. */
-static int plan_chunks(const ImageWriteOptions *o, struct kjump_chunk **ret, uint64_t *ret_n) {
-        uint64_t n = 0, k = 0;
-        struct kjump_chunk *c;
-
-        for (size_t i = 0; i < o->n_ranges; i++) {
-                uint64_t pages = (o->ranges[i].end - o->ranges[i].start) / KJUMP_PAGE_SIZE;
-                if (o->ranges[i].start % KJUMP_PAGE_SIZE || o->ranges[i].end % KJUMP_PAGE_SIZE ||
-                    o->ranges[i].end <= o->ranges[i].start)
-                        return -EINVAL;
-                n += DIV_ROUND_UP(pages, KJUMP_CHUNK_PAGES);
-        }
-        if (n == 0)
-                return -EINVAL;
-        c = calloc(n, sizeof(*c));
-        if (!c)
-                return -ENOMEM;
-        for (size_t i = 0; i < o->n_ranges; i++)
-                for (uint64_t p = o->ranges[i].start; p < o->ranges[i].end;
-                     p += (uint64_t) KJUMP_CHUNK_PAGES * KJUMP_PAGE_SIZE) {
-                        c[k].phys_start = p;
-                        c[k].page_count = (uint32_t) MIN((uint64_t) KJUMP_CHUNK_PAGES,
-                                                         (o->ranges[i].end - p) / KJUMP_PAGE_SIZE);
-                        k++;
-                }
-        *ret = c;
-        *ret_n = n;
-        return 0;
-}
-
-typedef struct Output {
-        int fd;
-        const TargetMap *map;
-        uint8_t *buf;      /* IO_BUFFER bytes, aligned */
-        size_t fill;
-        uint64_t logical;  /* where buf[0] goes */
-        uint64_t limit;    /* data may not pass this offset */
-} Output;
-
-static int output_flush(Output *out, bool final) {
-        size_t n = final ? ALIGN_TO(out->fill, (size_t) IO_ALIGN) : out->fill;
-        int r;
-
-        if (n == 0)
-                return 0;
-        memset(out->buf + out->fill, 0, n - out->fill);
-        r = target_pwrite(out->fd, out->map, out->buf, n, out->logical);
-        if (r < 0)
-                return r;
-        out->logical += n;
-        out->fill = 0;
-        return 0;
-}
-
-static int output_append(Output *out, const uint8_t *p, size_t n) {
-        if (out->logical + out->fill + n > out->limit)
-                return -ENOSPC;
-        while (n > 0) {
-                size_t k = MIN(n, (size_t) IO_BUFFER - out->fill);
-                int r;
-
-                memcpy(out->buf + out->fill, p, k);
-                out->fill += k;
-                p += k;
-                n -= k;
-                if (out->fill == IO_BUFFER) {
-                        r = output_flush(out, false);
-                        if (r < 0)
-                                return r;
-                }
-        }
-        return 0;
-}
-
-int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
-        _cleanup_free_ struct kjump_chunk *chunks = NULL;
-        _cleanup_free_ uint8_t *buf = NULL;
-        _cleanup_free_ pthread_t *threads = NULL;
-        _cleanup_free_ struct kjump_extent *extents = NULL;
-        Pipeline pl = { .o = o };
-        Output out = { .fd = o->fd, .map = o->map };
-        uint64_t index_size, data = 0, stored = 0, pages = 0, ram_done = 0, ram_total, data_start, map_checksum = 0;
-        unsigned n_threads = MAX(o->threads, 1u), started = 0;
-        int r = 0;
-
-        r = plan_chunks(o, &chunks, &pl.n_jobs);
-        if (r < 0)
-                return r;
-        pl.chunks = chunks;
-        index_size = pl.n_jobs * sizeof(struct kjump_chunk);
-        ram_total = ranges_bytes(o->ranges, o->n_ranges);
-
-        /* The extent map follows the header, inside the first extent. */
-        data_start = KJUMP_IMAGE_HEADER_SIZE + ALIGN_TO(o->map->n * sizeof(struct kjump_extent), (size_t) IO_ALIGN);
-        if (o->map->n == 0 || o->map->extents[0].logical != 0 || o->map->extents[0].length < data_start)
-                return -EXDEV;
-        if (o->map->size < data_start + ALIGN_TO(index_size, (uint64_t) IO_ALIGN))
-                return -ENOSPC;
-        buf = aligned_alloc_direct(IO_BUFFER);
-        if (!buf)
-                return -ENOMEM;
-        out.buf = buf;
-        out.logical = KJUMP_IMAGE_HEADER_SIZE;
-        out.limit = data_start;
-        extents = calloc(o->map->n, sizeof(struct kjump_extent));
-        if (!extents)
-                return -ENOMEM;
-        for (size_t i = 0; i < o->map->n; i++)
-                extents[i] = (struct kjump_extent) {
-                        .logical = o->map->extents[i].logical,
-                        .physical = o->map->extents[i].physical,
-                        .length = o->map->extents[i].length,
-                };
-        map_checksum = image_checksum(extents, o->map->n * sizeof(struct kjump_extent), 0);
-        r = output_append(&out, (const uint8_t *) extents, o->map->n * sizeof(struct kjump_extent));
-        if (r >= 0)
-                r = output_flush(&out, true);
-        if (r < 0)
-                return r;
-        out.logical = data_start;
-        out.limit = o->map->size - ALIGN_TO(index_size, (uint64_t) IO_ALIGN);
-
-        pl.n_slots = 2 * n_threads + 2;
-        pl.slots = calloc(pl.n_slots, sizeof(Slot));
-        threads = calloc(n_threads, sizeof(pthread_t));
-        if (!pl.slots || !threads) {
-                free(pl.slots);
-                return -ENOMEM;
-        }
-        for (size_t i = 0; i < pl.n_slots; i++) {
-                pl.slots[i].out = malloc(image_chunk_bound());
-                if (!pl.slots[i].out) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-        }
-        pthread_mutex_init(&pl.lock, NULL);
-        pthread_cond_init(&pl.slot_free, NULL);
-        pthread_cond_init(&pl.slot_done, NULL);
-
-        for (; started < n_threads; started++)
-                if (pthread_create(&threads[started], NULL, worker, &pl) != 0)
-                        break;
-        if (started == 0) {
-                r = -EAGAIN;
-                goto finish;
-        }
-
-        /* The writer: takes the chunks in order and appends their data. */
-        for (uint64_t job = 0; job < pl.n_jobs; job++) {
-                Slot *slot = &pl.slots[job % pl.n_slots];
-                struct kjump_chunk *c = &chunks[job];
-
-                pthread_mutex_lock(&pl.lock);
-                while (!(slot->done && slot->job == job))
-                        pthread_cond_wait(&pl.slot_done, &pl.lock);
-                pthread_mutex_unlock(&pl.lock);
-
-                r = slot->error;
-                if (r >= 0) {
-                        *c = slot->chunk;
-                        c->data_offset = c->data_size > 0 ? data_start + data : 0;
-                        r = output_append(&out, slot->out, c->data_size);
-                }
-                if (r < 0)
-                        goto finish;
-                data += c->data_size;
-                stored += image_chunk_present_pages(c);
-                pages += c->page_count;
-                ram_done += (uint64_t) c->page_count * KJUMP_PAGE_SIZE;
-
-                pthread_mutex_lock(&pl.lock);
-                slot->done = false;
-                pl.consumed = job + 1;
-                pthread_cond_broadcast(&pl.slot_free);
-                pthread_mutex_unlock(&pl.lock);
-
-                if (o->progress && (job % 64 == 63 || job + 1 == pl.n_jobs))
-                        o->progress(o->progress_userdata, ram_done, ram_total, data_start + data);
-        }
-        r = output_flush(&out, true);
-        if (r < 0)
-                goto finish;
-
-        h->chunk_count = pl.n_jobs;
-        h->pages_total = pages;
-        h->pages_stored = stored;
-        h->ram_bytes = pages * KJUMP_PAGE_SIZE;
-        h->data_bytes = data;
-        h->index_offset = out.logical;
-        h->index_size = index_size;
-        h->index_checksum = image_checksum(chunks, index_size, 0);
-        h->target_size = o->map->size;
-        h->data_start = data_start;
-        h->map_count = o->map->n;
-        h->map_checksum = map_checksum;
-
-        /* The index, padded to the I/O alignment. */
-        out.fill = 0;
-        out.limit = o->map->size;
-        for (uint64_t off = 0; off < index_size && r >= 0; off += IO_BUFFER / 2)
-                r = output_append(&out, (const uint8_t *) chunks + off, MIN(index_size - off, (uint64_t) IO_BUFFER / 2));
-        if (r >= 0)
-                r = output_flush(&out, true);
-        if (r >= 0 && fdatasync(o->fd) < 0)
-                r = negative_errno();
-
-finish:
-        pthread_mutex_lock(&pl.lock);
-        pl.abort = true;
-        pthread_cond_broadcast(&pl.slot_free);
-        pthread_mutex_unlock(&pl.lock);
-        for (unsigned i = 0; i < started; i++)
-                pthread_join(threads[i], NULL);
-        for (size_t i = 0; i < pl.n_slots; i++)
-                free(pl.slots[i].out);
-        free(pl.slots);
-        return r;
 }
 
 int image_commit_header(int fd, const TargetMap *map, struct kjump_image_header *h) {
@@ -356,7 +41,6 @@ int image_commit_header(int fd, const TargetMap *map, struct kjump_image_header 
         return 0;
 }
 
-/* ------------------------------------------------------------- reading */
 
 /* The real size of what FD and MAP reach: a header may not claim more. */
 static int real_size(int fd, const TargetMap *map, uint64_t *ret) {
@@ -722,4 +406,13 @@ int image_read_located(int fd, uint64_t offset, struct kjump_image_header *ret, 
         *ret_map = map;
         map = (TargetMap) {};
         return 0;
+}
+
+static int no_op_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
+        return 0;
+}
+
+int image_verify(int fd, const TargetMap *map, const struct kjump_image_header *h, const struct kjump_chunk *chunks,
+                 unsigned threads, const char **ret_error) {
+        return image_for_each_chunk(fd, map, h, chunks, threads, no_op_chunk, NULL, ret_error);
 }

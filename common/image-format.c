@@ -6,7 +6,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
-#include "image.h"
+#include "image-format.h"
 #include "macro.h"
 
 static const char *const state_table[_KJUMP_STATE_MAX] = {
@@ -276,7 +276,35 @@ bool image_header_memmap_equal(const struct kjump_image_header *h, const MemMap 
                 return false;
         for (size_t i = 0; i < m->n; i++)
                 if (h->memmap[i].start != m->entries[i].range.start || h->memmap[i].end != m->entries[i].range.end ||
-                    (h->memmap[i].type == 1) != (m->entries[i].type == MEM_RAM))
+                    (h->memmap[i].type == KJUMP_MEMMAP_RAM) != (m->entries[i].type == MEM_RAM))
                         return false;
         return true;
+}
+
+int image_header_set_memmap(struct kjump_image_header *h, const MemMap *m) {
+        if (m->n > KJUMP_MEMMAP_MAX)
+                return -E2BIG;
+        h->memmap_count = (uint32_t) m->n;
+        for (size_t i = 0; i < m->n; i++)
+                h->memmap[i] = (struct kjump_memmap_entry) {
+                        .start = m->entries[i].range.start,
+                        .end = m->entries[i].range.end,
+                        .type = m->entries[i].type == MEM_RAM ? KJUMP_MEMMAP_RAM : KJUMP_MEMMAP_OTHER,
+                };
+        return 0;
+}
+
+int image_header_memmap(const struct kjump_image_header *h, MemMap *ret) {
+        _cleanup_(memmap_done) MemMap m = {};
+        int r;
+
+        for (uint32_t i = 0; i < h->memmap_count && i < KJUMP_MEMMAP_MAX; i++) {
+                r = memmap_add(&m, h->memmap[i].start, h->memmap[i].end,
+                               h->memmap[i].type == KJUMP_MEMMAP_RAM ? "System RAM" : "Reserved");
+                if (r < 0)
+                        return r;
+        }
+        *ret = m;
+        m = (MemMap) {};
+        return 0;
 }

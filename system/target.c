@@ -18,11 +18,13 @@
 
 #include "fileio.h"
 #include "hexdecoct.h"
-#include "image-io.h"
+#include "file-extents.h"
+#include "image-reader.h"
+#include "image-state.h"
 #include "log.h"
 #include "macro.h"
 #include "memmap.h"
-#include "target-setup.h"
+#include "target.h"
 #include "time-util.h"
 
 void target_done(Target *t) {
@@ -299,7 +301,9 @@ int target_begin_image(Target *t, const HelperParams *params) {
                 .target_size = t->map.size,
         };
         _cleanup_free_ char *boot_id = NULL;
+        struct kjump_image_header old;
         struct utsname u;
+        int r;
 
         memcpy(h.magic, KJUMP_IMAGE_MAGIC, sizeof(h.magic));
         memcpy(h.image_id, params->image_id, sizeof(h.image_id));
@@ -315,15 +319,17 @@ int target_begin_image(Target *t, const HelperParams *params) {
         }
         if (uname(&u) >= 0)
                 snprintf(h.kernel_release, sizeof(h.kernel_release), "%s", u.release);
-        if (params->firmware.n > KJUMP_MEMMAP_MAX)
-                return -E2BIG;
-        h.memmap_count = params->firmware.n;
-        for (size_t i = 0; i < params->firmware.n; i++)
-                h.memmap[i] = (struct kjump_memmap_entry) {
-                        .start = params->firmware.entries[i].range.start,
-                        .end = params->firmware.entries[i].range.end,
-                        .type = params->firmware.entries[i].type == MEM_RAM ? 1 : 2,
-                };
+        r = image_header_set_memmap(&h, &params->firmware);
+        if (r < 0)
+                return r;
+
+        /* What is there now may be replaced only if it can never be
+         * restored (image-state.h): a valid image on a running system is
+         * invalidated at boot, so finding one here means something went
+         * wrong, and it is not ours to overwrite silently. */
+        r = target_read_header(t, &old, NULL);
+        if (r >= 0 && image_state_next(old.state, IMAGE_EVENT_BEGIN, &(uint32_t) {0}) < 0)
+                return -EBUSY;
         return image_commit_header(t->fd, &t->map, &h);
 }
 
@@ -331,31 +337,6 @@ int target_read_header(Target *t, struct kjump_image_header *ret, const char **r
         /* Drop whatever A cached of these blocks before the helper wrote. */
         (void) posix_fadvise(t->fd, 0, 0, POSIX_FADV_DONTNEED);
         return image_read_header(t->fd, &t->map, ret, ret_error);
-}
-
-int target_invalidate(Target *t, uint32_t reason, const char *message) {
-        struct kjump_image_header h;
-        int r;
-
-        r = target_read_header(t, &h, NULL);
-        if (r == -ENOMSG)
-                return 0;
-        if (r < 0) {
-                /* Unreadable or corrupt: make sure it cannot look valid. */
-                memset(&h, 0, sizeof(h));
-                memcpy(h.magic, KJUMP_IMAGE_MAGIC, sizeof(h.magic));
-                h.version = KJUMP_IMAGE_VERSION;
-                h.header_size = KJUMP_IMAGE_HEADER_SIZE;
-                h.window_end = KJUMP_PAGE_SIZE;
-                h.target_size = t->map.size;
-        } else if (h.state == KJUMP_STATE_INVALID || h.state == KJUMP_STATE_EMPTY)
-                return 0;
-        h.state = KJUMP_STATE_INVALID;
-        h.reason = reason;
-        snprintf(h.message, sizeof(h.message), "%s", message);
-        if (r < 0)
-                h.chunk_count = 0;
-        return image_commit_header(t->fd, &t->map, &h);
 }
 
 int target_resume_location(const Target *t, char **ret) {

@@ -1,0 +1,38 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdint.h>
+
+#include "extent-map.h"
+#include "image-format.h"
+#include "memmap.h"
+
+/* Where the writer reads the original kernel's RAM from: /dev/mem in the
+ * helper, a buffer in the tests. */
+typedef struct ImageSource {
+        /* Maps LENGTH bytes at physical address PHYS for reading; NULL
+         * with errno set on failure. Called from several threads. */
+        void *(*map)(void *userdata, uint64_t phys, size_t length);
+        void (*unmap)(void *userdata, void *p, size_t length);
+        void *userdata;
+} ImageSource;
+
+typedef struct ImageWriteOptions {
+        int fd;                    /* the target, opened O_DIRECT where possible */
+        const TargetMap *map;      /* its logical space on fd */
+        const MemRange *ranges;    /* the RAM to save, sorted */
+        size_t n_ranges;
+        ImageSource source;
+        uint32_t compression;
+        int level;
+        unsigned threads;          /* compression threads, >= 1 */
+        /* Called now and then from the writing thread. */
+        void (*progress)(void *userdata, uint64_t ram_done, uint64_t ram_total, uint64_t written);
+        void *progress_userdata;
+} ImageWriteOptions;
+
+/* Writes the chunk data and the index, flushes them, and fills H's totals
+ * (chunk_count, pages_*, ram_bytes, data_bytes, index_*). Does not write
+ * the header: commit it with image_commit_header(). -ENOSPC when the
+ * image does not fit. */
+int image_write(const ImageWriteOptions *o, struct kjump_image_header *h);

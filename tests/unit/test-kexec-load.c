@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* What the loader builds for the helper: its command line and the
+ * parameter archive appended to its initrd. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cpio-walk.h"
+#include "kexec-load.h"
+#include "macro.h"
+#include "tests.h"
+
+TEST(params_archive) {
+        _cleanup_(helper_params_done) HelperParams p = { .mode = HELPER_MODE_ROUNDTRIP,
+                                                         .window = { 0, 64u << 20 } };
+        _cleanup_free_ void *a = NULL;
+        const char *names[8];
+        size_t size;
+
+        ASSERT_OK(memmap_add(&p.firmware, 0, 0x40000000, "System RAM"));
+        ASSERT_OK(helper_params_archive(&p, &a, &size));
+        ASSERT(cpio_walk(a, size, names, ELEMENTSOF(names)) == 2);
+        ASSERT_STREQ(names[1], "kjump/params");
+}
+
+TEST(helper_cmdline) {
+        _cleanup_free_ char *s = NULL, *t = NULL;
+
+        ASSERT_OK(helper_cmdline(" root=/dev/vda console=tty0 quiet console=ttyS0,115200 xconsole=bad "
+                                 "loglevel=4 quietly", NULL, &s));
+        ASSERT_STREQ(s, "nokaslr panic=10 console=tty0 quiet console=ttyS0,115200 loglevel=4");
+        ASSERT_OK(helper_cmdline("", "loglevel=7", &t));
+        ASSERT_STREQ(t, "nokaslr panic=10 loglevel=7");
+}
+
+int main(void) {
+        test_params_archive();
+        test_helper_cmdline();
+        return 0;
+}
