@@ -253,6 +253,7 @@ static int suspend_over_bus(void) {
 static int verb_suspend(void) {
         JumpResult res = {};
         const struct kjump_image_header *h = &res.header;
+        _cleanup_free_ char *reason = NULL;
         int r;
 
         if (!arg_direct)
@@ -260,7 +261,9 @@ static int verb_suspend(void) {
         if (geteuid() != 0)
                 return log_error_errno(EPERM, "'suspend --direct' must run as root.");
 
-        r = jump_direct(&arg_config, arg_mode, &res);
+        r = jump_direct(&arg_config, arg_mode, &res, &reason);
+        if (r < 0 && reason)
+                return log_error_errno(r, "Refused: %s.", reason);
         if (r < 0)
                 return r;
 
@@ -442,7 +445,7 @@ static int verb_inspect(const char *path) {
 }
 
 static int verb_resume_location(const char *spec) {
-        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_(target_done) Target t = TARGET_NULL;
         _cleanup_free_ char *why = NULL, *location = NULL;
         int r;
 
@@ -476,7 +479,7 @@ static int verb_setup_target(const char *path) {
 }
 
 static int verb_invalidate(void) {
-        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_(target_done) Target t = TARGET_NULL;
         _cleanup_free_ char *why = NULL;
         const char *spec = arg_config.target ?: KJUMP_TARGET_DEFAULT;
         int r;

@@ -210,7 +210,7 @@ static int may_manage(Manager *mgr, sd_bus_message *m, sd_bus_error *error) {
 }
 
 static int method_invalidate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_(target_done) Target t = TARGET_NULL;
         _cleanup_free_ char *why = NULL;
         Manager *mgr = userdata;
         int r;

@@ -183,6 +183,7 @@ static int dry_run_jump(HelperMode mode, JumpResult *res, char **ret_message) {
 
 static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_message) {
         const struct kjump_image_header *h = &res->header;
+        _cleanup_free_ char *reason = NULL;
         int r;
 
         if (!m->session.loaded || m->session.mode != mode) {
@@ -195,10 +196,30 @@ static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_me
                         return r;
                 }
         }
-        r = jump_run(&m->session, res);
+        r = jump_run(&m->session, res, &reason);
+        if (r == -ESTALE) {
+                /* The target moved since the preload (re-created, moved,
+                 * deduplicated): load the helper again with the map of
+                 * now, which jump_run() checks once more. */
+                JumpConfig jc = jump_config(m);
+
+                log_notice("The image target changed since the helper was loaded (%s); loading it again.",
+                           reason ?: "moved");
+                reason = mfree(reason);
+                jump_session_done(&m->session);
+                r = jump_load(&jc, mode, &m->session);
+                if (r < 0) {
+                        *ret_message = strdup("The image target changed and the helper could not be loaded again.");
+                        return r;
+                }
+                r = jump_run(&m->session, res, &reason);
+        }
         jump_session_done(&m->session);
         if (r < 0) {
-                *ret_message = strdup("The kernel refused the jump.");
+                if (reason)
+                        r = asprintf(ret_message, "Refused: %s.", reason) < 0 ? -ENOMEM : r;
+                else
+                        *ret_message = strdup("The kernel refused the jump.");
                 return r;
         }
 

@@ -46,7 +46,7 @@ static void add(Reasons *r, const char *format, ...) {
 
 int kjump_check(const KjumpConfig *c, char ***ret) {
         _cleanup_free_ char *lockdown = NULL, *disabled = NULL;
-        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_(target_done) Target t = TARGET_NULL;
         _cleanup_free_ char *why = NULL;
         Reasons r = {};
 

@@ -141,7 +141,7 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret) {
         return 0;
 }
 
-int jump_run(JumpSession *s, JumpResult *ret) {
+int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
         int r;
 
         if (!s->loaded)
@@ -149,7 +149,18 @@ int jump_run(JumpSession *s, JumpResult *ret) {
         ret->load_usec = s->load_usec;
 
         if (s->target.fd >= 0) {
+                /* The map in the loaded helper may be days old: it must
+                 * still be the target's, block for block, right now. */
+                r = target_recheck(&s->target, &s->params, ret_reason);
+                if (r < 0)
+                        return r;
                 r = target_begin_image(&s->target, &s->params);
+                if (r == -EBUSY) {
+                        if (ret_reason)
+                                *ret_reason = strdup("the target holds an image that could still be restored; "
+                                                     "it was not invalidated at boot (run 'kjumpctl invalidate')");
+                        return r;
+                }
                 if (r < 0)
                         return log_error_errno(r, "Failed to write the image header to %s: %m", s->target.device);
         }
@@ -179,12 +190,12 @@ int jump_run(JumpSession *s, JumpResult *ret) {
         return 0;
 }
 
-int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret) {
+int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret, char **ret_reason) {
         _cleanup_(jump_session_done) JumpSession s = JUMP_SESSION_NULL;
         int r;
 
         r = jump_load(c, mode, &s);
         if (r < 0)
                 return r;
-        return jump_run(&s, ret);
+        return jump_run(&s, ret, ret_reason);
 }

@@ -43,7 +43,7 @@ typedef struct JumpSession {
         uint64_t load_usec;
 } JumpSession;
 
-#define JUMP_SESSION_NULL { .mode = _HELPER_MODE_INVALID, .target = { .fd = -EBADF } }
+#define JUMP_SESSION_NULL { .mode = _HELPER_MODE_INVALID, .target = TARGET_NULL }
 
 /* Unloads the helper if it is loaded and frees the session. */
 void jump_session_done(JumpSession *s);
@@ -52,12 +52,16 @@ void jump_session_done(JumpSession *s);
  * (pinning the window of RAM) until jump_run() or jump_session_done(). */
 int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret);
 
-/* Writes the image's first header, syncs, jumps, and after the return
- * unloads the stale helper and settles the image's state. */
-int jump_run(JumpSession *s, JumpResult *ret);
+/* Re-checks the target against the loaded helper's map (target_recheck()),
+ * writes the image's first header, syncs, jumps, and after the return
+ * unloads the stale helper and settles the image's state. Before the jump,
+ * a refusal is -errno with a sentence in *ret_reason (may be NULL):
+ * -ESTALE when the target moved (load again and retry), -EBUSY when it
+ * holds an image that could still be restored. */
+int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason);
 
 /* Loads the helper for MODE, syncs, jumps, and unloads the stale image
  * after the return. Afterwards, an image that could look restorable is
  * marked invalid (A ran on), and one that was just restored is marked
  * consumed. */
-int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret);
+int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret, char **ret_reason);

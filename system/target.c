@@ -32,8 +32,9 @@ void target_done(Target *t) {
         free(t->file);
         free(t->device);
         safe_close(t->fd);
+        safe_close(t->excl_fd);
         target_map_done(&t->map);
-        *t = (Target) { .fd = -EBADF };
+        *t = (Target) TARGET_NULL;
 }
 
 static int refuse(char **ret_error, int error, const char *format, ...) _printf_(3, 4);
@@ -104,7 +105,7 @@ int target_resolve(const char *spec, char **ret) {
 }
 
 int target_open(const char *spec, Target *ret, char **ret_error) {
-        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_(target_done) Target t = TARGET_NULL;
         _cleanup_close_ int ffd = -EBADF;
         _cleanup_free_ char *path = NULL;
         struct stat st;
@@ -135,6 +136,9 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 r = device_of(st.st_dev, &t.device, &t.device_size, ret_error);
                 if (r < 0)
                         return r;
+                t.file_dev = st.st_dev;
+                t.file_ino = st.st_ino;
+                t.device_rdev = st.st_dev;
         } else if (S_ISBLK(st.st_mode)) {
                 t.device = TAKE_PTR(path);
                 /* A partition is only safe when nothing uses it. */
@@ -144,6 +148,7 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                                       errno == EBUSY ? "it is in use (mounted, swap, or held)" : strerror(errno));
                 if (ioctl(ffd, BLKGETSIZE64, &t.device_size) < 0)
                         return refuse(ret_error, errno, "cannot size %s: %s", t.device, strerror(errno));
+                t.device_rdev = st.st_rdev;
                 t.map.size = t.device_size & ~UINT64_C(4095);
                 r = target_map_add(&t.map, 0, 0, t.map.size);
                 if (r < 0)
@@ -156,7 +161,7 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 return refuse(ret_error, errno, "cannot open %s: %s", t.device, strerror(errno));
 
         *ret = t;
-        t = (Target) { .fd = -EBADF };
+        t = (Target) TARGET_NULL;
         return 0;
 }
 
@@ -337,6 +342,76 @@ int target_read_header(Target *t, struct kjump_image_header *ret, const char **r
         /* Drop whatever A cached of these blocks before the helper wrote. */
         (void) posix_fadvise(t->fd, 0, 0, POSIX_FADV_DONTNEED);
         return image_read_header(t->fd, &t->map, ret, ret_error);
+}
+
+static bool maps_equal(const TargetMap *a, const TargetMap *b) {
+        if (a->size != b->size || a->n != b->n)
+                return false;
+        for (size_t i = 0; i < a->n; i++)
+                if (a->extents[i].logical != b->extents[i].logical ||
+                    a->extents[i].physical != b->extents[i].physical || a->extents[i].length != b->extents[i].length)
+                        return false;
+        return true;
+}
+
+int target_recheck(Target *t, const HelperParams *params, char **ret_reason) {
+        _cleanup_(target_map_done) TargetMap now = {};
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+        int r;
+
+        if (t->is_file) {
+                const char *why = NULL;
+                int flags = 0;
+
+                fd = open(t->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
+                if (fd < 0)
+                        return refuse(ret_reason, ESTALE, "%s cannot be opened any more: %s", t->file, strerror(errno));
+                if (fstat(fd, &st) < 0)
+                        return refuse(ret_reason, errno, "cannot stat %s: %s", t->file, strerror(errno));
+                if (!S_ISREG(st.st_mode) || st.st_dev != t->file_dev || st.st_ino != t->file_ino)
+                        return refuse(ret_reason, ESTALE, "%s was replaced since the helper was loaded", t->file);
+                if (st.st_uid != 0 || (st.st_mode & 077))
+                        return refuse(ret_reason, EPERM, "%s is no longer owned by root with mode 0600", t->file);
+                if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 || !(flags & FS_IMMUTABLE_FL))
+                        return refuse(ret_reason, ESTALE, "%s is not immutable any more: its blocks may have moved",
+                                      t->file);
+                r = target_map_file(fd, &now, &why);
+                if (r < 0)
+                        return refuse(ret_reason, ESTALE, "%s cannot be mapped any more: %s", t->file,
+                                      why ?: strerror(-r));
+        } else {
+                _cleanup_free_ char *path = NULL;
+                uint64_t size;
+
+                if (target_resolve(t->spec, &path) < 0)
+                        return refuse(ret_reason, ESTALE, "%s does not resolve any more", t->spec);
+                /* Held from now until after the return: nothing may mount
+                 * or claim the partition while the helper writes it. */
+                fd = open(path, O_RDONLY | O_CLOEXEC | O_EXCL);
+                if (fd < 0)
+                        return refuse(ret_reason, errno == EBUSY ? EBUSY : ESTALE, "cannot hold %s: %s", path,
+                                      errno == EBUSY ? "it is in use (mounted, swap, or held)" : strerror(errno));
+                if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != t->device_rdev)
+                        return refuse(ret_reason, ESTALE, "%s is now another device", t->spec);
+                if (ioctl(fd, BLKGETSIZE64, &size) < 0 || size != t->device_size)
+                        return refuse(ret_reason, ESTALE, "%s changed size", t->spec);
+                now.size = size & ~UINT64_C(4095);
+                r = target_map_add(&now, 0, 0, now.size);
+                if (r < 0)
+                        return r;
+        }
+
+        if (!maps_equal(&now, &params->target) || !maps_equal(&now, &t->map))
+                return refuse(ret_reason, ESTALE, "the extents of %s moved since the helper was loaded",
+                              t->is_file ? t->file : t->spec);
+        if (params->target_device_size != t->device_size)
+                return refuse(ret_reason, ESTALE, "the device of %s changed size", t->spec);
+        if (!t->is_file) {
+                safe_close(t->excl_fd);
+                t->excl_fd = TAKE_FD(fd);
+        }
+        return 0;
 }
 
 int target_resume_location(const Target *t, char **ret) {

@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include "image-format.h"
 #include "helper-params.h"
@@ -15,9 +16,15 @@ typedef struct Target {
         char *device;        /* the block device the image's blocks are on */
         uint64_t device_size;
         bool is_file;
+        dev_t file_dev;      /* for a file: st_dev and st_ino when it was mapped */
+        ino_t file_ino;
+        dev_t device_rdev;   /* the block device's number */
         int fd;              /* the device, O_RDWR | O_DIRECT */
+        int excl_fd;         /* a partition held O_EXCL across a jump, or -EBADF */
         TargetMap map;       /* the image's logical space on the device */
 } Target;
+
+#define TARGET_NULL { .fd = -EBADF, .excl_fd = -EBADF }
 
 #define KJUMP_TARGET_DEFAULT "/var/lib/kjump/image"
 
@@ -29,6 +36,14 @@ int target_resolve(const char *spec, char **ret);
 /* Resolves SPEC and maps it. On refusal returns -errno with a sentence in
  * *ret_error (static or owned by the caller: free it). */
 int target_open(const char *spec, Target *ret, char **ret_error);
+
+/* Right before a jump: is the target still exactly what the loaded helper
+ * will write to? Reopens the file without following links (same inode,
+ * root-only, immutable, not shared) and maps it again, or re-resolves the
+ * partition (same device, same size) and holds it O_EXCL until
+ * target_done(); then compares with PARAMS' map. -ESTALE with the reason
+ * when anything moved: the helper must be loaded again with a new map. */
+int target_recheck(Target *t, const HelperParams *params, char **ret_reason);
 
 /* Where the boot-time restore finds the image before any file system is
  * mounted: "DEVICE:OFFSET" for kjump.resume=. */

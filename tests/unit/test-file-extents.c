@@ -17,6 +17,7 @@
 #include "macro.h"
 #include "extent-map.h"
 #include "file-extents.h"
+#include "helper-params.h"
 #include "target.h"
 #include "tests.h"
 
@@ -103,8 +104,56 @@ static void check_refusal(const char *command, const char *expect) {
         unlink(file);
 }
 
+/* The re-check right before a jump, on a Target built by hand (target_open
+ * refuses file systems on loop devices). */
+static void check_recheck(const char *file) {
+        _cleanup_(target_done) Target t = TARGET_NULL;
+        _cleanup_(helper_params_done) HelperParams p = {};
+        _cleanup_free_ char *why = NULL;
+        const char *mwhy = NULL;
+        char old[300];
+        struct stat st;
+        int fd;
+
+        t.is_file = true;
+        t.file = strdup(file);
+        t.spec = strdup(file);
+        ASSERT(t.file && t.spec && stat(file, &st) == 0);
+        t.file_dev = st.st_dev;
+        t.file_ino = st.st_ino;
+        t.device_size = p.target_device_size = 1u << 30;
+        fd = open(file, O_RDONLY | O_CLOEXEC);
+        ASSERT(fd >= 0);
+        ASSERT_OK(target_map_file(fd, &t.map, &mwhy));
+        ASSERT_OK(target_map_file(fd, &p.target, &mwhy));
+        close(fd);
+        ASSERT_OK(target_recheck(&t, &p, &why));
+
+        /* Not immutable any more: its blocks may move. */
+        ASSERT(sh("chattr -i %s", file) == 0);
+        ASSERT_ERR(target_recheck(&t, &p, &why), ESTALE);
+        ASSERT(strstr(why, "not immutable"));
+        why = mfree(why);
+
+        /* Moved away and created again (kjumpctl setup-target while the
+         * helper is loaded): another inode on other blocks. */
+        snprintf(old, sizeof(old), "%s.old", file);
+        ASSERT(rename(file, old) == 0);
+        ASSERT_OK(target_setup_file(file, 32 * MIB, &why));
+        why = mfree(why);
+        ASSERT_ERR(target_recheck(&t, &p, &why), ESTALE);
+        ASSERT(strstr(why, "replaced"));
+        why = mfree(why);
+        ASSERT(unlink(old) == 0);
+
+        /* A link in its place is never followed. */
+        ASSERT(sh("chattr -i %s && mv %s %s && ln -s %s %s", file, file, old, old, file) == 0);
+        ASSERT_ERR(target_recheck(&t, &p, &why), ESTALE);
+        ASSERT(sh("rm -f %s && mv %s %s && chattr +i %s", file, old, file, file) == 0);
+}
+
 TEST(ext4) {
-        _cleanup_(target_done) Target t = { .fd = -EBADF };
+        _cleanup_(target_done) Target t = TARGET_NULL;
         _cleanup_free_ char *why = NULL, *resolved = NULL;
         char loop[64], file[256];
         struct stat st;
@@ -120,6 +169,8 @@ TEST(ext4) {
         /* A file system on a loop device is out of the helper's reach. */
         ASSERT(target_open(file, &t, &why) < 0);
         ASSERT(strstr(why, "a loop device"));
+
+        check_recheck(file);
 
         check_refusal("truncate -s 8M", "the file has holes: it must be written in full");
         check_refusal("fallocate -l 8M", "the file has unwritten (preallocated but never written) extents");
