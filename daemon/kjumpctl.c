@@ -19,6 +19,7 @@
 #include "hexdecoct.h"
 #include "image-reader.h"
 #include "jump.h"
+#include "kjump-bus.h"
 #include "image-state.h"
 #include "log.h"
 #include "macro.h"
@@ -36,11 +37,43 @@ static bool arg_direct;
 static bool arg_from_systemd;
 static bool arg_json;
 static bool arg_verify;
+static bool arg_force;
+static bool arg_boot;
 static uint64_t arg_size;
+
+/* Every option, as a bit: a verb lists the ones it uses, and any other
+ * option given with it is refused rather than silently ignored. */
+typedef enum Opt {
+        OPT_DIRECT = 1 << 0,
+        OPT_FROM_SYSTEMD = 1 << 1,
+        OPT_MODE = 1 << 2,
+        OPT_TARGET = 1 << 3,
+        OPT_COMPRESSION = 1 << 4,
+        OPT_SIZE = 1 << 5,
+        OPT_JSON = 1 << 6,
+        OPT_VERIFY = 1 << 7,
+        OPT_HELPER = 1 << 8, /* --helper-kernel, --helper-initrd, --window-size, --helper-cmdline */
+        OPT_FORCE = 1 << 9,
+        OPT_BOOT = 1 << 10,
+} Opt;
+static unsigned arg_given;
+
+static const struct {
+        Opt opt;
+        const char *name;
+} opt_names[] = {
+        { OPT_DIRECT, "--direct" }, { OPT_FROM_SYSTEMD, "--from-systemd" }, { OPT_MODE, "--mode" },
+        { OPT_TARGET, "--target" }, { OPT_COMPRESSION, "--compression" }, { OPT_SIZE, "--size" },
+        { OPT_JSON, "--json" }, { OPT_VERIFY, "--verify" },
+        { OPT_HELPER, "--helper-kernel/--helper-initrd/--window-size/--helper-cmdline" },
+        { OPT_FORCE, "--force" }, { OPT_BOOT, "--boot" },
+};
 
 static KjumpConfig config_file;
 
-/* kjump.conf's values are the defaults; options override them. */
+/* kjump.conf's values are the defaults; options given override them. Read
+ * after argv, and only by the verbs that use it: a broken kjump.conf does
+ * not break --help. */
 static int load_config(void) {
         _cleanup_free_ char *error = NULL;
         int r;
@@ -49,45 +82,64 @@ static int load_config(void) {
         r = kjump_config_load(&config_file, KJUMP_CONF_DIR, &error);
         if (r < 0)
                 return log_error_errno(r, "Invalid configuration: %s", error ?: "error");
-        arg_config.helper_kernel = config_file.helper_kernel;
-        arg_config.helper_initrd = config_file.helper_initrd;
-        arg_config.window_size = config_file.window_size;
-        arg_config.compression = config_file.compression;
-        arg_config.compression_level = config_file.compression_level;
-        arg_config.target = config_file.target;
+        if (!(arg_given & OPT_HELPER)) {
+                arg_config.helper_kernel = config_file.helper_kernel;
+                arg_config.helper_initrd = config_file.helper_initrd;
+                arg_config.window_size = config_file.window_size;
+        }
+        if (!(arg_given & OPT_COMPRESSION)) {
+                arg_config.compression = config_file.compression;
+                arg_config.compression_level = config_file.compression_level;
+        }
+        if (!(arg_given & OPT_TARGET))
+                arg_config.target = config_file.target;
         return 0;
+}
+
+static const char *target_spec(void) {
+        return arg_config.target ?: KJUMP_TARGET_DEFAULT;
 }
 
 static void help(void) {
         printf("kjumpctl [OPTIONS...] COMMAND [ARG]\n\n"
                "Hibernate without swap, through kexec jump.\n\n"
                "Commands:\n"
-               "  suspend                 Hibernate: through logind (inhibitors, polkit) when it\n"
+               "  suspend, hibernate      Hibernate: through logind (inhibitors, polkit) when it\n"
                "                          runs, else through kjumpd\n"
-               "  suspend --direct        Hibernate from this process, without D-Bus\n"
+               "  suspend --direct        Jump from this process, without D-Bus (also --mode=)\n"
                "  status                  Show kjumpd's state (--json)\n"
                "  check                   Say whether hibernation is possible, and every reason not\n"
                "  inspect [PATH|DEVICE]   Show an image's header (--verify: check every checksum)\n"
-               "  setup-target [PATH]     Create the image file (default %s)\n"
-               "  invalidate              Mark the image on the target invalid\n"
+               "  setup-target [SPEC]     Create the image file (default %s), or prepare\n"
+               "                          a partition (--force: even if it holds data)\n"
+               "  invalidate [SPEC]       Mark the image on the target invalid (--boot: at boot)\n"
                "  resume-location [SPEC]  Print the kjump.resume= kernel argument for the target\n"
                "\nOptions:\n"
                "  -h --help               Show this help\n"
-               "     --direct             Do the jump in this process (no daemon)\n"
-               "     --mode=MODE          hibernate (default), test, test-restore or roundtrip\n"
+               "     --version            Show the version\n"
+               "     --direct             suspend: do the jump in this process (no daemon)\n"
+               "     --mode=MODE          suspend --direct: hibernate (default), test, test-restore\n"
+               "                          or roundtrip\n"
                "     --target=SPEC        Image file or partition: PATH, UUID=, PARTUUID=, LABEL=\n"
-               "                          (default %s)\n"
-               "     --compression=C      lz4 (default), zstd or stored\n"
-               "     --size=SIZE          Size for setup-target (default: RAM plus index)\n"
-               "     --json               inspect: print JSON\n"
+               "                          (default: kjump.conf's Target=, else %s)\n"
+               "     --compression=C      suspend --direct: lz4 (default), zstd or stored\n"
+               "     --size=SIZE          setup-target: size of the file (default: RAM plus index)\n"
+               "     --force              setup-target: replace what is there\n"
+               "     --boot               invalidate: the boot-time invalidation (kjump-clear.service)\n"
+               "     --json               inspect, status: print JSON\n"
                "     --verify             inspect: read and check every chunk\n"
-               "     --helper-kernel=PATH Helper kernel (default %s)\n"
-               "     --helper-initrd=PATH Helper initrd (default %s)\n"
-               "     --window-size=SIZE   RAM the helper boots in (default 64M)\n"
-               "     --helper-cmdline=S   Extra helper kernel arguments\n",
+               "     --helper-kernel=PATH suspend --direct: helper kernel (default %s)\n"
+               "     --helper-initrd=PATH suspend --direct: helper initrd (default %s)\n"
+               "     --window-size=SIZE   suspend --direct: RAM the helper boots in (default 64M)\n"
+               "     --helper-cmdline=S   suspend --direct: extra helper kernel arguments\n"
+               "\nExit status: 0 success, 1 failure (check: hibernation is not possible),\n"
+               "2 wrong usage.\n",
                KJUMP_TARGET_DEFAULT, KJUMP_TARGET_DEFAULT, arg_config.helper_kernel, arg_config.helper_initrd);
 }
 
+#define EXIT_USAGE 2
+
+/* Returns 1 to go on, 0 to exit successfully, or -EX_USAGE-like -EINVAL. */
 static int parse_argv(int argc, char *argv[]) {
         enum {
                 ARG_DIRECT = 0x100,
@@ -102,9 +154,13 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_HELPER_INITRD,
                 ARG_WINDOW_SIZE,
                 ARG_HELPER_CMDLINE,
+                ARG_FORCE,
+                ARG_BOOT,
+                ARG_VERSION,
         };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
                 { "direct", no_argument, NULL, ARG_DIRECT },
                 { "from-systemd", no_argument, NULL, ARG_FROM_SYSTEMD },
                 { "mode", required_argument, NULL, ARG_MODE },
@@ -117,6 +173,8 @@ static int parse_argv(int argc, char *argv[]) {
                 { "helper-initrd", required_argument, NULL, ARG_HELPER_INITRD },
                 { "window-size", required_argument, NULL, ARG_WINDOW_SIZE },
                 { "helper-cmdline", required_argument, NULL, ARG_HELPER_CMDLINE },
+                { "force", no_argument, NULL, ARG_FORCE },
+                { "boot", no_argument, NULL, ARG_BOOT },
                 {}
         };
         int c, r;
@@ -126,20 +184,27 @@ static int parse_argv(int argc, char *argv[]) {
                 case 'h':
                         help();
                         return 0;
+                case ARG_VERSION:
+                        printf("kjumpctl %s\n", KJUMP_VERSION);
+                        return 0;
                 case ARG_DIRECT:
                         arg_direct = true;
+                        arg_given |= OPT_DIRECT;
                         break;
                 case ARG_FROM_SYSTEMD:
                         arg_from_systemd = true;
+                        arg_given |= OPT_FROM_SYSTEMD;
                         break;
                 case ARG_MODE:
                         arg_mode = helper_mode_from_string(optarg);
                         if (arg_mode < 0 || arg_mode == HELPER_MODE_RESTORE)
                                 return log_error_errno(EINVAL, "Unknown mode '%s': expected hibernate, test, "
                                                        "test-restore or roundtrip.", optarg);
+                        arg_given |= OPT_MODE;
                         break;
                 case ARG_TARGET:
                         arg_config.target = optarg;
+                        arg_given |= OPT_TARGET;
                         break;
                 case ARG_COMPRESSION:
                         r = image_compression_from_string(optarg);
@@ -147,24 +212,30 @@ static int parse_argv(int argc, char *argv[]) {
                                 return log_error_errno(EINVAL, "Unknown compression '%s': expected lz4, zstd "
                                                        "or stored.", optarg);
                         arg_config.compression = r;
+                        arg_given |= OPT_COMPRESSION;
                         break;
                 case ARG_SIZE:
                         r = parse_size(optarg, &arg_size);
                         if (r < 0 || arg_size < (UINT64_C(1) << 20))
                                 return log_error_errno(EINVAL, "Invalid size '%s': need at least 1M.", optarg);
                         arg_size = ALIGN_TO(arg_size, (uint64_t) 4096);
+                        arg_given |= OPT_SIZE;
                         break;
                 case ARG_JSON:
                         arg_json = true;
+                        arg_given |= OPT_JSON;
                         break;
                 case ARG_VERIFY:
                         arg_verify = true;
+                        arg_given |= OPT_VERIFY;
                         break;
                 case ARG_HELPER_KERNEL:
                         arg_config.helper_kernel = optarg;
+                        arg_given |= OPT_HELPER;
                         break;
                 case ARG_HELPER_INITRD:
                         arg_config.helper_initrd = optarg;
+                        arg_given |= OPT_HELPER;
                         break;
                 case ARG_WINDOW_SIZE:
                         r = parse_size(optarg, &arg_config.window_size);
@@ -172,9 +243,19 @@ static int parse_argv(int argc, char *argv[]) {
                             arg_config.window_size % 4096)
                                 return log_error_errno(EINVAL, "Invalid window size '%s': need at least 32M, "
                                                        "page aligned.", optarg);
+                        arg_given |= OPT_HELPER;
                         break;
                 case ARG_HELPER_CMDLINE:
                         arg_config.extra_cmdline = optarg;
+                        arg_given |= OPT_HELPER;
+                        break;
+                case ARG_FORCE:
+                        arg_force = true;
+                        arg_given |= OPT_FORCE;
+                        break;
+                case ARG_BOOT:
+                        arg_boot = true;
+                        arg_given |= OPT_BOOT;
                         break;
                 case '?':
                         return -EINVAL;
@@ -182,6 +263,21 @@ static int parse_argv(int argc, char *argv[]) {
                         abort();
                 }
         return 1;
+}
+
+/* Strings from an image or the bus are not ours: nothing in them reaches
+ * the terminal as a control sequence. At most MAX bytes (a fixed-size
+ * field of the header need not be terminated). */
+static void print_escaped_n(const char *s, size_t max) {
+        for (size_t i = 0; i < max && s[i]; i++)
+                if ((unsigned char) s[i] < 0x20 || s[i] == 0x7f || s[i] == '\\')
+                        printf("\\x%02x", (unsigned char) s[i]);
+                else
+                        putchar(s[i]);
+}
+
+static void print_escaped(const char *s) {
+        print_escaped_n(s, SIZE_MAX);
 }
 
 static double mib(uint64_t b) {
@@ -197,8 +293,11 @@ static void print_outcome(const JumpResult *res) {
         if (h->state == KJUMP_STATE_INVALID)
                 printf(" (%s)", image_reason_to_string(h->reason));
         printf("\n");
-        if (h->message[0])
-                printf("Helper said: %s\n", h->message);
+        if (h->message[0]) {
+                printf("Helper said: ");
+                print_escaped_n(h->message, sizeof(h->message));
+                printf("\n");
+        }
         if (h->chunk_count > 0)
                 printf("Saved %.0f MiB of RAM (%" PRIu64 " pages with data) as %.1f MiB in %.2f s (%.0f MB/s).\n",
                        mib(h->ram_bytes), h->pages_stored, mib(h->data_bytes + h->index_size), h->write_usec / 1e6,
@@ -222,12 +321,11 @@ static int suspend_over_bus(void) {
         /* A hibernation can take minutes: no method call timeout. */
         (void) sd_bus_set_method_call_timeout(bus, UINT64_MAX);
 
-        if (!arg_from_systemd && sd_bus_call_method(bus, "org.freedesktop.login1", "/org/freedesktop/login1",
-                                                    "org.freedesktop.login1.Manager", "CanHibernate", &error,
+        if (!arg_from_systemd && sd_bus_call_method(bus, LOGIN1_BUS_NAME, LOGIN1_BUS_PATH,
+                                                    LOGIN1_BUS_INTERFACE, "CanHibernate", &error,
                                                     &reply, "") >= 0) {
                 reply = sd_bus_message_unref(reply);
-                r = sd_bus_call_method(bus, "org.freedesktop.login1", "/org/freedesktop/login1",
-                                       "org.freedesktop.login1.Manager", "Hibernate", &error, NULL, "b", true);
+                r = sd_bus_call_method(bus, LOGIN1_BUS_NAME, LOGIN1_BUS_PATH, LOGIN1_BUS_INTERFACE, "Hibernate", &error, NULL, "b", true);
                 if (r < 0) {
                         log_error("logind refused to hibernate: %s", error.message ?: strerror(-r));
                         sd_bus_error_free(&error);
@@ -238,7 +336,7 @@ static int suspend_over_bus(void) {
         }
         sd_bus_error_free(&error);
 
-        r = sd_bus_call_method(bus, "org.kjump1", "/org/kjump1", "org.kjump1.Manager", "Hibernate", &error, &reply,
+        r = sd_bus_call_method(bus, KJUMP_BUS_NAME, KJUMP_BUS_PATH, KJUMP_BUS_INTERFACE, "Hibernate", &error, &reply,
                                "b", true);
         if (r < 0) {
                 log_error("Hibernation failed: %s", error.message ?: strerror(-r));
@@ -250,14 +348,25 @@ static int suspend_over_bus(void) {
         return 0;
 }
 
-static int verb_suspend(void) {
+static int verb_suspend(int argc, char *argv[]) {
         JumpResult res = {};
         const struct kjump_image_header *h = &res.header;
         _cleanup_free_ char *reason = NULL;
         int r;
 
-        if (!arg_direct)
+        if (!arg_direct) {
+                /* These shape the jump made here: without --direct the
+                 * daemon jumps, as kjump.conf says. */
+                if (arg_given & (OPT_MODE | OPT_COMPRESSION | OPT_HELPER | OPT_TARGET))
+                        return log_error_errno(EINVAL, "--mode, --target, --compression and the --helper-* options "
+                                               "need --direct: without it kjumpd hibernates as kjump.conf says.");
                 return suspend_over_bus();
+        }
+        if (arg_from_systemd)
+                return log_error_errno(EINVAL, "--from-systemd and --direct exclude each other.");
+        r = load_config();
+        if (r < 0)
+                return r;
         if (geteuid() != 0)
                 return log_error_errno(EPERM, "'suspend --direct' must run as root.");
 
@@ -380,13 +489,18 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
         if (h->state == KJUMP_STATE_INVALID)
                 printf(" (%s)", image_reason_to_string(h->reason));
         printf("\n");
-        if (h->message[0])
-                printf("Message:      %s\n", h->message);
+        if (h->message[0]) {
+                printf("Message:      ");
+                print_escaped_n(h->message, sizeof(h->message));
+                printf("\n");
+        }
         if (h->error)
                 printf("Error:        %s\n", strerror(h->error));
         printf("Format:       kjump image v%u, %s\n", h->version, image_compression_to_string(h->compression));
         printf("Image id:     %s\n", id);
-        printf("Kernel:       %s (boot id %s)\n", h->kernel_release[0] ? h->kernel_release : "?", boot);
+        printf("Kernel:       ");
+        print_escaped_n(h->kernel_release[0] ? h->kernel_release : "?", sizeof(h->kernel_release));
+        printf(" (boot id %s)\n", boot);
         printf("Created:      %s\n", created);
         printf("Written:      %s", written);
         if (h->write_usec)
@@ -403,7 +517,8 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
                 printf("Verify:       %s\n", verify);
 }
 
-static int verb_inspect(const char *path) {
+static int verb_inspect(int argc, char *argv[]) {
+        const char *path;
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
         _cleanup_close_ int fd = -EBADF;
         struct kjump_image_header h;
@@ -411,6 +526,14 @@ static int verb_inspect(const char *path) {
         char verdict[256];
         int r;
 
+        if (argc > 1)
+                path = argv[1];
+        else {
+                r = load_config();
+                if (r < 0)
+                        return r;
+                path = target_spec();
+        }
         r = open_image(path, &fd);
         if (r < 0)
                 return r;
@@ -444,7 +567,7 @@ static int verb_inspect(const char *path) {
         return 0;
 }
 
-static int verb_resume_location(const char *spec) {
+static int print_resume_location(const char *spec) {
         _cleanup_(target_done) Target t = TARGET_NULL;
         _cleanup_free_ char *why = NULL, *location = NULL;
         int r;
@@ -459,41 +582,116 @@ static int verb_resume_location(const char *spec) {
         return 0;
 }
 
-static int verb_setup_target(const char *path) {
-        _cleanup_free_ char *why = NULL;
-        uint64_t size = arg_size;
+/* The spec a verb works on: its argument, else --target, else kjump.conf. */
+static int verb_spec(int argc, char *argv[], const char **ret) {
         int r;
 
-        if (geteuid() != 0)
-                return log_error_errno(EPERM, "setup-target must run as root.");
-        if (size == 0) {
-                r = target_size_for_ram(&size);
-                if (r < 0)
-                        return log_error_errno(r, "Cannot size the image from /sys/firmware/memmap: %m");
+        if (argc > 1) {
+                if (arg_given & OPT_TARGET)
+                        return log_error_errno(EINVAL, "Give the target either as an argument or with --target.");
+                *ret = argv[1];
+                return 0;
         }
-        r = target_setup_file(path, size, &why);
+        r = load_config();
         if (r < 0)
-                return log_error_errno(r, "Cannot set up %s: %s", path, why ?: "error");
-        printf("%s is ready: %.0f MiB.\n", path, mib(size));
-        return verb_resume_location(path);
-}
-
-static int verb_invalidate(void) {
-        _cleanup_(target_done) Target t = TARGET_NULL;
-        _cleanup_free_ char *why = NULL;
-        const char *spec = arg_config.target ?: KJUMP_TARGET_DEFAULT;
-        int r;
-
-        r = target_open(spec, &t, &why);
-        if (r < 0)
-                return log_error_errno(r, "Image target %s: %s", spec, why ?: "cannot be used");
-        r = image_invalidate(t.fd, &t.map, KJUMP_REASON_INVALIDATED, "invalidated by kjumpctl");
-        if (r < 0)
-                return log_error_errno(r, "Failed to invalidate the image on %s: %m", spec);
+                return r;
+        *ret = target_spec();
         return 0;
 }
 
-static int verb_check(void) {
+static int verb_resume_location(int argc, char *argv[]) {
+        const char *spec = NULL;
+        int r;
+
+        r = verb_spec(argc, argv, &spec);
+        if (r < 0)
+                return r;
+        return print_resume_location(spec);
+}
+
+/* Tells a running kjumpd to load the helper again with the new target, so
+ * that its preloaded map is never older than the target (the re-check
+ * before the jump would catch it, this keeps it from having to). */
+static void reload_kjumpd(void) {
+        _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+
+        if (sd_bus_open_system(&bus) < 0)
+                return;
+        if (sd_bus_call_method(bus, KJUMP_BUS_NAME, KJUMP_BUS_PATH, KJUMP_BUS_INTERFACE, "Reload", &error, NULL,
+                               "") < 0 && !sd_bus_error_has_names(&error, SD_BUS_ERROR_SERVICE_UNKNOWN,
+                                                                 SD_BUS_ERROR_NAME_HAS_NO_OWNER))
+                log_warning("kjumpd did not reload: %s", error.message ?: "error");
+        sd_bus_error_free(&error);
+}
+
+static int verb_setup_target(int argc, char *argv[]) {
+        _cleanup_free_ char *why = NULL, *resolved = NULL;
+        const char *spec = NULL;
+        uint64_t size = arg_size;
+        struct stat st;
+        int r;
+
+        r = verb_spec(argc, argv, &spec);
+        if (r < 0)
+                return r;
+        if (geteuid() != 0)
+                return log_error_errno(EPERM, "setup-target must run as root.");
+
+        /* An existing block device (path, UUID=, PARTUUID=, LABEL=) is a
+         * partition target; anything else names the image file. */
+        if (target_resolve(spec, &resolved) >= 0 && stat(resolved, &st) >= 0 && S_ISBLK(st.st_mode)) {
+                if (arg_given & OPT_SIZE)
+                        return log_error_errno(EINVAL, "--size applies to image files; a partition is used whole.");
+                r = target_setup_partition(spec, arg_force, &why);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot set up %s: %s", spec, why ?: "error");
+                printf("%s is ready as a kjump partition.\n", resolved);
+        } else {
+                if (strchr(spec, '=') && spec[0] != '/')
+                        return log_error_errno(ENOENT, "%s does not resolve to a partition.", spec);
+                if (size == 0) {
+                        r = target_size_for_ram(&size);
+                        if (r < 0)
+                                return log_error_errno(r, "Cannot size the image from /sys/firmware/memmap: %m");
+                }
+                r = target_setup_file(spec, size, arg_force, &why);
+                if (r < 0)
+                        return log_error_errno(r, "Cannot set up %s: %s", spec, why ?: "error");
+                printf("%s is ready: %.0f MiB.\n", spec, mib(size));
+        }
+        reload_kjumpd();
+        return print_resume_location(spec);
+}
+
+static int verb_invalidate(int argc, char *argv[]) {
+        _cleanup_(target_done) Target t = TARGET_NULL;
+        _cleanup_free_ char *why = NULL;
+        const char *spec = NULL;
+        int r;
+
+        r = verb_spec(argc, argv, &spec);
+        if (r < 0)
+                return r;
+        r = target_open(spec, &t, &why);
+        if (r == -ENOENT && arg_boot) {
+                /* Not set up: there is no image to worry about. */
+                log_info("No image target %s: nothing to invalidate.", spec);
+                return 0;
+        }
+        if (r < 0)
+                return log_error_errno(r, "Image target %s: %s", spec, why ?: "cannot be used");
+        r = image_invalidate(t.fd, &t.map, KJUMP_REASON_INVALIDATED,
+                             arg_boot ? "booted without restoring" : "invalidated by kjumpctl");
+        if (r < 0)
+                return log_error_errno(r, "Failed to invalidate the image on %s: %m", spec);
+        if (r > 0)
+                log_notice("The image on %s is invalid now%s.", spec,
+                           arg_boot ? ": this boot did not restore it" : "");
+        return 0;
+}
+
+static int verb_check(int argc, char *argv[]) {
         _cleanup_(kjump_config_done) KjumpConfig c = {};
         _cleanup_strv_free_ char **reasons = NULL;
         _cleanup_free_ char *error = NULL;
@@ -503,7 +701,7 @@ static int verb_check(void) {
         r = kjump_config_load(&c, KJUMP_CONF_DIR, &error);
         if (r < 0) {
                 printf("no: invalid configuration: %s\n", error ?: strerror(-r));
-                return -EINVAL;
+                return -EBADMSG;
         }
         if (arg_config.target) {
                 free(c.target);
@@ -520,41 +718,44 @@ static int verb_check(void) {
         return -EOPNOTSUPP;
 }
 
-static int verb_status(void) {
-        static const char *const props[] = { "State", "Target", "UnavailableReason", "HelperLoaded",
-                                             "HelperPinnedBytes", "EstimatedImageSize", "LastResult",
-                                             "LastJumpUSec", "LastReturnUSec" };
+static int verb_status(int argc, char *argv[]) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        sd_bus_error error = SD_BUS_ERROR_NULL;
+        bool first = true;
         int r;
 
         r = sd_bus_open_system(&bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the system bus: %m");
+        r = sd_bus_call_method(bus, KJUMP_BUS_NAME, KJUMP_BUS_PATH, "org.freedesktop.DBus.Properties", "GetAll",
+                               &error, &reply, "s", KJUMP_BUS_INTERFACE);
+        if (r < 0) {
+                log_error("Cannot ask kjumpd (is kjumpd.service running?): %s", error.message ?: strerror(-r));
+                sd_bus_error_free(&error);
+                return r;
+        }
+        r = sd_bus_message_enter_container(reply, 'a', "{sv}");
+        if (r < 0)
+                return r;
         if (arg_json)
                 printf("{");
-        for (size_t i = 0; i < ELEMENTSOF(props); i++) {
-                _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-                sd_bus_error error = SD_BUS_ERROR_NULL;
+        while ((r = sd_bus_message_enter_container(reply, 'e', "sv")) > 0) {
+                const char *name, *contents;
                 char type;
-                const char *contents;
 
-                r = sd_bus_call_method(bus, "org.kjump1", "/org/kjump1", "org.freedesktop.DBus.Properties", "Get",
-                                       &error, &reply, "ss", "org.kjump1.Manager", props[i]);
-                if (r < 0) {
-                        log_error("Cannot ask kjumpd (is kjumpd.service running?): %s", error.message ?: strerror(-r));
-                        sd_bus_error_free(&error);
-                        return r;
-                }
-                r = sd_bus_message_peek_type(reply, &type, &contents);
-                if (r < 0)
-                        return r;
-                r = sd_bus_message_enter_container(reply, 'v', contents);
+                r = sd_bus_message_read(reply, "s", &name);
+                if (r >= 0)
+                        r = sd_bus_message_peek_type(reply, &type, &contents);
+                if (r >= 0)
+                        r = sd_bus_message_enter_container(reply, 'v', contents);
                 if (r < 0)
                         return r;
                 if (arg_json)
-                        printf("%s\"%s\":", i ? "," : "", props[i]);
+                        printf("%s\"%s\":", first ? "" : ",", name);
                 else
-                        printf("%-20s ", props[i]);
+                        printf("%-20s ", name);
+                first = false;
                 if (contents[0] == 's') {
                         const char *v;
                         r = sd_bus_message_read(reply, "s", &v);
@@ -563,63 +764,91 @@ static int verb_status(void) {
                         if (arg_json)
                                 print_json_string(v);
                         else
-                                printf("%s", v);
+                                print_escaped(v);
                 } else if (contents[0] == 'b') {
                         int v;
                         r = sd_bus_message_read(reply, "b", &v);
                         if (r < 0)
                                 return r;
                         printf("%s", v ? (arg_json ? "true" : "yes") : (arg_json ? "false" : "no"));
-                } else {
+                } else if (contents[0] == 't') {
                         uint64_t v;
                         r = sd_bus_message_read(reply, "t", &v);
                         if (r < 0)
                                 return r;
                         printf("%" PRIu64, v);
+                } else {
+                        r = sd_bus_message_skip(reply, contents);
+                        if (r < 0)
+                                return r;
+                        printf(arg_json ? "null" : "(%s)", contents);
                 }
                 if (!arg_json)
                         printf("\n");
+                r = sd_bus_message_exit_container(reply);
+                if (r >= 0)
+                        r = sd_bus_message_exit_container(reply);
+                if (r < 0)
+                        return r;
         }
+        if (r < 0)
+                return r;
         if (arg_json)
                 printf("}\n");
         return 0;
 }
 
+typedef struct Verb {
+        const char *name;
+        unsigned min_args, max_args; /* after the verb */
+        unsigned options;            /* the Opt bits it uses */
+        int (*run)(int argc, char *argv[]);
+} Verb;
+
+static const Verb verbs[] = {
+        { "suspend", 0, 0, OPT_DIRECT | OPT_FROM_SYSTEMD | OPT_MODE | OPT_TARGET | OPT_COMPRESSION | OPT_HELPER,
+          verb_suspend },
+        { "hibernate", 0, 0, OPT_DIRECT | OPT_FROM_SYSTEMD | OPT_MODE | OPT_TARGET | OPT_COMPRESSION | OPT_HELPER,
+          verb_suspend },
+        { "status", 0, 0, OPT_JSON, verb_status },
+        { "check", 0, 0, OPT_TARGET, verb_check },
+        { "inspect", 0, 1, OPT_JSON | OPT_VERIFY | OPT_TARGET, verb_inspect },
+        { "setup-target", 0, 1, OPT_TARGET | OPT_SIZE | OPT_FORCE, verb_setup_target },
+        { "invalidate", 0, 1, OPT_TARGET | OPT_BOOT, verb_invalidate },
+        { "resume-location", 0, 1, OPT_TARGET, verb_resume_location },
+};
+
 static int run(int argc, char *argv[]) {
-        const char *verb, *arg;
+        const Verb *verb = NULL;
+        unsigned n_args;
         int r;
 
         log_set_prefix("kjumpctl");
-        r = load_config();
-        if (r < 0)
-                return r;
         r = parse_argv(argc, argv);
         if (r <= 0)
                 return r;
 
-        verb = argv[optind];
-        arg = optind + 1 < argc ? argv[optind + 1] : NULL;
-        if (!verb)
+        if (optind >= argc)
                 return log_error_errno(EINVAL, "No command given; see 'kjumpctl --help'.");
-        if (strcmp(verb, "suspend") == 0)
-                return verb_suspend();
-        if (strcmp(verb, "inspect") == 0)
-                return verb_inspect(arg ?: arg_config.target ?: KJUMP_TARGET_DEFAULT);
-        if (strcmp(verb, "setup-target") == 0)
-                return verb_setup_target(arg ?: arg_config.target ?: KJUMP_TARGET_DEFAULT);
-        if (strcmp(verb, "invalidate") == 0)
-                return verb_invalidate();
-        if (strcmp(verb, "check") == 0)
-                return verb_check();
-        if (strcmp(verb, "status") == 0)
-                return verb_status();
-        if (strcmp(verb, "resume-location") == 0)
-                return verb_resume_location(arg ?: arg_config.target ?: KJUMP_TARGET_DEFAULT);
-        return log_error_errno(EINVAL, "Unknown command '%s'; see 'kjumpctl --help'.", verb);
+        for (size_t i = 0; i < ELEMENTSOF(verbs); i++)
+                if (strcmp(verbs[i].name, argv[optind]) == 0)
+                        verb = &verbs[i];
+        if (!verb)
+                return log_error_errno(EINVAL, "Unknown command '%s'; see 'kjumpctl --help'.", argv[optind]);
+        n_args = (unsigned) (argc - optind - 1);
+        if (n_args < verb->min_args || n_args > verb->max_args)
+                return log_error_errno(EINVAL, "'%s' takes %s%u argument%s, %u given.", verb->name,
+                                       verb->min_args == verb->max_args ? "" : "at most ", verb->max_args,
+                                       verb->max_args == 1 ? "" : "s", n_args);
+        for (size_t i = 0; i < ELEMENTSOF(opt_names); i++)
+                if ((arg_given & opt_names[i].opt) && !(verb->options & opt_names[i].opt))
+                        return log_error_errno(EINVAL, "%s has no effect with '%s'; refusing.", opt_names[i].name,
+                                               verb->name);
+        return verb->run(argc - optind, argv + optind);
 }
 
 int main(int argc, char *argv[]) {
         int r = run(argc, argv);
         kjump_config_done(&config_file);
-        return r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
+        return r == -EINVAL ? EXIT_USAGE : r < 0 ? EXIT_FAILURE : EXIT_SUCCESS;
 }

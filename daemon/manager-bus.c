@@ -11,9 +11,6 @@
 #include "manager.h"
 #include "target.h"
 
-#define ERROR_BUSY "org.kjump1.Error.Busy"
-#define ERROR_UNAVAILABLE "org.kjump1.Error.Unavailable"
-#define ERROR_FAILED "org.kjump1.Error.Failed"
 
 /* ------------------------------------------------------------ authorization */
 
@@ -88,7 +85,7 @@ static int require(Manager *mgr, sd_bus_message *m, const char *action, bool int
 static int busy(Manager *mgr, sd_bus_error *error) {
         if (strcmp(mgr->state, "idle") == 0)
                 return 0;
-        return sd_bus_error_setf(error, ERROR_BUSY, "A %s is already in progress.",
+        return sd_bus_error_setf(error, KJUMP_ERROR_BUSY, "A %s is already in progress.",
                                  strcmp(mgr->state, "hibernating") == 0 ? "hibernation" : "test");
 }
 
@@ -104,7 +101,7 @@ static int on_jump_done(sd_event_source *s, void *userdata) {
         mgr->state = "idle";
         manager_refresh(mgr);
         if (mgr->pending_result < 0)
-                (void) sd_bus_reply_method_errorf(m, ERROR_FAILED, "%s", message ?: "The jump failed.");
+                (void) sd_bus_reply_method_errorf(m, KJUMP_ERROR_FAILED, "%s", message ?: "The jump failed.");
         else
                 (void) sd_bus_reply_method_return(m, "s", message ?: "");
         sd_bus_message_unref(m);
@@ -150,7 +147,7 @@ static int may_jump(Manager *mgr, sd_bus_message *m, const char *action, bool in
         if (r < 0)
                 return r;
         if (mgr->unavailable)
-                return sd_bus_error_setf(error, ERROR_UNAVAILABLE, "Hibernation is not available: %s",
+                return sd_bus_error_setf(error, KJUMP_ERROR_UNAVAILABLE, "Hibernation is not available: %s",
                                          mgr->unavailable);
         return require(mgr, m, action, interactive, error);
 }
@@ -221,13 +218,17 @@ static int method_invalidate(sd_bus_message *m, void *userdata, sd_bus_error *er
         if (!mgr->dry_run) {
                 r = target_open(mgr->config.target, &t, &why);
                 if (r < 0)
-                        return sd_bus_error_setf(error, ERROR_FAILED, "Image target %s: %s", mgr->config.target,
+                        return sd_bus_error_setf(error, KJUMP_ERROR_FAILED, "Image target %s: %s", mgr->config.target,
                                                  why ?: strerror(-r));
                 r = image_invalidate(t.fd, &t.map, KJUMP_REASON_INVALIDATED, "invalidated over D-Bus");
                 if (r < 0)
                         return sd_bus_error_set_errnof(error, r, "Failed to invalidate the image: %m");
         }
         log_info("Image invalidated on request of %s.", sd_bus_message_get_sender(m) ?: "?");
+        if (mgr->stale_image) {
+                manager_forget_stale_image(mgr);
+                manager_refresh(mgr);
+        }
         return sd_bus_reply_method_return(m, NULL);
 }
 

@@ -12,9 +12,11 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "image-state.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "target.h"
 
 extern char **environ;
 
@@ -53,6 +55,7 @@ Manager *manager_free(Manager *m) {
         free(m->sleep_hook_dir);
         free(m->unavailable);
         free(m->last_result);
+        free(m->stale_image);
         free(m);
         return NULL;
 }
@@ -73,22 +76,76 @@ static void set_unavailable(Manager *m, char *reason) {
         m->unavailable = reason;
 }
 
-void manager_refresh(Manager *m) {
-        _cleanup_strv_free_ char **reasons = NULL;
+static void load_config(Manager *m) {
         _cleanup_free_ char *error = NULL;
         KjumpConfig c = {};
-        int n, r;
+        int r;
 
         kjump_config_defaults(&c);
         r = kjump_config_load(&c, m->config_dir, &error);
         if (r < 0) {
                 log_error("Invalid configuration, keeping the previous one: %s", error ?: strerror(-r));
                 kjump_config_done(&c);
-        } else {
-                kjump_config_done(&m->config);
-                m->config = c;
+                return;
         }
+        kjump_config_done(&m->config);
+        m->config = c;
+}
 
+/* Marks the image on the target invalid (reason, MESSAGE), once more after
+ * a failure. When both fail an image that could be restored over a system
+ * that moved on stays on the disk: hibernation is then refused until the
+ * user fixes it, with the reason. */
+static void invalidate_target(Manager *m, const char *message) {
+        _cleanup_(target_done) Target t = TARGET_NULL;
+        _cleanup_free_ char *why = NULL;
+        const char *spec = m->config.target ?: KJUMP_TARGET_DEFAULT;
+        int r;
+
+        r = target_open(spec, &t, &why);
+        if (r == -ENOENT)
+                return;
+        if (r < 0) {
+                log_debug("Image target %s: %s; nothing to invalidate.", spec, why ?: strerror(-r));
+                return;
+        }
+        for (int attempt = 0; attempt < 2; attempt++) {
+                r = image_invalidate(t.fd, &t.map, KJUMP_REASON_INVALIDATED, message);
+                if (r >= 0)
+                        break;
+        }
+        if (r < 0) {
+                log_error_errno(r, "Cannot invalidate the image on %s: %m", spec);
+                free(m->stale_image);
+                if (asprintf(&m->stale_image, "The image on %s could not be invalidated (%s): fix the target "
+                             "and run 'kjumpctl invalidate'.", spec, strerror(-r)) < 0)
+                        m->stale_image = NULL;
+        } else if (r > 0)
+                log_notice("The image on %s is invalid now: %s.", spec, message);
+}
+
+/* Loads the helper for a hibernation, once more after a failure (the
+ * kernel needs free pages outside the window). A failure does not make
+ * hibernation unavailable: the jump loads it then. */
+static void preload(Manager *m) {
+        JumpConfig jc = jump_config(m);
+        int r = -EIO;
+
+        for (int attempt = 0; attempt < 2 && r < 0; attempt++)
+                r = jump_load(&jc, HELPER_MODE_HIBERNATE, &m->session);
+        if (r < 0)
+                log_warning_errno(r, "The helper kernel could not be preloaded (%m); it will be loaded at "
+                                  "hibernation time.");
+        else
+                log_info("Helper kernel loaded in %.2f s; %llu MiB of RAM reserved for it.",
+                         m->session.load_usec / 1e6, (unsigned long long) (m->config.window_size >> 20));
+}
+
+void manager_refresh(Manager *m) {
+        _cleanup_strv_free_ char **reasons = NULL;
+        int n;
+
+        load_config(m);
         jump_session_done(&m->session);
         if (m->dry_run) {
                 set_unavailable(m, getenv("KJUMPD_DRY_RUN_UNAVAILABLE") ? strdup(getenv("KJUMPD_DRY_RUN_UNAVAILABLE"))
@@ -106,25 +163,33 @@ void manager_refresh(Manager *m) {
                 manager_properties_changed(m);
                 return;
         }
+        if (m->stale_image) {
+                set_unavailable(m, strdup(m->stale_image));
+                manager_properties_changed(m);
+                return;
+        }
         set_unavailable(m, NULL);
 
-        if (m->config.preload) {
-                JumpConfig jc = jump_config(m);
-
-                r = jump_load(&jc, HELPER_MODE_HIBERNATE, &m->session);
-                if (r < 0)
-                        set_unavailable(m, strdup("The helper kernel could not be loaded; see the journal."));
-                else
-                        log_info("Helper kernel loaded in %.2f s; %llu MiB of RAM reserved for it.",
-                                 m->session.load_usec / 1e6,
-                                 (unsigned long long) (m->config.window_size >> 20));
-        }
+        if (m->config.preload)
+                preload(m);
         manager_properties_changed(m);
 }
 
 int manager_startup(Manager *m) {
+        /* kjumpd starts in a boot that did not restore an image (a restored
+         * system carries on in the kjumpd that jumped): whatever is on the
+         * target must never be restored now. kjump-clear.service did this
+         * already unless it did not run. */
+        if (!m->dry_run) {
+                load_config(m);
+                invalidate_target(m, "booted without restoring");
+        }
         manager_refresh(m);
         return 0;
+}
+
+void manager_forget_stale_image(Manager *m) {
+        m->stale_image = mfree(m->stale_image);
 }
 
 /* Runs every executable in the system-sleep directory with ARG1 ARG2, as
@@ -215,6 +280,13 @@ static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_me
                 r = jump_run(&m->session, res, &reason);
         }
         jump_session_done(&m->session);
+        if (res->settle_error < 0) {
+                free(m->stale_image);
+                if (asprintf(&m->stale_image, "After the return the image could not be marked %s (%s): fix the "
+                             "target and run 'kjumpctl invalidate'.", res->resumed ? "consumed" : "invalid",
+                             strerror(-res->settle_error)) < 0)
+                        m->stale_image = NULL;
+        }
         if (r < 0) {
                 if (reason)
                         r = asprintf(ret_message, "Refused: %s.", reason) < 0 ? -ENOMEM : r;

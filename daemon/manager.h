@@ -8,12 +8,8 @@
 
 #include "conf.h"
 #include "jump.h"
+#include "kjump-bus.h"
 
-#define KJUMP_BUS_NAME "org.kjump1"
-#define KJUMP_BUS_PATH "/org/kjump1"
-#define KJUMP_BUS_INTERFACE "org.kjump1.Manager"
-#define KJUMP_POLKIT_HIBERNATE "org.kjump1.hibernate"
-#define KJUMP_POLKIT_MANAGE "org.kjump1.manage"
 
 typedef enum AuthMode {
         AUTH_POLKIT, /* polkit decides; without polkit on the bus, only root */
@@ -32,6 +28,7 @@ typedef struct Manager {
 
         const char *state;          /* "idle", "hibernating", "testing" */
         char *unavailable;          /* why hibernation is impossible, or NULL */
+        char *stale_image;          /* an image could not be invalidated: why, until Invalidate() works */
         JumpSession session;        /* the preloaded helper, if any */
         char *last_result;
         uint64_t last_jump_usec, last_return_usec;
@@ -55,6 +52,8 @@ static inline void manager_freep(Manager **m) {
 int manager_startup(Manager *m);
 /* Re-checks and reloads the helper (after a return, a config change). */
 void manager_refresh(Manager *m);
+/* After a successful Invalidate(): hibernation may be offered again. */
+void manager_forget_stale_image(Manager *m);
 
 /* The jump itself, synchronous: hooks, PrepareForHibernate, sync, jump,
  * return. Sets *ret_message to a sentence for the caller. */

@@ -41,7 +41,22 @@ int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p) {
         return 0;
 }
 
-/* After the return: what does the target say now? */
+/* Invalidates the image on T, once more after a failure; -errno when both
+ * failed. */
+static int invalidate_twice(Target *t, uint32_t reason, const char *message) {
+        int r = 0;
+
+        for (int attempt = 0; attempt < 2; attempt++) {
+                r = image_invalidate(t->fd, &t->map, reason, message);
+                if (r >= 0)
+                        return 0;
+                log_warning_errno(r, "Failed to invalidate the image on %s: %m", t->device);
+        }
+        return r;
+}
+
+/* After the return: what does the target say now? Settles the image's
+ * state; a failure to write it is reported in ret->settle_error. */
 static void after_return(Target *t, const HelperParams *params, JumpResult *ret) {
         const char *why = NULL;
         int r;
@@ -50,37 +65,42 @@ static void after_return(Target *t, const HelperParams *params, JumpResult *ret)
         if (r < 0) {
                 log_error_errno(r, "Cannot read the image header on %s after the return: %s", t->device,
                                 why ?: "I/O error");
-                (void) image_invalidate(t->fd, &t->map, KJUMP_REASON_CORRUPT, "unreadable after the return");
+                ret->settle_error = invalidate_twice(t, KJUMP_REASON_CORRUPT, "unreadable after the return");
                 return;
         }
         ret->have_header = true;
-        if (memcmp(ret->header.image_id, params->image_id, sizeof(params->image_id)) != 0)
+        if (memcmp(ret->header.image_id, params->image_id, sizeof(params->image_id)) != 0) {
+                /* Not the image we began: nothing of ours may look valid. */
+                if (ret->header.state == KJUMP_STATE_VALID || ret->header.state == KJUMP_STATE_WRITING)
+                        ret->settle_error = invalidate_twice(t, KJUMP_REASON_ERROR, "a foreign image after the return");
                 return;
+        }
 
         switch (ret->header.state) {
         case KJUMP_STATE_RESTORING:
                 /* We are back from a cold boot and a restore of this very
                  * image: it must never be restored again. */
                 ret->resumed = true;
-                r = image_state_commit(t->fd, &t->map, &ret->header, IMAGE_EVENT_RESUMED, 0, NULL);
-                if (r < 0)
+                for (int attempt = 0; attempt < 2; attempt++) {
+                        r = image_state_commit(t->fd, &t->map, &ret->header, IMAGE_EVENT_RESUMED, 0, NULL);
+                        if (r >= 0)
+                                break;
                         log_error_errno(r, "Failed to mark the restored image consumed: %m");
+                }
+                if (r < 0)
+                        ret->settle_error = invalidate_twice(t, KJUMP_REASON_INVALIDATED, "restored");
                 break;
         case KJUMP_STATE_WRITING:
                 /* The helper never committed anything: it could not find or
                  * write the target, and said why on the console. */
-                r = image_invalidate(t->fd, &t->map, KJUMP_REASON_ERROR,
-                                     "the helper did not complete the image (see its console output)");
-                if (r < 0)
-                        log_error_errno(r, "Failed to invalidate the image: %m");
+                ret->settle_error = invalidate_twice(t, KJUMP_REASON_ERROR,
+                                                     "the helper did not complete the image (see its console output)");
                 (void) target_read_header(t, &ret->header, NULL);
                 break;
         case KJUMP_STATE_VALID:
                 /* A runs on: its disks move away from the image. */
-                r = image_invalidate(t->fd, &t->map, KJUMP_REASON_INVALIDATED,
-                                     "the original kernel ran on after the image was written");
-                if (r < 0)
-                        log_error_errno(r, "Failed to invalidate the image: %m");
+                ret->settle_error = invalidate_twice(t, KJUMP_REASON_INVALIDATED,
+                                                     "the original kernel ran on after the image was written");
                 (void) target_read_header(t, &ret->header, NULL);
                 break;
         default:
@@ -182,7 +202,7 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
         if (r < 0) {
                 log_error_errno(r, "The kernel refused the jump: %m");
                 if (s->target.fd >= 0)
-                        (void) image_invalidate(s->target.fd, &s->target.map, KJUMP_REASON_ERROR, "the jump was refused");
+                        ret->settle_error = invalidate_twice(&s->target, KJUMP_REASON_ERROR, "the jump was refused");
                 return r;
         }
         if (s->target.fd >= 0)

@@ -32,6 +32,8 @@ typedef struct JumpResult {
         bool have_header;      /* header holds what the target says after the return */
         struct kjump_image_header header;
         bool resumed;          /* A came back from a restore of this image */
+        int settle_error;      /* the image's state after the return could not be written
+                                  (tried twice): -errno, or 0 */
 } JumpResult;
 
 /* A loaded helper, ready to jump. */

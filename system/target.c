@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <blkid.h>
+#include <dirent.h>
+#include <linux/magic.h>
+#include <sys/statfs.h>
 #include <errno.h>
 #include <stdarg.h>
 #include <fcntl.h>
@@ -48,6 +51,75 @@ static int refuse(char **ret_error, int error, const char *format, ...) {
         return -error;
 }
 
+/* Refuses a block device the helper cannot drive raw: anything stacked on
+ * other devices (device-mapper, md, or any device with slaves/), a loop
+ * or nbd device, or a partition of one. SYS is /sys/dev/block/MAJ:MIN. */
+static int refuse_stacked(const char *sys, char **ret_error) {
+        _cleanup_free_ char *real = NULL, *disk = NULL;
+        static const struct {
+                const char *sub, *why;
+        } stacks[] = {
+                { "dm", "device-mapper (LVM, LUKS)" },
+                { "md", "software RAID (md)" },
+                { "loop", "a loop device" },
+        };
+
+        real = realpath(sys, NULL);
+        if (!real)
+                return -errno;
+        /* A partition's parent directory is its whole disk: check both. */
+        for (int level = 0; level < 2; level++) {
+                const char *dir = level == 0 ? real : disk;
+                const char *name;
+                _cleanup_free_ char *p = NULL;
+                DIR *d;
+
+                if (!dir)
+                        break;
+                name = strrchr(dir, '/');
+                name = name ? name + 1 : dir;
+                for (size_t i = 0; i < ELEMENTSOF(stacks); i++) {
+                        free(p);
+                        if (asprintf(&p, "%s/%s", dir, stacks[i].sub) < 0)
+                                return -ENOMEM;
+                        if (access(p, F_OK) == 0)
+                                return refuse(ret_error, EOPNOTSUPP, "it is on %s, which the helper kernel cannot "
+                                              "reach: use a plain partition", stacks[i].why);
+                }
+                if (strncmp(name, "nbd", 3) == 0 || strncmp(name, "zram", 4) == 0 || strncmp(name, "ram", 3) == 0)
+                        return refuse(ret_error, EOPNOTSUPP, "it is on %s, which the helper kernel cannot reach: "
+                                      "use a plain partition", name);
+                free(p);
+                if (asprintf(&p, "%s/slaves", dir) < 0)
+                        return -ENOMEM;
+                d = opendir(p);
+                if (d) {
+                        struct dirent *de;
+                        bool stacked = false;
+
+                        while ((de = readdir(d)))
+                                if (de->d_name[0] != '.')
+                                        stacked = true;
+                        closedir(d);
+                        if (stacked)
+                                return refuse(ret_error, EOPNOTSUPP, "%s is stacked on other block devices, which "
+                                              "the helper kernel cannot reach: use a plain partition", name);
+                }
+                if (level == 0) {
+                        free(p);
+                        if (asprintf(&p, "%s/partition", dir) < 0)
+                                return -ENOMEM;
+                        if (access(p, F_OK) < 0)
+                                break; /* a whole disk */
+                        disk = strdup(dir);
+                        if (!disk)
+                                return -ENOMEM;
+                        *strrchr(disk, '/') = 0;
+                }
+        }
+        return 0;
+}
+
 /* The block device behind DEV, refusing stacks the helper cannot drive. */
 static int device_of(dev_t dev, char **ret_path, uint64_t *ret_size, char **ret_error) {
         _cleanup_free_ char *sys = NULL, *p = NULL, *uevent = NULL, *size = NULL;
@@ -60,25 +132,12 @@ static int device_of(dev_t dev, char **ret_path, uint64_t *ret_size, char **ret_
                 return -ENOMEM;
         if (access(sys, F_OK) < 0)
                 return refuse(ret_error, ENODEV, "the file system is not on a block device (device %u:%u)", ma, mi);
-        static const struct {
-                const char *sub, *why;
-        } stacks[] = {
-                { "dm", "device-mapper (LVM, LUKS)" },
-                { "md", "software RAID (md)" },
-                { "loop", "a loop device" },
-        };
-        for (size_t i = 0; i < ELEMENTSOF(stacks); i++) {
-                free(p);
-                if (asprintf(&p, "%s/%s", sys, stacks[i].sub) < 0)
-                        return -ENOMEM;
-                if (access(p, F_OK) == 0)
-                        return refuse(ret_error, EOPNOTSUPP, "the file system is on %s, which the helper kernel "
-                                      "cannot reach: put the image on a plain partition", stacks[i].why);
-        }
+        r = refuse_stacked(sys, ret_error);
+        if (r < 0)
+                return r;
         r = read_one_line_at(sys, ".", "size", &size);
         if (r < 0 || parse_u64(size, &sectors) < 0)
                 return refuse(ret_error, EIO, "cannot read the size of block device %u:%u", ma, mi);
-        free(p);
         if (asprintf(&p, "%s/uevent", sys) < 0)
                 return -ENOMEM;
         r = read_full_file(p, 1 << 16, &uevent, NULL);
@@ -93,6 +152,28 @@ static int device_of(dev_t dev, char **ret_path, uint64_t *ret_size, char **ret_
                 return -ENOMEM;
         *ret_size = sectors * 512;
         return 0;
+}
+
+/* The file systems whose extent maps the helper may write through: FIEMAP
+ * gives their physical blocks on the one device below them. */
+static int refuse_file_system(int fd, const char *path, char **ret_error) {
+        struct statfs sfs;
+
+        if (fstatfs(fd, &sfs) < 0)
+                return refuse(ret_error, errno, "cannot statfs %s: %s", path, strerror(errno));
+        switch ((unsigned long) sfs.f_type) {
+        case EXT4_SUPER_MAGIC:
+        case XFS_SUPER_MAGIC:
+                return 0;
+        case BTRFS_SUPER_MAGIC:
+                return refuse(ret_error, EOPNOTSUPP, "%s is on btrfs, whose extents FIEMAP reports in its own "
+                              "logical address space, not the device's: put the image on ext4 or xfs, or on a "
+                              "partition", path);
+        default:
+                return refuse(ret_error, EOPNOTSUPP, "%s is on a file system (type 0x%lx) kjump does not write "
+                              "through: put the image on ext4 or xfs, or on a partition", path,
+                              (unsigned long) sfs.f_type);
+        }
 }
 
 int target_resolve(const char *spec, char **ret) {
@@ -127,6 +208,9 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 ffd = open(t.file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
                 if (ffd < 0)
                         return refuse(ret_error, errno, "cannot open %s: %s", t.file, strerror(errno));
+                r = refuse_file_system(ffd, t.file, ret_error);
+                if (r < 0)
+                        return r;
                 if (st.st_uid != 0 || (st.st_mode & 077))
                         return refuse(ret_error, EPERM, "%s must be owned by root and not accessible to others "
                                       "(run 'kjumpctl setup-target')", t.file);
@@ -146,6 +230,15 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 if (ffd < 0)
                         return refuse(ret_error, errno, "cannot use %s: %s", t.device,
                                       errno == EBUSY ? "it is in use (mounted, swap, or held)" : strerror(errno));
+                {
+                        _cleanup_free_ char *sys = NULL;
+
+                        if (asprintf(&sys, "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev)) < 0)
+                                return -ENOMEM;
+                        r = refuse_stacked(sys, ret_error);
+                        if (r < 0)
+                                return r;
+                }
                 if (ioctl(ffd, BLKGETSIZE64, &t.device_size) < 0)
                         return refuse(ret_error, errno, "cannot size %s: %s", t.device, strerror(errno));
                 t.device_rdev = st.st_rdev;
@@ -153,6 +246,19 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 r = target_map_add(&t.map, 0, 0, t.map.size);
                 if (r < 0)
                         return r;
+                /* Only a partition that kjumpctl setup-target prepared: a
+                 * missing header means someone else's data may be there. */
+                {
+                        _cleanup_free_ void *buf = aligned_alloc_direct(KJUMP_IMAGE_HEADER_SIZE);
+
+                        if (!buf)
+                                return -ENOMEM;
+                        if (pread_full(ffd, buf, KJUMP_IMAGE_HEADER_SIZE, 0) < 0)
+                                return refuse(ret_error, EIO, "cannot read %s", t.device);
+                        if (memcmp(buf, KJUMP_IMAGE_MAGIC, 8) != 0)
+                                return refuse(ret_error, ENOTBLK, "%s has no kjump header: it may hold someone's "
+                                              "data (prepare it with 'kjumpctl setup-target %s')", t.device, spec);
+                }
         } else
                 return refuse(ret_error, EINVAL, "%s is neither a regular file nor a block device", path);
 
@@ -162,6 +268,92 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
 
         *ret = t;
         t = (Target) TARGET_NULL;
+        return 0;
+}
+
+int target_setup_partition(const char *spec, bool force, char **ret_error) {
+        _cleanup_free_ char *path = NULL, *found = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_(target_map_done) TargetMap map = {};
+        struct kjump_image_header h;
+        blkid_probe pr = NULL;
+        uint64_t size;
+        int r;
+
+        if (target_resolve(spec, &path) < 0)
+                return refuse(ret_error, ENOENT, "%s does not resolve to a device", spec);
+        fd = open(path, O_RDWR | O_CLOEXEC | O_EXCL);
+        if (fd < 0)
+                return refuse(ret_error, errno, "cannot use %s: %s", path,
+                              errno == EBUSY ? "it is in use (mounted, swap, or held)" : strerror(errno));
+        {
+                _cleanup_free_ char *sys = NULL;
+                struct stat st;
+
+                if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode))
+                        return refuse(ret_error, ENOTBLK, "%s is not a block device", path);
+                if (asprintf(&sys, "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev)) < 0)
+                        return -ENOMEM;
+                r = refuse_stacked(sys, ret_error);
+                if (r < 0)
+                        return r;
+        }
+        if (ioctl(fd, BLKGETSIZE64, &size) < 0)
+                return refuse(ret_error, errno, "cannot size %s: %s", path, strerror(errno));
+        if (size < (UINT64_C(64) << 20))
+                return refuse(ret_error, ENOSPC, "%s is too small for an image", path);
+
+        /* Whatever libblkid recognizes (file systems, swap, RAID or LUKS
+         * members, partition tables) is someone's data. */
+        pr = blkid_new_probe();
+        if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0) {
+                if (pr)
+                        blkid_free_probe(pr);
+                return refuse(ret_error, ENOMEM, "cannot probe %s", path);
+        }
+        blkid_probe_enable_superblocks(pr, 1);
+        blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL | BLKID_SUBLKS_MAGIC);
+        blkid_probe_enable_partitions(pr, 1);
+        blkid_probe_set_partitions_flags(pr, BLKID_PARTS_MAGIC);
+        while (blkid_do_probe(pr) == 0) {
+                const char *type = NULL, *label = NULL;
+
+                if (blkid_probe_lookup_value(pr, "TYPE", &type, NULL) < 0 &&
+                    blkid_probe_lookup_value(pr, "PTTYPE", &type, NULL) < 0)
+                        type = "unknown";
+                (void) blkid_probe_lookup_value(pr, "LABEL", &label, NULL);
+                if (!force) {
+                        r = asprintf(&found, "%s%s%s%s", type, label ? " (label \"" : "", label ?: "",
+                                     label ? "\")" : "");
+                        break;
+                }
+                /* --force: wipe it, as wipefs does, so that nothing can
+                 * find it (and mount it) again. */
+                if (blkid_do_wipe(pr, 0) < 0) {
+                        blkid_free_probe(pr);
+                        return refuse(ret_error, EIO, "cannot wipe the %s signature on %s", type, path);
+                }
+        }
+        blkid_free_probe(pr);
+        if (found)
+                return refuse(ret_error, EEXIST, "%s holds %s: refusing to overwrite it (--force wipes it)", path,
+                              found);
+
+        /* An empty kjump header marks the partition as kjump's: only such a
+         * partition is accepted as a target. */
+        map.size = size & ~UINT64_C(4095);
+        r = target_map_add(&map, 0, 0, map.size);
+        if (r < 0)
+                return r;
+        image_header_init_invalid(&h, map.size, KJUMP_REASON_NONE, "prepared by kjumpctl setup-target");
+        h.state = KJUMP_STATE_EMPTY;
+        safe_close(fd);
+        fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC | O_EXCL);
+        if (fd < 0)
+                return refuse(ret_error, errno, "cannot open %s: %s", path, strerror(errno));
+        r = image_commit_header(fd, &map, &h);
+        if (r < 0)
+                return refuse(ret_error, -r, "cannot write the kjump header to %s: %s", path, strerror(-r));
         return 0;
 }
 
@@ -206,7 +398,20 @@ static int mkdir_parents(const char *path, mode_t mode) {
         return 0;
 }
 
-int target_setup_file(const char *path, uint64_t size, char **ret_error) {
+/* Is the file at FD a kjump target: regular, root's, with a kjump header
+ * (of any state) at its start? */
+static bool is_kjump_file(int fd) {
+        struct kjump_image_header h;
+        struct stat st;
+
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0)
+                return false;
+        if (pread_full(fd, &h, sizeof(h), 0) < 0)
+                return false;
+        return memcmp(h.magic, KJUMP_IMAGE_MAGIC, sizeof(h.magic)) == 0;
+}
+
+int target_setup_file(const char *path, uint64_t size, bool force, char **ret_error) {
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ uint8_t *zero = NULL;
         _cleanup_(target_map_done) TargetMap map = {};
@@ -220,9 +425,24 @@ int target_setup_file(const char *path, uint64_t size, char **ret_error) {
 
         /* An existing target is replaced: lift its immutable flag first. */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+        if (fd < 0 && errno == ELOOP)
+                return refuse(ret_error, EEXIST, "%s is a symbolic link: refusing to follow it", path);
         if (fd >= 0) {
                 if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
                         return refuse(ret_error, EEXIST, "%s exists and is not a regular file", path);
+                /* Someone's file is never replaced by accident. A fresh
+                 * target is all zeros until its first jump. */
+                if (!force && st.st_size > 0 && !is_kjump_file(fd)) {
+                        _cleanup_free_ uint8_t *head = malloc(4096);
+                        ssize_t n = head ? pread(fd, head, 4096, 0) : -1;
+                        bool blank = n > 0;
+
+                        for (ssize_t i = 0; blank && i < n; i++)
+                                blank = head[i] == 0;
+                        if (!blank || st.st_uid != 0)
+                                return refuse(ret_error, EEXIST, "%s exists and is not a kjump target: refusing to "
+                                              "replace it (--force replaces it)", path);
+                }
                 (void) set_immutable(fd, false);
                 fd = safe_close(fd);
                 if (unlink(path) < 0)
@@ -414,23 +634,40 @@ int target_recheck(Target *t, const HelperParams *params, char **ret_reason) {
         return 0;
 }
 
+/* The PARTUUID of a partition, from its partition table. */
+static int partition_uuid(const char *device, char **ret) {
+        blkid_probe pr = blkid_new_probe_from_filename(device);
+        const char *v = NULL;
+        int r = -ENODATA;
+
+        if (!pr)
+                return -errno ?: -ENOMEM;
+        blkid_probe_enable_superblocks(pr, 0);
+        blkid_probe_enable_partitions(pr, 1);
+        blkid_probe_set_partitions_flags(pr, BLKID_PARTS_ENTRY_DETAILS);
+        if (blkid_do_safeprobe(pr) == 0 && blkid_probe_lookup_value(pr, "PART_ENTRY_UUID", &v, NULL) == 0 && v) {
+                *ret = strdup(v);
+                r = *ret ? 0 : -ENOMEM;
+        }
+        blkid_free_probe(pr);
+        return r;
+}
+
 int target_resume_location(const Target *t, char **ret) {
         _cleanup_free_ char *uuid = NULL;
-        const char *dev = t->device;
         uint64_t offset = t->map.extents[0].physical;
+        int r;
 
-        /* The file system's UUID survives device renames; a partition's
-         * own spec is what the user configured. */
+        /* Names that survive device renames: the file system's UUID for a
+         * file, the partition's PARTUUID for a partition. Never /dev/sdX. */
         if (t->is_file) {
                 uuid = blkid_get_tag_value(NULL, "UUID", t->device);
-                if (uuid) {
-                        if (asprintf(ret, "UUID=%s:%" PRIu64, uuid, offset) < 0)
-                                return -ENOMEM;
-                        return 0;
-                }
-        } else if (strchr(t->spec, '='))
-                dev = t->spec;
-        if (asprintf(ret, "%s:%" PRIu64, dev, offset) < 0)
-                return -ENOMEM;
-        return 0;
+                if (!uuid)
+                        return -ENODATA;
+                return asprintf(ret, "UUID=%s:%" PRIu64, uuid, offset) < 0 ? -ENOMEM : 0;
+        }
+        r = partition_uuid(t->device, &uuid);
+        if (r < 0)
+                return r;
+        return asprintf(ret, "PARTUUID=%s:%" PRIu64, uuid, offset) < 0 ? -ENOMEM : 0;
 }

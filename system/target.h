@@ -46,7 +46,8 @@ int target_open(const char *spec, Target *ret, char **ret_error);
 int target_recheck(Target *t, const HelperParams *params, char **ret_reason);
 
 /* Where the boot-time restore finds the image before any file system is
- * mounted: "DEVICE:OFFSET" for kjump.resume=. */
+ * mounted: "UUID=FS-UUID:OFFSET" for a file, "PARTUUID=UUID:0" for a
+ * partition (kjump.resume=). -ENODATA when the device has no such name. */
 int target_resume_location(const Target *t, char **ret);
 
 /* The size a file target needs to hold any image of this machine's RAM:
@@ -54,8 +55,16 @@ int target_resume_location(const Target *t, char **ret);
 int target_size_for_ram(uint64_t *ret);
 
 /* Creates (or re-creates) a file target of SIZE bytes at PATH: allocated,
- * fully written, mapped, 0600, immutable. */
-int target_setup_file(const char *path, uint64_t size, char **ret_error);
+ * fully written, mapped, 0600, immutable. An existing file is replaced only
+ * when it is a kjump target, or with FORCE; a symbolic link never. */
+int target_setup_file(const char *path, uint64_t size, bool force, char **ret_error);
+
+/* Prepares the partition SPEC as a target: refuses it while it is in use,
+ * and while libblkid finds any signature on it (a file system, swap, a
+ * RAID or LUKS member, a partition table) unless FORCE, which wipes them;
+ * then writes an empty kjump header, without which target_open() refuses
+ * a partition. */
+int target_setup_partition(const char *spec, bool force, char **ret_error);
 
 /* Fills in what the helper needs to know of the target: a new image id,
  * the device size and the extent map. */

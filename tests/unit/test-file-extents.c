@@ -139,7 +139,7 @@ static void check_recheck(const char *file) {
          * helper is loaded): another inode on other blocks. */
         snprintf(old, sizeof(old), "%s.old", file);
         ASSERT(rename(file, old) == 0);
-        ASSERT_OK(target_setup_file(file, 32 * MIB, &why));
+        ASSERT_OK(target_setup_file(file, 32 * MIB, false, &why));
         why = mfree(why);
         ASSERT_ERR(target_recheck(&t, &p, &why), ESTALE);
         ASSERT(strstr(why, "replaced"));
@@ -160,7 +160,7 @@ TEST(ext4) {
 
         make_fs("mkfs.ext4 -q -F -U 6b6a756d-0000-4000-8000-000000000001 -L kjump-unit", loop);
         snprintf(file, sizeof(file), "%s/mnt/kjump/image", dir);
-        ASSERT_OK(target_setup_file(file, 32 * MIB, &why));
+        ASSERT_OK(target_setup_file(file, 32 * MIB, false, &why));
         ASSERT(stat(file, &st) == 0 && (st.st_mode & 0777) == 0600 && st.st_uid == 0);
         check_extents_on_device(file, loop);
         /* Immutable: nothing may move or change its blocks. */
@@ -171,6 +171,22 @@ TEST(ext4) {
         ASSERT(strstr(why, "a loop device"));
 
         check_recheck(file);
+
+        /* Someone's file is never replaced by setup-target without --force. */
+        {
+                char other[300];
+
+                snprintf(other, sizeof(other), "%s/mnt/precious", dir);
+                ASSERT(sh("echo precious > %s", other) == 0);
+                ASSERT_ERR(target_setup_file(other, 32 * MIB, false, &why), EEXIST);
+                ASSERT(strstr(why, "not a kjump target"));
+                why = mfree(why);
+                ASSERT(sh("grep -q precious %s", other) == 0);
+                ASSERT_OK(target_setup_file(other, 32 * MIB, true, &why));
+                ASSERT(sh("chattr -i %s && rm %s", other, other) == 0);
+                /* A kjump target is replaced as it is. */
+                ASSERT_OK(target_setup_file(file, 32 * MIB, false, &why));
+        }
 
         check_refusal("truncate -s 8M", "the file has holes: it must be written in full");
         check_refusal("fallocate -l 8M", "the file has unwritten (preallocated but never written) extents");
@@ -195,7 +211,7 @@ TEST(xfs) {
 
         make_fs("mkfs.xfs -q -f -m reflink=1 -L kjump-xfs", loop);
         snprintf(file, sizeof(file), "%s/mnt/image", dir);
-        ASSERT_OK(target_setup_file(file, 32 * MIB, &why));
+        ASSERT_OK(target_setup_file(file, 32 * MIB, false, &why));
         check_extents_on_device(file, loop);
         /* A reflinked copy shares its extents: refused. */
         ASSERT(sh("chattr -i %s", file) == 0);

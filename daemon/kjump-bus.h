@@ -1,0 +1,19 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+/* kjumpd's D-Bus API (docs/org.kjump1.Manager.xml): names shared by the
+ * daemon and its clients. */
+#define KJUMP_BUS_NAME "org.kjump1"
+#define KJUMP_BUS_PATH "/org/kjump1"
+#define KJUMP_BUS_INTERFACE "org.kjump1.Manager"
+
+#define KJUMP_POLKIT_HIBERNATE "org.kjump1.hibernate"
+#define KJUMP_POLKIT_MANAGE "org.kjump1.manage"
+
+#define KJUMP_ERROR_BUSY "org.kjump1.Error.Busy"
+#define KJUMP_ERROR_UNAVAILABLE "org.kjump1.Error.Unavailable"
+#define KJUMP_ERROR_FAILED "org.kjump1.Error.Failed"
+
+#define LOGIN1_BUS_NAME "org.freedesktop.login1"
+#define LOGIN1_BUS_PATH "/org/freedesktop/login1"
+#define LOGIN1_BUS_INTERFACE "org.freedesktop.login1.Manager"
