@@ -82,6 +82,10 @@ int cpio_add_char_device(Cpio *c, const char *name, mode_t mode, unsigned major,
         return add_entry(c, name, S_IFCHR | (mode & 07777), major, minor, NULL, 0);
 }
 
+int cpio_add_symlink(Cpio *c, const char *name, const char *target) {
+        return add_entry(c, name, S_IFLNK | 0777, 0, 0, target, strlen(target));
+}
+
 int cpio_finish(Cpio *c) {
         return add_entry(c, "TRAILER!!!", 0, 0, 0, NULL, 0);
 }

@@ -18,5 +18,6 @@ void cpio_done(Cpio *c);
 int cpio_add_dir(Cpio *c, const char *name, mode_t mode);
 int cpio_add_file(Cpio *c, const char *name, mode_t mode, const void *data, size_t size);
 int cpio_add_char_device(Cpio *c, const char *name, mode_t mode, unsigned major, unsigned minor);
+int cpio_add_symlink(Cpio *c, const char *name, const char *target);
 /* Appends the trailer; the archive ends on a 4-byte boundary. */
 int cpio_finish(Cpio *c);

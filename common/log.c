@@ -21,6 +21,18 @@ void log_set_prefix(const char *p) {
         prefix = p;
 }
 
+void log_mark(const char *name, const char *format, ...) {
+        char buf[512] = "";
+        va_list ap;
+
+        if (format) {
+                va_start(ap, format);
+                vsnprintf(buf, sizeof(buf), format, ap);
+                va_end(ap);
+        }
+        fprintf(stderr, "KJUMP-MARK %s%s%s\n", name, buf[0] ? " " : "", buf);
+}
+
 int log_internal(int level, int error, const char *file _unused_, int line _unused_,
                  const char *format, ...) {
         int saved = errno;

@@ -30,4 +30,9 @@ int log_internal(int level, int error, const char *file, int line, const char *f
 #define log_warning_errno(e, ...) log_full_errno(LOG_WARNING, (e), __VA_ARGS__)
 #define log_error_errno(e, ...) log_full_errno(LOG_ERR, (e), __VA_ARGS__)
 
+/* A machine-readable line for the test rig and for scripts, next to the
+ * human one: "KJUMP-MARK NAME key=value ..." on stderr, always. Names and
+ * keys are a stable interface (HACKING.md lists them). */
+void log_mark(const char *name, const char *format, ...) _printf_(2, 3);
+
 #define log_oom() log_error_errno(ENOMEM, "Out of memory.")

@@ -13,6 +13,12 @@
 #define KJUMP_ERROR_BUSY "org.kjump1.Error.Busy"
 #define KJUMP_ERROR_UNAVAILABLE "org.kjump1.Error.Unavailable"
 #define KJUMP_ERROR_FAILED "org.kjump1.Error.Failed"
+#define KJUMP_ERROR_INHIBITED "org.kjump1.Error.Inhibited"
+
+/* The unit whose ExecStart is kjump's (units/systemd-hibernate-kjump.conf):
+ * logind has decided by the time it calls, inhibitors and sessions
+ * included. */
+#define KJUMP_SYSTEMD_HIBERNATE_UNIT "systemd-hibernate.service"
 
 #define LOGIN1_BUS_NAME "org.freedesktop.login1"
 #define LOGIN1_BUS_PATH "/org/freedesktop/login1"

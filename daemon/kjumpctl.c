@@ -578,6 +578,12 @@ static int print_resume_location(const char *spec) {
         r = target_resume_location(&t, &location);
         if (r < 0)
                 return log_error_errno(r, "Cannot describe where %s is: %m", spec);
+        if (!t.is_file) {
+                /* Name it in kjump.conf the way the initrd finds it. */
+                _cleanup_free_ char *target = strndup(location, strrchr(location, ':') - location);
+                if (target && strcmp(target, spec) != 0)
+                        printf("Set Target=%s in kjump.conf (or pass --target=%s).\n", target, target);
+        }
         printf("kjump.resume=%s\n", location);
         return 0;
 }
@@ -647,6 +653,10 @@ static int verb_setup_target(int argc, char *argv[]) {
                 if (r < 0)
                         return log_error_errno(r, "Cannot set up %s: %s", spec, why ?: "error");
                 printf("%s is ready as a kjump partition.\n", resolved);
+                /* A file system's LABEL= or UUID= is gone with its
+                 * signature: from now on the partition is its device. */
+                reload_kjumpd();
+                return print_resume_location(resolved);
         } else {
                 if (strchr(spec, '=') && spec[0] != '/')
                         return log_error_errno(ENOENT, "%s does not resolve to a partition.", spec);

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -152,6 +153,74 @@ static int may_jump(Manager *mgr, sd_bus_message *m, const char *action, bool in
         return require(mgr, m, action, interactive, error);
 }
 
+/* logind's own checks, for a Hibernate that does not come through logind:
+ * a block inhibitor on "sleep" refuses it (root included: 'systemctl
+ * hibernate -i' is the way to override, through logind), and so do other
+ * users' sessions for anyone but root. Without logind on the bus there is
+ * nothing to check. A call from systemd-hibernate.service comes after
+ * logind decided, overrides included. */
+static int check_like_logind(Manager *mgr, sd_bus_message *m, sd_bus_error *error) {
+        _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
+        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        const char *what, *who, *why, *mode, *unit = NULL;
+        uint32_t uid, pid;
+        uid_t caller;
+        int r;
+
+        r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_UNIT | SD_BUS_CREDS_AUGMENT, &creds);
+        if (r < 0)
+                return r;
+        r = sd_bus_creds_get_euid(creds, &caller);
+        if (r < 0)
+                return r;
+        if (sd_bus_creds_get_unit(creds, &unit) >= 0 && unit && strcmp(unit, KJUMP_SYSTEMD_HIBERNATE_UNIT) == 0)
+                return 0;
+
+        r = sd_bus_call_method(mgr->bus, LOGIN1_BUS_NAME, LOGIN1_BUS_PATH, LOGIN1_BUS_INTERFACE, "ListInhibitors",
+                               NULL, &reply, "");
+        if (r < 0)
+                return 0; /* no logind */
+        r = sd_bus_message_enter_container(reply, 'a', "(ssssuu)");
+        if (r < 0)
+                return r;
+        while ((r = sd_bus_message_read(reply, "(ssssuu)", &what, &who, &why, &mode, &uid, &pid)) > 0) {
+                bool sleep = false;
+
+                for (const char *p = what; *p; p += strcspn(p, ":"), p += *p == ':')
+                        if (strncmp(p, "sleep", 5) == 0 && (p[5] == ':' || p[5] == 0))
+                                sleep = true;
+                if (sleep && strcmp(mode, "block") == 0)
+                        return sd_bus_error_setf(error, KJUMP_ERROR_INHIBITED,
+                                                 "Hibernation is inhibited by %s (%s), pid %" PRIu32 "; "
+                                                 "'systemctl hibernate -i' overrides it as root.", who, why, pid);
+        }
+        if (r < 0)
+                return r;
+        if (caller == 0)
+                return 0;
+
+        reply = sd_bus_message_unref(reply);
+        r = sd_bus_call_method(mgr->bus, LOGIN1_BUS_NAME, LOGIN1_BUS_PATH, LOGIN1_BUS_INTERFACE, "ListSessions",
+                               NULL, &reply, "");
+        if (r < 0)
+                return 0;
+        r = sd_bus_message_enter_container(reply, 'a', "(susso)");
+        if (r < 0)
+                return r;
+        for (;;) {
+                const char *id, *user, *seat, *path;
+
+                r = sd_bus_message_read(reply, "(susso)", &id, &uid, &user, &seat, &path);
+                if (r <= 0)
+                        break;
+                if (uid != caller && uid != 0)
+                        return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
+                                                 "Other users are logged in (%s): hibernate through 'systemctl "
+                                                 "hibernate', which asks for authorization.", user);
+        }
+        return r < 0 ? r : 0;
+}
+
 static int method_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Manager *mgr = userdata;
         int interactive, r;
@@ -161,6 +230,9 @@ static int method_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
         r = may_jump(mgr, m, KJUMP_POLKIT_HIBERNATE, interactive, error);
+        if (r < 0)
+                return r;
+        r = check_like_logind(mgr, m, error);
         if (r < 0)
                 return r;
         return do_jump(mgr, m, HELPER_MODE_HIBERNATE, error);

@@ -46,8 +46,13 @@ static int resume_location(const char *cmdline, char **ret_spec, uint64_t *ret_o
                 return r;
         if (r == 0) {
                 r = read_full_file(RESUME_CONF, 1 << 16, &conf, NULL);
-                if (r == -ENOENT)
+                if (r == -ENOENT) {
+                        log_warning("No resume location: neither kjump.resume= nor %s. A hibernated image "
+                                    "cannot be found; after 'kjumpctl setup-target', run 'update-initramfs -u'.",
+                                    RESUME_CONF);
+                        log_mark("resume-none", "why=no-location");
                         return 0;
+                }
                 if (r < 0)
                         return log_error_errno(r, "Cannot read %s: %m", RESUME_CONF);
                 r = cmdline_get_value(conf, "resume", &value);
@@ -100,6 +105,7 @@ static int invalidate(int fd, const TargetMap *map, struct kjump_image_header *h
                 return -EIO;
         }
         log_notice("Image invalidated: %s.", message);
+        log_mark("resume-invalidated", "reason=%s", image_reason_to_string(reason));
         return 0;
 }
 
@@ -154,7 +160,9 @@ static int run(int argc, char *argv[]) {
                 return fd;
         r = image_read_located(fd, offset, &h, &map, &why);
         if (r == -ENOMSG) {
-                log_info("No image at %s:%" PRIu64 ".", device, offset);
+                log_warning("No kjump image at %s:%" PRIu64 ": a stale resume location? Booting normally.", device,
+                            offset);
+                log_mark("resume-none", "why=no-image");
                 return 0;
         }
         if (r < 0) {
@@ -177,6 +185,7 @@ static int run(int argc, char *argv[]) {
                 return invalidate(fd, &map, &h, KJUMP_REASON_ERROR, "a restore started and did not complete");
         default:
                 log_info("The image at %s is %s: booting normally.", device, image_state_to_string(h.state));
+                log_mark("resume-none", "why=%s", image_state_to_string(h.state));
                 return 0;
         }
 
@@ -211,6 +220,8 @@ static int run(int argc, char *argv[]) {
                 return invalidate(fd, &map, &h, KJUMP_REASON_CORRUPT, why ?: "the image does not verify");
         }
         log_info("Image verified: %" PRIu64 " MiB of RAM in %.2f s.", h.ram_bytes >> 20, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
+        log_mark("resume-verified", "ram_mib=%" PRIu64 " seconds=%.2f", h.ram_bytes >> 20,
+                 (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
         if (arg_dry_run)
                 return 0;
 
@@ -239,6 +250,7 @@ static int run(int argc, char *argv[]) {
                 return invalidate(fd, &params.target, &h, KJUMP_REASON_ERROR, "the helper could not be loaded");
 
         log_notice("Handing over to the helper kernel to restore %" PRIu64 " MiB.", h.ram_bytes >> 20);
+        log_mark("resume-handover", NULL);
         fd = safe_close(fd);
         sync();
         r = kexec_jump();

@@ -186,6 +186,7 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
         }
 
         log_info("Jumping into the helper kernel (mode %s).", helper_mode_to_string(s->mode));
+        log_mark("jump", "mode=%s", helper_mode_to_string(s->mode));
         ret->jump_usec = now_usec(CLOCK_REALTIME);
         r = kexec_jump();
         ret->return_usec = now_usec(CLOCK_REALTIME);

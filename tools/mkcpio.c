@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* Builds a newc cpio archive without root:
- *   mkcpio OUT dir:NAME:MODE | file:NAME:MODE:SOURCE | nod:NAME:MODE:MAJOR:MINOR ... */
+ *   mkcpio OUT SPEC...     SPEC: dir:NAME:MODE | file:NAME:MODE:SOURCE |
+ *                          nod:NAME:MODE:MAJOR:MINOR | slink:NAME:TARGET | @FILE
+ * @FILE reads one SPEC a line from FILE. Parents must come before their
+ * children, as the kernel's unpacker creates them in order. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -21,6 +24,8 @@ static int add_spec(Cpio *c, char *spec) {
                 f[n++] = s;
         if (n < 3)
                 return -EINVAL;
+        if (strcmp(f[0], "slink") == 0 && n == 3)
+                return cpio_add_symlink(c, f[1], f[2]);
         mode = strtoul(f[2], NULL, 8);
 
         if (strcmp(f[0], "dir") == 0 && n == 3)
@@ -49,7 +54,27 @@ int main(int argc, char *argv[]) {
                 return 2;
         }
         for (int i = 2; i < argc; i++) {
-                _cleanup_free_ char *spec = strdup(argv[i]);
+                _cleanup_free_ char *spec = NULL, *list = NULL;
+
+                if (argv[i][0] == '@') {
+                        r = read_full_file(argv[i] + 1, 64u << 20, &list, NULL);
+                        if (r < 0) {
+                                log_error_errno(r, "Failed to read %s: %m", argv[i] + 1);
+                                return 1;
+                        }
+                        for (char *line = list, *save = NULL; (line = strtok_r(line, "\n", &save)); line = NULL) {
+                                _cleanup_free_ char *copy = strdup(line);
+                                if (!copy)
+                                        return 1;
+                                r = add_spec(&c, copy);
+                                if (r < 0) {
+                                        log_error_errno(r, "Bad entry '%s': %m", line);
+                                        return 1;
+                                }
+                        }
+                        continue;
+                }
+                spec = strdup(argv[i]);
                 if (!spec)
                         return 1;
                 r = add_spec(&c, spec);

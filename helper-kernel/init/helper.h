@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "helper-params.h"
@@ -14,6 +15,7 @@ typedef struct Helper {
         char *target_device;            /* /dev/NAME */
         int mem_fd;                     /* /dev/mem, read-write */
         unsigned cpus;
+        bool test_cut_commit;           /* kjump.test-cut-commit: power off before the commit (tests) */
         MemRange *ram;                  /* A's RAM outside the window */
         size_t n_ram;
         struct kjump_image_header header;

@@ -78,6 +78,7 @@ _noreturn_ static void jump_back_or_power_off(uint64_t entry) {
                 if (entry == 0)
                         break;
                 log_info("Jumping back to the original kernel at 0x%" PRIx64 ".", entry);
+                log_mark("jump-back", NULL);
                 r = kexec_jump_back(entry);
                 if (r < 0) {
                         log_error_errno(r, "Failed to jump back to the original kernel: %m");
@@ -113,6 +114,15 @@ static void run_write_mode(Helper *h) {
                 return;
 
         if (mode == HELPER_MODE_HIBERNATE) {
+                /* Fault injection for the rig (cut-commit): a power cut
+                 * between the flushed index and the commit, exactly. */
+                if (h->test_cut_commit) {
+                        log_mark("power-cut", "at=commit");
+                        for (;;) {
+                                reboot(RB_POWER_OFF);
+                                pause();
+                        }
+                }
                 r = image_state_commit(h->target_fd, &h->params.target, &h->header, IMAGE_EVENT_COMMIT, 0, NULL);
                 if (r < 0) {
                         /* The header may or may not have reached the disk:
@@ -121,6 +131,7 @@ static void run_write_mode(Helper *h) {
                         return;
                 }
                 log_info("Image committed; powering off.");
+                log_mark("committed", NULL);
                 power_off();
         }
 
@@ -144,11 +155,14 @@ static void run_write_mode(Helper *h) {
         }
         if (mode == HELPER_MODE_TEST) {
                 log_info("Test passed: every checksum of the image verifies.");
+                log_mark("test-passed", "mode=test");
                 return;
         }
 
         log_info("Overwriting all of A's RAM outside the window before restoring it.");
         r = physmem_scribble(h, 0xcc);
+        if (r >= 0)
+                log_mark("scribbled", NULL);
         if (r >= 0)
                 r = helper_restore(h);
         if (r < 0) {
@@ -157,6 +171,7 @@ static void run_write_mode(Helper *h) {
                 power_off();
         }
         log_info("Test passed: A's RAM was overwritten and restored from the image.");
+        log_mark("test-passed", "mode=test-restore");
 }
 
 _noreturn_ static void reboot_fresh(void) {
@@ -207,6 +222,7 @@ _noreturn_ static void run_restore_mode(Helper *h) {
                 reboot_fresh();
         }
         log_info("Restored in %.2f s; entering the original kernel.", (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
+        log_mark("restored", "seconds=%.2f", (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
         r = kexec_jump_back(h->header.jump_back_entry);
         helper_record_failure(h, KJUMP_REASON_ERROR, r, "Cannot enter the original kernel at 0x%" PRIx64 ": %s.",
                               h->header.jump_back_entry, strerror(-r));
@@ -216,6 +232,7 @@ _noreturn_ static void run_restore_mode(Helper *h) {
 int main(int argc _unused_, char *argv[] _unused_) {
         _cleanup_free_ char *cmdline = NULL, *entry_s = NULL, *text = NULL, *error = NULL;
         Helper h = { .target_fd = -EBADF, .mem_fd = -EBADF };
+        double boot_s;
         HelperParams *params = &h.params;
         uint64_t entry = 0;
         int r;
@@ -227,7 +244,8 @@ int main(int argc _unused_, char *argv[] _unused_) {
 
         mount_api_filesystems();
         log_set_prefix("kjump-helper");
-        log_info("up, %.2f s after its kernel started.", uptime_sec());
+        boot_s = uptime_sec();
+        log_info("up, %.2f s after its kernel started.", boot_s);
 
         r = read_one_line("/proc/cmdline", &cmdline);
         if (r < 0) {
@@ -235,6 +253,7 @@ int main(int argc _unused_, char *argv[] _unused_) {
                 power_off();
         }
 
+        h.test_cut_commit = cmdline_has_key(cmdline, "kjump.test-cut-commit");
         r = cmdline_get_value(cmdline, "kexec_jump_back_entry", &entry_s);
         if (r <= 0 || parse_u64(entry_s, &entry) < 0 || entry == 0) {
                 log_info("No kexec_jump_back_entry= on the command line: started by a plain kexec.");
@@ -252,14 +271,14 @@ int main(int argc _unused_, char *argv[] _unused_) {
                 jump_back_or_power_off(entry);
         }
 
-        log_info("RAM %" PRIu64 " KiB.", helper_ram_kib());
-        log_info("mode %s, window [0x%" PRIx64 ", 0x%" PRIx64 "), A has %" PRIu64 " MiB of RAM.",
-                 helper_mode_to_string(params->mode), params->window.start, params->window.end,
-                 memmap_ram_bytes(&params->firmware) >> 20);
-
         h.entry = entry;
         /* Each thread needs about 2 MiB of buffers in the window: at most 8. */
         h.cpus = MIN(cpus_online(), 8u);
+        log_info("mode %s, window [0x%" PRIx64 ", 0x%" PRIx64 "), A has %" PRIu64 " MiB of RAM; %" PRIu64
+                 " KiB of RAM here, %u CPUs.", helper_mode_to_string(params->mode), params->window.start,
+                 params->window.end, memmap_ram_bytes(&params->firmware) >> 20, helper_ram_kib(), h.cpus);
+        log_mark("helper-up", "mode=%s boot_s=%.2f ram_kib=%" PRIu64 " cpus=%u", helper_mode_to_string(params->mode),
+                 boot_s, helper_ram_kib(), h.cpus);
         switch (params->mode) {
         case HELPER_MODE_ROUNDTRIP:
                 break;

@@ -23,6 +23,7 @@ void helper_record_failure(Helper *h, uint32_t reason, int error, const char *fo
         vsnprintf(message, sizeof(message), format, ap);
         va_end(ap);
         log_error("%s", message);
+        log_mark("helper-failed", "reason=%s", image_reason_to_string(reason));
 
         h->header.error = error < 0 ? -error : error;
         if (h->target_fd < 0) {
@@ -49,6 +50,7 @@ static void write_progress(void *userdata, uint64_t done, uint64_t total, uint64
         p->last_decile = decile;
         log_info("Saving: %3u%% of %" PRIu64 " MiB, %" PRIu64 " MiB written, %.0f MB/s of RAM.", decile * 10,
                  total >> 20, written >> 20, s > 0 ? done / s / 1e6 : 0.0);
+        log_mark("saving", "percent=%u", decile * 10);
 }
 
 /* The command line to boot the helper with again for a restore: ours,
@@ -115,6 +117,9 @@ int helper_write(Helper *h) {
                  " MiB, %.2f s, %.0f MB/s.", h->header.ram_bytes >> 20, h->header.pages_stored,
                  (h->header.index_offset + h->header.index_size) >> 20, h->header.write_usec / 1e6,
                  h->header.ram_bytes / (h->header.write_usec / 1e6) / 1e6);
+        log_mark("image-written", "ram_mib=%" PRIu64 " pages_stored=%" PRIu64 " disk_mib=%" PRIu64 " seconds=%.2f",
+                 h->header.ram_bytes >> 20, h->header.pages_stored,
+                 (h->header.index_offset + h->header.index_size) >> 20, h->header.write_usec / 1e6);
         return 0;
 }
 
@@ -142,6 +147,8 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
         if (r < 0)
                 return log_error_errno(r, "%s failed: %s (%m).", what, why ?: "error");
         log_info("%s: %" PRIu64 " chunks checked in %.2f s.", what, on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
+        log_mark(cb ? "read-back" : "verified", "chunks=%" PRIu64 " seconds=%.2f", on_disk.chunk_count,
+                 (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
         return 0;
 }
 

@@ -16,6 +16,7 @@
 
 #include "fileio.h"
 #include "image-reader.h"
+#include "image-state.h"
 #include "macro.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
@@ -25,27 +26,71 @@ static int count_chunk(void *userdata, const struct kjump_chunk *c, const uint8_
         return 0;
 }
 
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+/* The reader as kjumpctl inspect --verify and the boot-time restore use it,
+ * on FD as it is. */
+static void read_image(int fd) {
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
-        _cleanup_close_ int fd = -EBADF;
-        struct kjump_image_header h;
+        _cleanup_(target_map_done) TargetMap map = {};
+        _cleanup_(memmap_done) MemMap firmware = {};
+        struct kjump_image_header h, located;
+        const char *why = NULL;
+        uint32_t code;
         uint64_t pages = 0;
 
-        if (size > (64u << 20))
-                return 0;
-        fd = memfd_create("fuzz-image", MFD_CLOEXEC);
-        if (fd < 0 || write_full(fd, data, size) < 0)
-                abort();
+        /* The boot-time reader: header and extent map at offset 0. */
+        if (image_read_located(fd, 0, &located, &map, &why) >= 0 && image_header_memmap(&located, &firmware) >= 0)
+                (void) image_check_restorable(&located, KJUMP_STATE_VALID, &firmware, &why, &code);
 
         if (image_read_header(fd, NULL, &h, NULL) < 0)
-                return 0;
+                return;
         if (h.chunk_count == 0 || image_read_index(fd, NULL, &h, &chunks, NULL) < 0)
-                return 0;
+                return;
+        (void) image_check_index_covers_ram(&h, chunks, &why);
         if (image_for_each_chunk(fd, NULL, &h, chunks, 2, count_chunk, &pages, NULL) < 0)
-                return 0;
+                return;
         /* Everything checked out: the index must have said so. */
         if (pages != h.pages_total)
                 abort();
+}
+
+/* Seals the header and index checksums of the input again, so that
+ * mutations reach the checks behind them: the geometry, the index's
+ * binding to RAM, the restorable check. */
+static void reseal(uint8_t *data, size_t size) {
+        struct kjump_image_header h;
+
+        if (size < sizeof(h))
+                return;
+        memcpy(&h, data, sizeof(h));
+        if (h.index_size <= size && h.index_offset <= size - h.index_size)
+                h.index_checksum = image_checksum(data + h.index_offset, (size_t) h.index_size, 0);
+        if (h.map_count <= KJUMP_IMAGE_HEADER_SIZE && sizeof(h) + (size_t) h.map_count * sizeof(struct kjump_extent) <= size)
+                h.map_checksum = image_checksum(data + sizeof(h), (size_t) h.map_count * sizeof(struct kjump_extent), 0);
+        image_header_seal(&h);
+        memcpy(data, &h, sizeof(h));
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
+        _cleanup_free_ uint8_t *copy = NULL;
+
+        if (size > (64u << 20))
+                return 0;
+        for (int pass = 0; pass < 2; pass++) {
+                _cleanup_close_ int fd = memfd_create("fuzz-image", MFD_CLOEXEC);
+                const uint8_t *p = data;
+
+                if (pass == 1) {
+                        copy = malloc(size ?: 1);
+                        if (!copy)
+                                abort();
+                        memcpy(copy, data, size);
+                        reseal(copy, size);
+                        p = copy;
+                }
+                if (fd < 0 || write_full(fd, p, size) < 0)
+                        abort();
+                read_image(fd);
+        }
         return 0;
 }
 

@@ -10,7 +10,10 @@ write_dirty_file
 event workload-ready
 event clock before=$(date +%s)
 event request
-kjumpctl suspend --direct --mode hibernate --target "$TARGET" || fail "kjumpctl suspend --direct --mode hibernate failed"
+# kjump.helper-extra=ARG: one more helper kernel argument (fault injection).
+extra=$(sed -n 's/.*kjump\.helper-extra=\([^ ]*\).*/\1/p' /proc/cmdline)
+kjumpctl suspend --direct --mode hibernate --target "$TARGET" ${extra:+--helper-cmdline "$extra"} ||
+    fail "kjumpctl suspend --direct --mode hibernate failed"
 event clock after=$(date +%s)
 event resumed
 /kjump-test/workload verify || fail "workload verify failed"

@@ -20,6 +20,16 @@ setup_target() {
     partition)
         partuuid=$(sed -n 's/.*kjump\.partuuid=\([^ ]*\).*/\1/p' /proc/cmdline)
         TARGET=PARTUUID=$partuuid
+        # kjump.setup-spec=SPEC: set the partition up by another name
+        # (LABEL=, UUID= of the file system it held), with --force.
+        spec=$(sed -n 's/.*kjump\.setup-spec=\([^ ]*\).*/\1/p' /proc/cmdline)
+        if [ -n "$spec" ]; then
+            kjumpctl setup-target --force "$spec" > /tmp/setup.out 2>&1 || { cat /tmp/setup.out; fail "kjumpctl setup-target --force $spec failed"; }
+            cat /tmp/setup.out
+            grep -q "kjump.resume=PARTUUID=$partuuid:0" /tmp/setup.out || fail "setup-target did not name the partition by its PARTUUID"
+        else
+            kjumpctl setup-target "$TARGET" || fail "kjumpctl setup-target $TARGET failed"
+        fi
         ;;
     *)
         fail "unknown target kind $kind"

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* forge-image FILE OFFSET: turns the image whose header is at OFFSET of
+ * FILE (a disk image) into a forgery that passes every checksum: one chunk
+ * of its index is moved onto device registers (0xfed00000), then the index
+ * checksum and the header checksum are computed again. Exactly what an
+ * attacker who can write the target could do to an unkeyed image; the
+ * forged-image scenario proves that nothing restores it. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "extent-map.h"
+#include "fileio.h"
+#include "image-reader.h"
+#include "macro.h"
+
+int main(int argc, char *argv[]) {
+        _cleanup_(target_map_done) TargetMap map = {};
+        _cleanup_free_ struct kjump_chunk *chunks = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct kjump_image_header h;
+        const char *why = NULL;
+        uint64_t offset;
+        int r;
+
+        if (argc != 3 || parse_u64(argv[2], &offset) < 0) {
+                fprintf(stderr, "usage: forge-image FILE OFFSET\n");
+                return 2;
+        }
+        fd = open(argv[1], O_RDWR | O_CLOEXEC);
+        if (fd < 0) {
+                perror(argv[1]);
+                return 1;
+        }
+        r = image_read_located(fd, offset, &h, &map, &why);
+        if (r >= 0)
+                r = image_read_index(fd, &map, &h, &chunks, &why);
+        if (r < 0) {
+                fprintf(stderr, "forge-image: no complete image at %" PRIu64 ": %s\n", offset, why ?: "error");
+                return 1;
+        }
+        chunks[h.chunk_count / 2].phys_start = 0xfed00000;
+        h.index_checksum = image_checksum(chunks, h.index_size, 0);
+        if (target_pwrite(fd, &map, chunks, ALIGN_TO((size_t) h.index_size, (size_t) 4096), h.index_offset) < 0 ||
+            image_commit_header(fd, &map, &h) < 0) {
+                fprintf(stderr, "forge-image: cannot write: %m\n");
+                return 1;
+        }
+        printf("forged: chunk %" PRIu64 " of %" PRIu64 " now at 0xfed00000, checksums sealed\n", h.chunk_count / 2,
+               h.chunk_count);
+        return 0;
+}

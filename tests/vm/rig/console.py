@@ -1,0 +1,101 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""A QEMU serial console: every line stamped on arrival, waited on with
+deadlines that fail with the guest's log, never on fixed sleeps."""
+import re
+import subprocess
+import threading
+import time
+
+from .config import TIMEOUT_SCALE, ScenarioFailed
+
+# What the guest's kernels say when they die.
+KERNEL_DEATH = re.compile(r"Kernel panic|BUG: |general protection fault|Oops: ")
+
+
+def mark(name):
+    """The pattern of a KJUMP-MARK line (common/log.h): NAME, then its
+    key=value fields, which the match's groupdict() does not hold: use
+    fields()."""
+    return rf"KJUMP-MARK {re.escape(name)}(?: (?P<fields>.*))?$"
+
+
+def fields(match):
+    """The key=value fields of a KJUMP-MARK match, as a dict of strings."""
+    text = match.groupdict().get("fields") or ""
+    return dict(f.split("=", 1) for f in text.split() if "=" in f)
+
+
+class Console:
+    """Lines from a QEMU serial console, each stamped on arrival."""
+
+    def __init__(self, proc, logpath):
+        self.proc = proc
+        self.lines = []          # (monotonic time, text)
+        self.cursor = 0
+        self.cond = threading.Condition()
+        self.eof = False
+        self.logfile = open(logpath, "w", buffering=1)
+        self.thread = threading.Thread(target=self._reader, daemon=True)
+        self.thread.start()
+
+    def _reader(self):
+        for raw in iter(self.proc.stdout.readline, b""):
+            t = time.monotonic()
+            text = raw.decode(errors="replace").rstrip("\r\n")
+            self.logfile.write(f"[{t:.3f}] {text}\n")
+            with self.cond:
+                self.lines.append((t, text))
+                self.cond.notify_all()
+        with self.cond:
+            self.eof = True
+            self.cond.notify_all()
+
+    def wait_for(self, pattern, timeout, what=None):
+        """Waits for a line matching PATTERN after the cursor; returns (time, match)."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout * TIMEOUT_SCALE
+        with self.cond:
+            while True:
+                while self.cursor < len(self.lines):
+                    t, text = self.lines[self.cursor]
+                    self.cursor += 1
+                    m = rx.search(text)
+                    if m:
+                        return t, m
+                    r = re.search(r"KJUMP-RESULT FAIL (.*)", text)
+                    if r:
+                        raise ScenarioFailed(f"guest: {r.group(1)}")
+                    if KERNEL_DEATH.search(text):
+                        raise ScenarioFailed(f"guest kernel: {text.strip()}")
+                if self.eof:
+                    raise ScenarioFailed(f"QEMU exited before {what or pattern!r}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ScenarioFailed(f"timed out after {timeout * TIMEOUT_SCALE:.0f} s "
+                                         f"waiting for {what or pattern!r}")
+                self.cond.wait(left)
+
+    def wait_exit(self, timeout):
+        try:
+            self.proc.wait(timeout * TIMEOUT_SCALE)
+        except subprocess.TimeoutExpired:
+            raise ScenarioFailed(f"QEMU did not exit within {timeout * TIMEOUT_SCALE:.0f} s")
+        self.thread.join(10)
+        self.logfile.close()
+        return self.proc.returncode
+
+    def kill(self):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait()
+        self.thread.join(10)
+        self.logfile.close()
+
+    def tail(self, n=40):
+        with self.cond:
+            return [text for _, text in self.lines[-n:]]
+
+    def lines_matching(self, pattern):
+        rx = re.compile(pattern)
+        with self.cond:
+            return [text for _, text in self.lines if rx.search(text)]

@@ -1,0 +1,84 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The Debian 12 guest with systemd: the cached debootstrap base, kjump
+installed with 'meson install', its initramfs made by initramfs-tools with
+kjump's hook, the test runner; no swap anywhere."""
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+from .build import debian_base
+from .config import BUILDDIR, REPO, VMDIR, ScenarioFailed
+
+
+def kernel_release(bzimage):
+    """The release string a bzImage carries (setup header, kernel_version)."""
+    data = Path(bzimage).read_bytes()
+    off = int.from_bytes(data[0x20E:0x210], "little") + 0x200
+    return data[off:off + 128].split(b" ")[0].decode()
+
+
+def build_debian_guest(kernels, out, workload):
+    """The Debian 12 guest with systemd: the cached debootstrap base, kjump
+    installed with 'meson install' (prefix /usr), its initramfs made by
+    initramfs-tools with kjump's hook, the test runner; no swap anywhere.
+    Returns (root image, initrd)."""
+    base = debian_base()
+    guest_build = BUILDDIR.parent / (BUILDDIR.name + "-debian-guest")
+    if not (guest_build / "build.ninja").exists():
+        subprocess.run(["meson", "setup", str(guest_build), str(REPO), "--prefix=/usr", "--sysconfdir=/etc",
+                        f"-Dhelper-kernel={kernels['helper']}"], check=True, stdout=subprocess.DEVNULL)
+    else:
+        subprocess.run(["meson", "configure", str(guest_build), f"-Dhelper-kernel={kernels['helper']}"],
+                       check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(["ninja", "-C", str(guest_build)], check=True, stdout=subprocess.DEVNULL)
+
+    root = out / "debian-root"
+    shutil.rmtree(root, ignore_errors=True)
+    root.mkdir()
+    subprocess.run(["tar", "-C", str(root), "-xf", base], check=True)
+    subprocess.run(["meson", "install", "-C", str(guest_build), "--destdir", str(root), "--quiet"],
+                   check=True, stdout=subprocess.DEVNULL)
+    t = root / "kjump-test"
+    shutil.copytree(VMDIR / "debian", t / "debian")
+    shutil.copy(workload, t / "workload")
+    os.chmod(t / "workload", 0o755)
+    shutil.copy(BUILDDIR / "tests" / "kjump-memhog", root / "usr" / "local" / "bin" / "kjump-memhog")
+    shutil.copy(VMDIR / "debian" / "kjump-test.service", root / "etc" / "systemd" / "system")
+    shutil.copy(VMDIR / "debian" / "kjump-test-hook", root / "usr" / "lib" / "systemd" / "system-sleep")
+    wants = root / "etc" / "systemd" / "system" / "multi-user.target.wants"
+    wants.mkdir(parents=True, exist_ok=True)
+    for unit, path in (("kjump-test.service", "/etc/systemd/system/kjump-test.service"),
+                       ("kjumpd.service", "/lib/systemd/system/kjumpd.service")):
+        link = wants / unit
+        if not link.exists():
+            link.symlink_to(path)
+    # As 'systemctl enable kjumpd' does (Also=kjump-clear.service).
+    sysinit = root / "etc" / "systemd" / "system" / "sysinit.target.wants"
+    sysinit.mkdir(parents=True, exist_ok=True)
+    link = sysinit / "kjump-clear.service"
+    if not link.exists():
+        link.symlink_to("/lib/systemd/system/kjump-clear.service")
+
+    # The guest kernel has no modules; initramfs-tools wants the directory.
+    release = kernel_release(kernels["guest"])
+    (root / "lib" / "modules" / release).mkdir(parents=True, exist_ok=True)
+    for f in ("modules.order", "modules.builtin", "modules.builtin.modinfo"):
+        (root / "lib" / "modules" / release / f).touch()
+    # mkinitramfs reads the kernel's configuration for its compressors.
+    shutil.copy(Path(kernels["guest"]).parent / "config", root / "boot" / f"config-{release}")
+    subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
+    try:
+        subprocess.run(["chroot", str(root), "depmod", release], check=True)
+        subprocess.run(["chroot", str(root), "mkinitramfs", "-o", f"/boot/initrd.img-{release}", release],
+                       check=True, stdout=subprocess.DEVNULL)
+    finally:
+        subprocess.run(["umount", str(root / "proc")], check=False)
+    initrd = out / "debian-initrd.img"
+    shutil.copy(root / "boot" / f"initrd.img-{release}", initrd)
+    listing = subprocess.run(["chroot", str(root), "lsinitramfs", f"/boot/initrd.img-{release}"],
+                             stdout=subprocess.PIPE, text=True).stdout
+    for needed in ("kjump-resume", "helper.bzImage", "sbin/kexec", "local-premount/kjump"):
+        if needed not in listing:
+            raise ScenarioFailed(f"the initramfs made by initramfs-tools lacks {needed}: kjump's hook did not run")
+    return root, initrd

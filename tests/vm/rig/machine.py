@@ -1,0 +1,163 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Rig: one scenario's guests, their disks and what they showed."""
+import http.server
+import os
+import shutil
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+from .build import guest_initrd
+from .config import ACCEL, QEMU, ScenarioFailed
+from .console import Console
+from .debian import build_debian_guest
+
+
+class Rig:
+    def __init__(self, args, kernels, parts, out):
+        self.args = args
+        self.kernels = kernels
+        self.parts = parts
+        self.out = out
+        self.runs = 0
+        self.consoles = []
+        self.timings = {}
+        self.facts = {}
+        self.timeline = []   # (monotonic time, what)
+        self.initrd = out / "guest.cpio"
+        guest_initrd(parts, kernels, args.workload, self.initrd)
+        self.disks = False
+        self.faults = {}
+
+    def with_disks(self):
+        if not self.disks:
+            self.make_disks()
+            self.http_port = self.start_http()
+            self.disks = True
+
+    def make_disks(self):
+        """vda: an ext4 file system for file targets; vdb: a GPT disk whose
+        one partition is a raw target. Both sparse, sized from the RAM."""
+        mem = self.args.mem
+        self.ext4 = self.out / "ext4.img"
+        with open(self.ext4, "wb") as f:
+            f.truncate((mem + 384) << 20)
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "kjump-test", str(self.ext4)], check=True)
+        self.raw = self.out / "raw.img"
+        part_mib = mem + 64
+        with open(self.raw, "wb") as f:
+            f.truncate((part_mib + 2) << 20)
+        self.partuuid = "6b6a756d-7000-4000-8000-00000000%04x" % (mem % 0x10000)
+        self.part_offset = 1 << 20
+        self.part_size = part_mib << 20
+        subprocess.run(["sfdisk", "-q", str(self.raw)], check=True, text=True,
+                       input=f"label: gpt\nstart=2048, size={part_mib * 2048}, uuid={self.partuuid}\n")
+
+    def start_http(self):
+        """Answers the guest's network check: QEMU's user network maps
+        10.0.2.2 to this machine's loopback."""
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_GET(self):
+                body = b"kjump-network-ok"
+                self.send_response(200 if self.path == "/token" else 404)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args):
+                pass
+        self.http = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.http.serve_forever, daemon=True).start()
+        return self.http.server_address[1]
+
+    def mark(self, t, what):
+        self.timeline.append((t, what))
+
+    def with_debian(self):
+        if getattr(self, "debian_disk", None):
+            return
+        root, self.debian_initrd = build_debian_guest(self.kernels, self.out, self.args.workload)
+        self.debian_disk = self.out / "debian.img"
+        size_mib = 1536 + 2 * self.args.mem
+        subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "kjump-root", "-d", str(root), str(self.debian_disk),
+                        f"{size_mib}M"], check=True)
+        shutil.rmtree(root, ignore_errors=True)
+        self.http_port = self.start_http()
+
+    def boot_debian(self, scenario, extra_cmdline=""):
+        """Boots the Debian guest: its own initramfs (initramfs-tools with
+        kjump's hook), systemd, kjumpd, and the test runner."""
+        return self.boot(scenario, extra_cmdline, debian=True)
+
+    def boot(self, scenario, extra_cmdline="", debian=False):
+        self.runs += 1
+        logpath = self.out / f"console-{self.runs}.log"
+        # Only warnings and worse from the kernels: their messages would
+        # otherwise interleave with the guest's own lines on the one console.
+        loglevel = os.environ.get("KJUMP_VM_LOGLEVEL", "4")
+        cmdline = (f"console=ttyS0 loglevel={loglevel} panic=-1 kjump.scenario={scenario} "
+                   f"{extra_cmdline}").strip()
+        if self.disks and not debian:
+            cmdline += (f" kjump.target={self.args.target} kjump.partuuid={self.partuuid}"
+                        f" kjump.http={self.http_port}")
+        cmd = [QEMU, "-accel", ACCEL, "-cpu", "max", "-machine", "pc",
+               "-m", str(self.args.mem), "-smp", "2", "-nodefaults", "-display", "none",
+               "-no-reboot", "-serial", "stdio", "-kernel", str(self.kernels["guest"])]
+        if debian:
+            cmdline = (f"root=/dev/vda rw systemd.show_status=0 kjump.http={self.http_port} " + cmdline)
+            cmd += ["-initrd", str(self.debian_initrd), "-append", cmdline,
+                    "-drive", f"file={self.debian_disk},format=raw,if=virtio,cache=unsafe",
+                    "-nic", "user,model=virtio-net-pci"]
+        else:
+            cmd += ["-initrd", str(self.initrd), "-append", cmdline]
+        if self.disks and not debian:
+            for img in (self.ext4, self.raw) + ((self.swap,) if getattr(self, "swap", None) else ()):
+                conf = self.faults.get(Path(img).name)
+                # blkdebug between the guest and the image: I/O errors where
+                # inject_io_error() said.
+                path = f"blkdebug:{conf}:{img}" if conf else str(img)
+                cmd += ["-drive", f"file={path},format=raw,if=virtio,cache=unsafe"]
+            cmd += ["-nic", "user,model=virtio-net-pci"]
+        (self.out / f"qemu-{self.runs}.cmd").write_text(" ".join(cmd) + "\n")
+        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT)
+        con = Console(proc, logpath)
+        con.start = time.monotonic()
+        self.mark(con.start, f"power on (QEMU run {self.runs}, {self.args.mem} MiB)")
+        self.consoles.append(con)
+        return con
+
+    def inject_io_error(self, image, event, offset):
+        """From the next boot on, every EVENT ("read_aio", "write_aio") that
+        touches byte OFFSET of IMAGE (a disk image's file name) fails with
+        EIO, through QEMU's blkdebug driver."""
+        conf = self.out / f"blkdebug-{image}.conf"
+        conf.write_text(f'[inject-error]\nevent = "{event}"\nerrno = "5"\nsector = "{offset // 512}"\n')
+        self.faults[image] = conf
+        self.facts.setdefault("io_errors", []).append({"image": image, "event": event, "offset": offset})
+
+    def clear_io_errors(self):
+        self.faults = {}
+
+    def check_filesystems(self):
+        """Every guest file system checks clean, read-only, from the host,
+        after the guest shut down: a scenario that writes to a guest disk
+        must never leave it damaged."""
+        results = {}
+        for img in (getattr(self, "ext4", None), getattr(self, "debian_disk", None)):
+            if img is None or not Path(img).exists():
+                continue
+            res = subprocess.run(["e2fsck", "-fn", str(img)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True)
+            results[Path(img).name] = res.returncode
+            if res.returncode != 0:
+                raise ScenarioFailed(f"e2fsck -fn {Path(img).name} after the scenario: exit {res.returncode}: "
+                                     + " | ".join(res.stdout.strip().splitlines()[-4:]))
+        self.facts["fsck"] = results
+
+    def shutdown(self):
+        for c in self.consoles:
+            c.kill()
+        if getattr(self, "http", None):
+            self.http.shutdown()

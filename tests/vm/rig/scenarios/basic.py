@@ -1,0 +1,40 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""The jump and the image, without a power cycle: the helper jumps back."""
+from ..registry import scenario
+from .common import VERIFIED, WRITTEN, check_inspect_on_host, jump_and_back
+
+
+@scenario("jump-roundtrip", "A jumps into the helper with preserve-context and the helper jumps back",
+          ci=[{"mem": 1024}, {"mem": 2048}])
+def jump_roundtrip(rig):
+    jump_and_back(rig, "jump-roundtrip", "roundtrip")
+
+
+@scenario("image-test", "the helper writes an image, verifies every checksum and jumps back",
+          ci=[{"mem": 1024}, {"mem": 2048, "target": "partition"}])
+def image_test(rig):
+    rig.with_disks()
+    jump_and_back(rig, "image-test", "test", [WRITTEN, VERIFIED])
+    check_inspect_on_host(rig)
+
+
+@scenario("image-test-restore", "the helper writes an image, overwrites A's RAM, restores it and jumps back",
+          ci=[{"mem": 1024}, {"mem": 1024, "target": "partition"}, {"mem": 2048},
+              {"mem": 2048, "target": "partition"},
+              {"mem": 1536, "workload": "tests/vm/workloads/process-tree.sh"}])
+def image_test_restore(rig):
+    rig.with_disks()
+    jump_and_back(rig, "image-test-restore", "test-restore", [
+        WRITTEN, VERIFIED,
+        ("scribbled", 600, "the helper to overwrite A's RAM"),
+        ("read-back", 1200, "the restore"),
+    ])
+    check_inspect_on_host(rig)
+
+
+@scenario("image-error", "the target is too small: the helper reports it and A keeps running")
+def image_error(rig):
+    rig.with_disks()
+    jump_and_back(rig, "image-error", "test", [
+        ("helper-failed", 1800, "the helper to report the error"),
+    ])

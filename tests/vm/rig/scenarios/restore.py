@@ -1,0 +1,66 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+"""Hibernation across a power-off, and the boots that must not restore."""
+from ..config import ScenarioFailed
+from ..registry import scenario
+from .common import fresh_boot, hibernate_boot, restore_boot
+
+
+@scenario("hibernate-restore", "hibernate, power off, cold boot, restore: the guest carries on",
+          ci=[{"mem": 1024}, {"mem": 2048, "target": "partition"}])
+def hibernate_restore(rig):
+    rig.with_disks()
+    location = hibernate_boot(rig)
+    restore_boot(rig, location)
+
+
+def flip_image_data(rig, location):
+    """Flips a byte in the chunk data of the image on the powered-off disk."""
+    offset = int(location.rsplit(":", 1)[1])
+    disk, base = (rig.raw, rig.part_offset) if rig.args.target == "partition" else (rig.ext4, 0)
+    with open(disk, "r+b") as f:
+        f.seek(base + offset)
+        header = f.read(4096)
+        if header[:8] != b"KJUMPIMG":
+            raise ScenarioFailed("no image header at the resume location")
+        # Past the header and the extent map (data_start is at least 8192
+        # and the map of a test target is one page), inside the chunk data.
+        pos = base + offset + 8192 + 5000
+        f.seek(pos)
+        b = f.read(1)
+        f.seek(pos)
+        f.write(bytes([b[0] ^ 0xff]))
+
+
+@scenario("restore-corrupt", "a byte of the image flipped while off: fresh boot, image invalid",
+          expect="kjump-resume refuses it (corrupt); fresh boot")
+def restore_corrupt(rig):
+    rig.with_disks()
+    location = hibernate_boot(rig)
+    flip_image_data(rig, location)
+    fresh_boot(rig, location, "invalid:corrupt")
+
+
+@scenario("restore-cut", "QEMU killed during the image write: fresh boot, image invalid",
+          ci=[{"target": "partition"}],
+          expect="fresh boot, image invalid")
+def restore_cut(rig):
+    rig.with_disks()
+    location = hibernate_boot(rig, cut="saving")
+    fresh_boot(rig, location, "invalid:helper_error")
+
+
+@scenario("restore-noresume", "kjump.noresume: fresh boot, image invalid",
+          expect="fresh boot, image invalid (kjump.noresume)")
+def restore_noresume(rig):
+    rig.with_disks()
+    location = hibernate_boot(rig)
+    fresh_boot(rig, location, "invalid:kjump.noresume", "kjump.noresume")
+
+
+@scenario("restore-twice", "after one restore, a second cold boot does not restore again",
+          expect="the second boot does not restore (consumed)")
+def restore_twice(rig):
+    rig.with_disks()
+    location = hibernate_boot(rig)
+    restore_boot(rig, location)
+    fresh_boot(rig, location, "consumed")
