@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <errno.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,16 +23,94 @@ static int set_string(char **field, const char *value) {
         return 0;
 }
 
+/* ------------------------------------------------------------ the keys */
+
+/* Each parser stores VALUE at FIELD, or returns -EINVAL with the sentence
+ * of its key's table entry. */
+typedef int (*ConfigParser)(const char *value, void *field);
+
+static int parse_target(const char *value, void *field) {
+        return *value ? set_string(field, value) : -EINVAL;
+}
+
+static int parse_absolute_path(const char *value, void *field) {
+        return value[0] == '/' ? set_string(field, value) : -EINVAL;
+}
+
+static int parse_window(const char *value, void *field) {
+        uint64_t u;
+
+        if (parse_size(value, &u) < 0 || u < (UINT64_C(32) << 20) || u % 4096)
+                return -EINVAL;
+        *(uint64_t *) field = u;
+        return 0;
+}
+
+static int parse_compression(const char *value, void *field) {
+        int k = image_compression_from_string(value);
+
+        if (k < 0)
+                return -EINVAL;
+        *(uint32_t *) field = (uint32_t) k;
+        return 0;
+}
+
+static int parse_level(const char *value, void *field) {
+        uint64_t u;
+
+        if (parse_u64(value, &u) < 0 || u > 22)
+                return -EINVAL;
+        *(int *) field = (int) u;
+        return 0;
+}
+
+static int parse_bool(const char *value, void *field) {
+        static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
+
+        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
+                if (strcmp(value, yes[i]) == 0) {
+                        *(bool *) field = true;
+                        return 0;
+                }
+                if (strcmp(value, no[i]) == 0) {
+                        *(bool *) field = false;
+                        return 0;
+                }
+        }
+        return -EINVAL;
+}
+
+/* Every key of [Hibernate], with its default (kjump.conf(5) documents the
+ * same table), like systemd-oomd's ConfigTableItem. */
+static const struct ConfigKey {
+        const char *key;
+        ConfigParser parse;
+        size_t offset;
+        const char *default_value;
+        const char *expected; /* the error's sentence */
+} config_keys[] = {
+        { "Target", parse_target, offsetof(KjumpConfig, target), KJUMP_TARGET_DEFAULT,
+          "Target= needs a path or UUID=, PARTUUID=, LABEL=" },
+        { "HelperKernel", parse_absolute_path, offsetof(KjumpConfig, helper_kernel), KJUMP_HELPER_DIR "/helper.bzImage",
+          "expected an absolute path, got" },
+        { "HelperInitrd", parse_absolute_path, offsetof(KjumpConfig, helper_initrd), KJUMP_HELPER_DIR "/helper.cpio",
+          "expected an absolute path, got" },
+        { "WindowSize", parse_window, offsetof(KjumpConfig, window_size), "64M",
+          "WindowSize= must be at least 32M and page aligned, got" },
+        { "Compression", parse_compression, offsetof(KjumpConfig, compression), "lz4",
+          "Compression= must be lz4, zstd or stored, got" },
+        { "CompressionLevel", parse_level, offsetof(KjumpConfig, compression_level), "0",
+          "CompressionLevel= must be 0..22, got" },
+        { "Preload", parse_bool, offsetof(KjumpConfig, preload), "yes", "Preload= must be yes or no, got" },
+};
+
+_Static_assert(KJUMP_WINDOW_SIZE_DEFAULT == UINT64_C(64) << 20, "WindowSize's default in config_keys");
+
 void kjump_config_defaults(KjumpConfig *c) {
         kjump_config_done(c);
-        *c = (KjumpConfig) {
-                .window_size = KJUMP_WINDOW_SIZE_DEFAULT,
-                .compression = KJUMP_COMPRESS_LZ4,
-                .preload = true,
-        };
-        (void) set_string(&c->target, KJUMP_TARGET_DEFAULT);
-        (void) set_string(&c->helper_kernel, KJUMP_HELPER_DIR "/helper.bzImage");
-        (void) set_string(&c->helper_initrd, KJUMP_HELPER_DIR "/helper.cpio");
+        for (size_t i = 0; i < ELEMENTSOF(config_keys); i++)
+                /* The defaults are valid by construction (test-conf). */
+                (void) config_keys[i].parse(config_keys[i].default_value, (uint8_t *) c + config_keys[i].offset);
 }
 
 void kjump_config_done(KjumpConfig *c) {
@@ -39,22 +118,6 @@ void kjump_config_done(KjumpConfig *c) {
         free(c->helper_kernel);
         free(c->helper_initrd);
         *c = (KjumpConfig) {};
-}
-
-static int parse_bool(const char *v, bool *ret) {
-        static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
-
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                if (strcmp(v, yes[i]) == 0) {
-                        *ret = true;
-                        return 0;
-                }
-                if (strcmp(v, no[i]) == 0) {
-                        *ret = false;
-                        return 0;
-                }
-        }
-        return -EINVAL;
 }
 
 static char *strip(char *s) {
@@ -84,8 +147,8 @@ int kjump_config_parse(KjumpConfig *c, const char *file, const char *text, char 
                 return -ENOMEM;
 
         for (line = copy; line; line = next) {
+                const struct ConfigKey *k = NULL;
                 char *key, *value, *eq;
-                uint64_t u;
                 int r;
 
                 next = strchr(line, '\n');
@@ -110,37 +173,14 @@ int kjump_config_parse(KjumpConfig *c, const char *file, const char *text, char 
                 key = strip(line);
                 value = strip(eq + 1);
 
-                if (strcmp(key, "Target") == 0) {
-                        if (!*value)
-                                return fail(ret_error, file, n, "Target= needs a path or UUID=, PARTUUID=, LABEL=", NULL);
-                        r = set_string(&c->target, value);
-                } else if (strcmp(key, "HelperKernel") == 0 || strcmp(key, "HelperInitrd") == 0) {
-                        if (value[0] != '/')
-                                return fail(ret_error, file, n, "expected an absolute path, got", value);
-                        r = set_string(key[6] == 'K' ? &c->helper_kernel : &c->helper_initrd, value);
-                } else if (strcmp(key, "WindowSize") == 0) {
-                        if (parse_size(value, &u) < 0 || u < (UINT64_C(32) << 20) || u % 4096)
-                                return fail(ret_error, file, n, "WindowSize= must be at least 32M and page aligned, got",
-                                            value);
-                        c->window_size = u;
-                        r = 0;
-                } else if (strcmp(key, "Compression") == 0) {
-                        int k = image_compression_from_string(value);
-                        if (k < 0)
-                                return fail(ret_error, file, n, "Compression= must be lz4, zstd or stored, got", value);
-                        c->compression = k;
-                        r = 0;
-                } else if (strcmp(key, "CompressionLevel") == 0) {
-                        if (parse_u64(value, &u) < 0 || u > 22)
-                                return fail(ret_error, file, n, "CompressionLevel= must be 0..22, got", value);
-                        c->compression_level = (int) u;
-                        r = 0;
-                } else if (strcmp(key, "Preload") == 0) {
-                        if (parse_bool(value, &c->preload) < 0)
-                                return fail(ret_error, file, n, "Preload= must be yes or no, got", value);
-                        r = 0;
-                } else
+                for (size_t i = 0; i < ELEMENTSOF(config_keys); i++)
+                        if (strcmp(config_keys[i].key, key) == 0)
+                                k = &config_keys[i];
+                if (!k)
                         return fail(ret_error, file, n, "unknown setting", key);
+                r = k->parse(value, (uint8_t *) c + k->offset);
+                if (r == -EINVAL)
+                        return fail(ret_error, file, n, k->expected, *value ? value : NULL);
                 if (r < 0)
                         return r;
         }

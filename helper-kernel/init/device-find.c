@@ -3,6 +3,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
+#include <sys/inotify.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,37 +48,63 @@ static int try_device(Helper *h, const char *name) {
         return TAKE_FD(fd);
 }
 
+/* Looks at every block device once; returns the target's fd, or -ENODEV. */
+static int scan(Helper *h) {
+        DIR *d = opendir("/sys/class/block");
+        struct dirent *de;
+        int fd = -ENODEV;
+
+        if (!d)
+                return log_error_errno(errno, "Cannot list /sys/class/block: %m");
+        while (fd < 0 && (de = readdir(d)))
+                if (de->d_name[0] != '.')
+                        fd = try_device(h, de->d_name);
+        closedir(d);
+        return fd < 0 ? -ENODEV : fd;
+}
+
 int helper_open_target(Helper *h) {
         uint64_t deadline = now_usec(CLOCK_MONOTONIC) + TARGET_WAIT_USEC;
+        _cleanup_close_ int ino = -EBADF;
         bool waited = false;
 
+        /* Watch before looking, so a device that appears in between is
+         * not missed: devtmpfs creates its node when the driver adds it. */
+        ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
+        if (ino < 0 || inotify_add_watch(ino, "/dev", IN_CREATE | IN_ATTRIB) < 0)
+                log_warning_errno(errno, "Cannot watch /dev (%m): looking again every second.");
+
         for (;;) {
-                DIR *d = opendir("/sys/class/block");
-                struct dirent *de;
+                uint64_t now;
+                int fd;
 
-                if (!d)
-                        return log_error_errno(errno, "Cannot list /sys/class/block: %m");
-                while ((de = readdir(d))) {
-                        int fd;
-
-                        if (de->d_name[0] == '.')
-                                continue;
-                        fd = try_device(h, de->d_name);
-                        if (fd >= 0) {
-                                closedir(d);
-                                h->target_fd = fd;
-                                log_info("Image target found on %s.", h->target_device);
-                                return 0;
-                        }
+                fd = scan(h);
+                if (fd >= 0) {
+                        h->target_fd = fd;
+                        log_info("Image target found on %s.", h->target_device);
+                        return 0;
                 }
-                closedir(d);
-
-                if (now_usec(CLOCK_MONOTONIC) > deadline)
+                now = now_usec(CLOCK_MONOTONIC);
+                if (now > deadline)
                         return log_error_errno(ENODEV, "No block device of %" PRIu64 " bytes holds this image's "
-                                               "header: the target is missing.", h->params.target_device_size);
+                                               "header: the target is missing, or its controller has no driver "
+                                               "in the helper kernel.", h->params.target_device_size);
                 if (!waited)
                         log_info("Waiting for the target's block device to appear...");
                 waited = true;
-                (void) nanosleep(&(struct timespec) { 0, 100 * 1000 * 1000 }, NULL);
+
+                /* Until a node appears in /dev (or a second passes: a
+                 * partition's size can change without a new node). */
+                {
+                        struct pollfd p = { .fd = ino, .events = POLLIN };
+                        uint8_t buf[4096];
+
+                        if (ino >= 0) {
+                                (void) poll(&p, 1, (int) MIN((deadline - now) / 1000 + 1, (uint64_t) 1000));
+                                while (read(ino, buf, sizeof(buf)) > 0)
+                                        ;
+                        } else
+                                (void) nanosleep(&(struct timespec) { 1, 0 }, NULL);
+                }
         }
 }
