@@ -84,10 +84,10 @@ static int require(Manager *mgr, sd_bus_message *m, const char *action, bool int
 /* ------------------------------------------------------------ methods */
 
 static int busy(Manager *mgr, sd_bus_error *error) {
-        if (strcmp(mgr->state, "idle") == 0)
+        if (mgr->state == MANAGER_IDLE)
                 return 0;
         return sd_bus_error_setf(error, KJUMP_ERROR_BUSY, "A %s is already in progress.",
-                                 strcmp(mgr->state, "hibernating") == 0 ? "hibernation" : "test");
+                                 mgr->state == MANAGER_HIBERNATING ? "hibernation" : "test");
 }
 
 /* Third step, at idle priority: only once every call that arrived during
@@ -99,7 +99,7 @@ static int on_jump_done(sd_event_source *s, void *userdata) {
         _cleanup_free_ char *message = TAKE_PTR(mgr->pending_message);
 
         mgr->jump_source = sd_event_source_disable_unref(mgr->jump_source);
-        mgr->state = "idle";
+        mgr->state = MANAGER_IDLE;
         manager_refresh(mgr);
         if (mgr->pending_result < 0)
                 (void) sd_bus_reply_method_errorf(m, KJUMP_ERROR_FAILED, "%s", message ?: "The jump failed.");
@@ -133,7 +133,7 @@ static int do_jump(Manager *mgr, sd_bus_message *m, HelperMode mode, sd_bus_erro
                 return sd_bus_error_set_errnof(error, r, "Cannot schedule the jump: %m");
         mgr->pending = sd_bus_message_ref(m);
         mgr->pending_mode = mode;
-        mgr->state = mode == HELPER_MODE_HIBERNATE ? "hibernating" : "testing";
+        mgr->state = mode == HELPER_MODE_HIBERNATE ? MANAGER_HIBERNATING : MANAGER_TESTING;
         manager_properties_changed(mgr);
         log_info("%s requested by %s.", mode == HELPER_MODE_HIBERNATE ? "Hibernation" : "Test",
                  sd_bus_message_get_sender(m) ?: "?");
@@ -322,7 +322,7 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
         Manager *mgr = userdata;
 
         if (strcmp(property, "State") == 0)
-                return sd_bus_message_append(reply, "s", mgr->state);
+                return sd_bus_message_append(reply, "s", manager_state_to_string(mgr->state));
         if (strcmp(property, "Target") == 0)
                 return sd_bus_message_append(reply, "s", mgr->config.target);
         if (strcmp(property, "UnavailableReason") == 0)

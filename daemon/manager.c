@@ -20,6 +20,16 @@
 
 extern char **environ;
 
+static const char *const manager_state_table[_MANAGER_STATE_MAX] = {
+        [MANAGER_IDLE] = "idle",
+        [MANAGER_HIBERNATING] = "hibernating",
+        [MANAGER_TESTING] = "testing",
+};
+
+const char *manager_state_to_string(ManagerState s) {
+        return (unsigned) s < _MANAGER_STATE_MAX ? manager_state_table[s] : NULL;
+}
+
 int manager_new(Manager **ret) {
         _cleanup_(manager_freep) Manager *m = NULL;
         int r;
@@ -27,7 +37,7 @@ int manager_new(Manager **ret) {
         m = calloc(1, sizeof(Manager));
         if (!m)
                 return -ENOMEM;
-        m->state = "idle";
+        m->state = MANAGER_IDLE;
         m->session = (JumpSession) JUMP_SESSION_NULL;
         kjump_config_defaults(&m->config);
         m->config_dir = strdup(KJUMP_CONF_DIR);
@@ -128,14 +138,15 @@ static void invalidate_target(Manager *m, const char *message) {
  * kernel needs free pages outside the window). A failure does not make
  * hibernation unavailable: the jump loads it then. */
 static void preload(Manager *m) {
+        _cleanup_free_ char *reason = NULL;
         JumpConfig jc = jump_config(m);
         int r = -EIO;
 
         for (int attempt = 0; attempt < 2 && r < 0; attempt++)
-                r = jump_load(&jc, HELPER_MODE_HIBERNATE, &m->session);
+                r = jump_load(&jc, HELPER_MODE_HIBERNATE, &m->session, &reason);
         if (r < 0)
-                log_warning_errno(r, "The helper kernel could not be preloaded (%m); it will be loaded at "
-                                  "hibernation time.");
+                log_warning_errno(r, "The helper kernel could not be preloaded (%s); it will be loaded at "
+                                  "hibernation time.", reason ?: strerror(-r));
         else
                 log_info("Helper kernel loaded in %.2f s; %llu MiB of RAM reserved for it.",
                          m->session.load_usec / 1e6, (unsigned long long) (m->config.window_size >> 20));
@@ -255,11 +266,10 @@ static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_me
                 JumpConfig jc = jump_config(m);
 
                 jump_session_done(&m->session);
-                r = jump_load(&jc, mode, &m->session);
-                if (r < 0) {
-                        *ret_message = strdup("The helper kernel could not be loaded.");
-                        return r;
-                }
+                r = jump_load(&jc, mode, &m->session, &reason);
+                if (r < 0)
+                        return asprintf(ret_message, "The helper kernel could not be loaded: %s.",
+                                        reason ?: strerror(-r)) < 0 ? -ENOMEM : r;
         }
         r = jump_run(&m->session, res, &reason);
         if (r == -ESTALE) {
@@ -272,11 +282,10 @@ static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_me
                            reason ?: "moved");
                 reason = mfree(reason);
                 jump_session_done(&m->session);
-                r = jump_load(&jc, mode, &m->session);
-                if (r < 0) {
-                        *ret_message = strdup("The image target changed and the helper could not be loaded again.");
-                        return r;
-                }
+                r = jump_load(&jc, mode, &m->session, &reason);
+                if (r < 0)
+                        return asprintf(ret_message, "The image target changed and the helper could not be "
+                                        "loaded again: %s.", reason ?: strerror(-r)) < 0 ? -ENOMEM : r;
                 r = jump_run(&m->session, res, &reason);
         }
         jump_session_done(&m->session);
@@ -288,11 +297,7 @@ static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_me
                         m->stale_image = NULL;
         }
         if (r < 0) {
-                if (reason)
-                        r = asprintf(ret_message, "Refused: %s.", reason) < 0 ? -ENOMEM : r;
-                else
-                        *ret_message = strdup("The kernel refused the jump.");
-                return r;
+                return asprintf(ret_message, "Refused: %s.", reason ?: strerror(-r)) < 0 ? -ENOMEM : r;
         }
 
         switch (mode) {

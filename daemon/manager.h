@@ -16,6 +16,16 @@ typedef enum AuthMode {
         AUTH_ROOT,   /* only root */
 } AuthMode;
 
+typedef enum ManagerState {
+        MANAGER_IDLE,
+        MANAGER_HIBERNATING,
+        MANAGER_TESTING,
+        _MANAGER_STATE_MAX,
+} ManagerState;
+
+/* The State property's values. */
+const char *manager_state_to_string(ManagerState s);
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -26,7 +36,7 @@ typedef struct Manager {
         bool dry_run;               /* no kexec: the jump is simulated (tests) */
         char *sleep_hook_dir;
 
-        const char *state;          /* "idle", "hibernating", "testing" */
+        ManagerState state;
         char *unavailable;          /* why hibernation is impossible, or NULL */
         char *stale_image;          /* an image could not be invalidated: why, until Invalidate() works */
         JumpSession session;        /* the preloaded helper, if any */

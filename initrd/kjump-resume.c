@@ -119,7 +119,7 @@ static int run(int argc, char *argv[]) {
         };
         _cleanup_(helper_params_done) HelperParams params = { .mode = HELPER_MODE_RESTORE };
         _cleanup_(target_map_done) TargetMap map = {};
-        _cleanup_free_ char *cmdline = NULL, *spec = NULL, *device = NULL;
+        _cleanup_free_ char *cmdline = NULL, *spec = NULL, *device = NULL, *reason = NULL;
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
         _cleanup_close_ int fd = -EBADF;
         struct kjump_image_header h;
@@ -245,9 +245,11 @@ static int run(int argc, char *argv[]) {
                 .initrd = arg_helper_initrd,
                 .params = &params,
                 .restore_cmdline = h.helper_cmdline,
-        });
-        if (r < 0)
+        }, &reason);
+        if (r < 0) {
+                log_error_errno(r, "Cannot load the helper kernel: %s", reason ?: strerror(-r));
                 return invalidate(fd, &params.target, &h, KJUMP_REASON_ERROR, "the helper could not be loaded");
+        }
 
         log_notice("Handing over to the helper kernel to restore %" PRIu64 " MiB.", h.ram_bytes >> 20);
         log_mark("resume-handover", NULL);

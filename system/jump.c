@@ -10,18 +10,19 @@
 #include "kexec-load.h"
 #include "log.h"
 #include "macro.h"
+#include "reason.h"
 #include "memmap.h"
 #include "target.h"
 #include "time-util.h"
 
-int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p) {
+int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p, char **ret_reason) {
         _cleanup_(memmap_done) MemMap m = {};
         uint64_t in_window = 0;
         int r;
 
         r = memmap_read_sysfs("/sys/firmware/memmap", &m);
         if (r < 0)
-                return log_error_errno(r, "Failed to read the firmware memory map from /sys/firmware/memmap: %m");
+                return reason_set(ret_reason, r, "cannot read the firmware memory map from /sys/firmware/memmap: %m");
 
         /* The window starts at 0 so that low memory, where A keeps its
          * real-mode trampoline, is swapped out and back with the rest. */
@@ -31,7 +32,7 @@ int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p) {
                         in_window += MIN(m.entries[i].range.end, p->window.end) -
                                      MIN(m.entries[i].range.start, p->window.end);
         if (in_window < c->window_size / 2)
-                return log_error_errno(ERANGE, "Only %" PRIu64 " KiB of the %" PRIu64 " KiB window below 0x%" PRIx64
+                return reason_set(ret_reason, ERANGE, "only %" PRIu64 " KiB of the %" PRIu64 " KiB window below 0x%" PRIx64
                                        " is RAM: too little for the helper kernel.",
                                        in_window >> 10, c->window_size >> 10, p->window.end);
 
@@ -119,13 +120,13 @@ void jump_session_done(JumpSession *s) {
         *s = (JumpSession) JUMP_SESSION_NULL;
 }
 
-int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret) {
+int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret_reason) {
         _cleanup_(jump_session_done) JumpSession s = JUMP_SESSION_NULL;
         uint64_t t0;
         int r;
 
         s.mode = mode;
-        r = jump_prepare_params(c, mode, &s.params);
+        r = jump_prepare_params(c, mode, &s.params, ret_reason);
         if (r < 0)
                 return r;
 
@@ -134,13 +135,13 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret) {
 
                 r = target_open(c->target ?: KJUMP_TARGET_DEFAULT, &s.target, &why);
                 if (r < 0)
-                        return log_error_errno(r, "Image target %s: %s", c->target ?: KJUMP_TARGET_DEFAULT,
-                                               why ?: "cannot be used");
+                        return reason_set(ret_reason, r, "the image target %s cannot be used: %s",
+                                          c->target ?: KJUMP_TARGET_DEFAULT, why ?: "unknown error");
                 s.params.compression = c->compression;
                 s.params.compression_level = c->compression_level;
                 r = target_plan_image(&s.target, &s.params);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to plan the image on %s: %m", s.target.device);
+                        return reason_set(ret_reason, r, "cannot plan the image on %s: %m", s.target.device);
         }
 
         t0 = now_usec(CLOCK_MONOTONIC);
@@ -150,7 +151,7 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret) {
                 .initrd = c->helper_initrd,
                 .extra_cmdline = c->extra_cmdline,
                 .params = &s.params,
-        });
+        }, ret_reason);
         if (r < 0)
                 return r;
         s.loaded = true;
@@ -175,14 +176,11 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
                 if (r < 0)
                         return r;
                 r = target_begin_image(&s->target, &s->params);
-                if (r == -EBUSY) {
-                        if (ret_reason)
-                                *ret_reason = strdup("the target holds an image that could still be restored; "
-                                                     "it was not invalidated at boot (run 'kjumpctl invalidate')");
-                        return r;
-                }
+                if (r == -EBUSY)
+                        return reason_set(ret_reason, r, "the target holds an image that could still be restored; "
+                                          "it was not invalidated at boot (run 'kjumpctl invalidate')");
                 if (r < 0)
-                        return log_error_errno(r, "Failed to write the image header to %s: %m", s->target.device);
+                        return reason_set(ret_reason, r, "cannot write the image header to %s: %m", s->target.device);
         }
 
         log_info("Jumping into the helper kernel (mode %s).", helper_mode_to_string(s->mode));
@@ -201,7 +199,7 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
         }
 
         if (r < 0) {
-                log_error_errno(r, "The kernel refused the jump: %m");
+                (void) reason_set(ret_reason, r, "the kernel refused the jump: %m");
                 if (s->target.fd >= 0)
                         ret->settle_error = invalidate_twice(&s->target, KJUMP_REASON_ERROR, "the jump was refused");
                 return r;
@@ -215,7 +213,7 @@ int jump_direct(const JumpConfig *c, HelperMode mode, JumpResult *ret, char **re
         _cleanup_(jump_session_done) JumpSession s = JUMP_SESSION_NULL;
         int r;
 
-        r = jump_load(c, mode, &s);
+        r = jump_load(c, mode, &s, ret_reason);
         if (r < 0)
                 return r;
         return jump_run(&s, ret, ret_reason);

@@ -21,7 +21,7 @@ typedef struct JumpConfig {
 } JumpConfig;
 
 /* Fills P with what the helper needs for MODE on this machine. */
-int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p);
+int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p, char **ret_reason);
 
 /* Timings of one jump, CLOCK_MONOTONIC-independent: wall clock in
  * microseconds since the epoch, so a reader can tell time spent off. */
@@ -51,13 +51,14 @@ typedef struct JumpSession {
 void jump_session_done(JumpSession *s);
 
 /* Opens the target and loads the helper for MODE. The helper stays loaded
- * (pinning the window of RAM) until jump_run() or jump_session_done(). */
-int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret);
+ * (pinning the window of RAM) until jump_run() or jump_session_done(). On
+ * failure, the reason. */
+int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret_reason);
 
 /* Re-checks the target against the loaded helper's map (target_recheck()),
  * writes the image's first header, syncs, jumps, and after the return
- * unloads the stale helper and settles the image's state. Before the jump,
- * a refusal is -errno with a sentence in *ret_reason (may be NULL):
+ * unloads the stale helper and settles the image's state. A failure is
+ * -errno with a sentence in *ret_reason (may be NULL):
  * -ESTALE when the target moved (load again and retry), -EBUSY when it
  * holds an image that could still be restored. */
 int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason);

@@ -20,6 +20,7 @@
 #include "kexec-load.h"
 #include "log.h"
 #include "macro.h"
+#include "reason.h"
 
 extern char **environ;
 
@@ -119,7 +120,7 @@ static int run_kexec(char *const argv[]) {
         return 0;
 }
 
-int kexec_load_helper(const HelperLoad *l) {
+int kexec_load_helper(const HelperLoad *l, char **ret_reason) {
         _cleanup_free_ char *running = NULL, *cmdline = NULL, *append = NULL, *memmax = NULL,
                             *initrd_arg = NULL, *memmin = NULL;
         _cleanup_free_ void *archive = NULL;
@@ -129,42 +130,42 @@ int kexec_load_helper(const HelperLoad *l) {
         int r;
 
         if (!kexec)
-                return log_error_errno(ENOENT, "kexec-tools' kexec not found (apt-get install kexec-tools)");
+                return reason_set(ret_reason, ENOENT, "kexec-tools' kexec was not found (apt-get install kexec-tools)");
 
         if (l->restore_cmdline) {
                 cmdline = strdup(l->restore_cmdline);
                 if (!cmdline)
-                        return log_oom();
+                        return -ENOMEM;
         } else {
                 r = read_one_line("/proc/cmdline", &running);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to read /proc/cmdline: %m");
+                        return reason_set(ret_reason, r, "cannot read /proc/cmdline: %m");
                 r = helper_cmdline(running, l->extra_cmdline, &cmdline);
                 if (r < 0)
-                        return log_error_errno(r, "Failed to build the helper's command line: %m");
+                        return reason_set(ret_reason, r, "cannot build the helper's command line: %m");
         }
 
         r = helper_params_archive(l->params, &archive, &archive_size);
         if (r < 0)
-                return log_error_errno(r, "Failed to build the helper's parameters: %m");
+                return reason_set(ret_reason, r, "cannot build the helper's parameters: %m");
 
         /* The combined initrd lives in a memfd: nothing is left on disk, and
          * kexec (our child) opens it through /proc/self/fd. */
         fd = memfd_create("kjump-helper-initrd", 0);
         if (fd < 0)
-                return log_error_errno(errno, "Failed to create a memfd: %m");
+                return reason_set(ret_reason, errno, "cannot create a memfd: %m");
         r = copy_initrd(fd, l->initrd);
         if (r < 0)
-                return log_error_errno(r, "Failed to read the helper initrd %s: %m", l->initrd);
+                return reason_set(ret_reason, r, "cannot read the helper initrd %s: %m", l->initrd);
         r = write_full(fd, archive, archive_size);
         if (r < 0)
-                return log_error_errno(r, "Failed to write the helper initrd: %m");
+                return reason_set(ret_reason, r, "cannot write the helper initrd: %m");
 
         if (asprintf(&memmin, "--mem-min=0x%" PRIx64, l->params->window.start) < 0 ||
             asprintf(&memmax, "--mem-max=0x%" PRIx64, l->params->window.end - 1) < 0 ||
             asprintf(&initrd_arg, "--initrd=/proc/self/fd/%d", fd) < 0 ||
             asprintf(&append, "--append=%s", cmdline) < 0)
-                return log_oom();
+                return -ENOMEM;
 
         char *preserve[] = {
                 (char *) kexec, (char *) "--load", (char *) "--load-preserve-context",
@@ -185,13 +186,14 @@ int kexec_load_helper(const HelperLoad *l) {
                  * the window, and gives up early under memory pressure
                  * ("Could not allocate control_code_buffer"). Once, and only
                  * then: free the clean page cache and try again. */
-                log_notice("Loading the helper failed; dropping clean caches and trying once more.");
+                log_debug("Loading the helper failed; dropping clean caches and trying once more.");
                 sync();
                 (void) write_string_file("/proc/sys/vm/drop_caches", "1");
                 r = run_kexec(argv);
         }
         if (r < 0)
-                return log_error_errno(r, "%s failed to load the helper kernel %s", kexec, l->kernel);
+                return reason_set(ret_reason, r, "%s could not load the helper kernel %s (its error is in the journal)",
+                                  kexec, l->kernel);
         return 0;
 }
 

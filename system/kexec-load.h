@@ -26,8 +26,8 @@ int helper_cmdline(const char *running_cmdline, const char *extra, char **ret);
 int helper_params_archive(const HelperParams *p, void **ret, size_t *ret_size);
 
 /* Loads the helper confined to params->window through kexec-tools: with
- * preserve-context, or plain for a restore. */
-int kexec_load_helper(const HelperLoad *l);
+ * preserve-context, or plain for a restore. On failure, the reason. */
+int kexec_load_helper(const HelperLoad *l, char **ret_reason);
 
 /* Unloads whatever kexec image is loaded. */
 int kexec_unload(void);

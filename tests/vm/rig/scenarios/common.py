@@ -189,3 +189,11 @@ def fresh_boot(rig, location, expect, extra="", scenario="expect-fresh"):
     if con.lines_matching(mark("helper-up")):
         raise ScenarioFailed("the helper was started although the image must not be restored")
     return con
+
+
+def cut_then_fresh(rig, at, extra=""):
+    """A power cut when the helper reaches the mark AT; the next boot is
+    fresh and finds the image invalid."""
+    rig.with_disks()
+    location = hibernate_boot(rig, cut=at, extra=extra)
+    fresh_boot(rig, location, "invalid:helper_error")

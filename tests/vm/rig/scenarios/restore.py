@@ -2,7 +2,7 @@
 """Hibernation across a power-off, and the boots that must not restore."""
 from ..config import ScenarioFailed
 from ..registry import scenario
-from .common import fresh_boot, hibernate_boot, restore_boot
+from .common import cut_then_fresh, fresh_boot, hibernate_boot, restore_boot
 
 
 @scenario("hibernate-restore", "hibernate, power off, cold boot, restore: the guest carries on",
@@ -44,9 +44,7 @@ def restore_corrupt(rig):
           ci=[{"target": "partition"}],
           expect="fresh boot, image invalid")
 def restore_cut(rig):
-    rig.with_disks()
-    location = hibernate_boot(rig, cut="saving")
-    fresh_boot(rig, location, "invalid:helper_error")
+    cut_then_fresh(rig, "saving")
 
 
 @scenario("restore-noresume", "kjump.noresume: fresh boot, image invalid",

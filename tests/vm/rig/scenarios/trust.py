@@ -8,7 +8,7 @@ import subprocess
 from ..config import BUILDDIR, ScenarioFailed
 from ..console import mark
 from ..registry import scenario
-from .common import fresh_boot, helper_up, hibernate_boot, restore_boot
+from .common import cut_then_fresh, fresh_boot, helper_up, hibernate_boot, restore_boot
 
 
 def location_offset(location):
@@ -18,25 +18,19 @@ def location_offset(location):
 @scenario("cut-header", "power cut right after the first header is written: fresh boot, image invalid",
           expect="fresh boot, image invalid (helper error), file systems clean")
 def cut_header(rig):
-    rig.with_disks()
-    location = hibernate_boot(rig, cut="jump")
-    fresh_boot(rig, location, "invalid:helper_error")
+    cut_then_fresh(rig, "jump")
 
 
 @scenario("cut-data", "power cut while the data is written: fresh boot, image invalid",
           expect="fresh boot, image invalid (helper error), file systems clean")
 def cut_data(rig):
-    rig.with_disks()
-    location = hibernate_boot(rig, cut="saving")
-    fresh_boot(rig, location, "invalid:helper_error")
+    cut_then_fresh(rig, "saving")
 
 
 @scenario("cut-commit", "power cut between the flushed index and the commit: fresh boot, image invalid",
           expect="fresh boot, image invalid (helper error), file systems clean")
 def cut_commit(rig):
-    rig.with_disks()
-    location = hibernate_boot(rig, cut="power-cut", extra="kjump.helper-extra=kjump.test-cut-commit")
-    fresh_boot(rig, location, "invalid:helper_error")
+    cut_then_fresh(rig, "power-cut", "kjump.helper-extra=kjump.test-cut-commit")
 
 
 @scenario("cut-restore", "power cut while the image is restored: the next boot is fresh, never a loop",
