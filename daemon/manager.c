@@ -2,7 +2,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,15 +9,15 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <systemd/sd-daemon.h>
 
 #include "check.h"
 #include "image-state.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "spawn-util.h"
 #include "target.h"
-
-extern char **environ;
 
 static const char *const manager_state_table[_MANAGER_STATE_MAX] = {
         [MANAGER_IDLE] = "idle",
@@ -203,6 +202,27 @@ void manager_forget_stale_image(Manager *m) {
         m->stale_image = mfree(m->stale_image);
 }
 
+#define SLEEP_HOOK_TIMEOUT_USEC (90ULL * 1000000)
+
+/* The watchdog must not fire while a hibernation legitimately takes long
+ * (hooks, sync, loading, writing: the event loop waits for them). Before
+ * a jump it is pinged and widened to an hour; after it, back to what the
+ * unit says. */
+void manager_watchdog_ping(Manager *m) {
+        (void) sd_notify(false, "WATCHDOG=1");
+}
+
+static void watchdog_widen(Manager *m, bool wide) {
+        uint64_t usec = 0;
+
+        if (sd_watchdog_enabled(false, &usec) <= 0)
+                return;
+        if (wide)
+                (void) sd_notify(false, "WATCHDOG=1\nWATCHDOG_USEC=3600000000");
+        else
+                (void) sd_notifyf(false, "WATCHDOG=1\nWATCHDOG_USEC=%llu", (unsigned long long) usec);
+}
+
 /* Runs every executable in the system-sleep directory with ARG1 ARG2, as
  * systemd-sleep would (we replace it for hibernation). */
 static void run_sleep_hooks(Manager *m, const char *when) {
@@ -216,19 +236,19 @@ static void run_sleep_hooks(Manager *m, const char *when) {
                 _cleanup_free_ char *path = NULL;
                 char *argv[] = { NULL, (char *) when, (char *) "hibernate", NULL };
                 struct stat st;
-                pid_t pid;
-                int status;
+                int r;
 
                 if (list[i]->d_name[0] != '.' && asprintf(&path, "%s/%s", m->sleep_hook_dir, list[i]->d_name) >= 0 &&
                     stat(path, &st) >= 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0) {
                         argv[0] = path;
                         setenv("SYSTEMD_SLEEP_ACTION", "hibernate", 1);
-                        if (posix_spawn(&pid, path, NULL, NULL, argv, environ) == 0) {
-                                while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
-                                        ;
-                                if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                                        log_warning("Sleep hook %s %s hibernate failed.", path, when);
-                        }
+                        /* As systemd-sleep: a hook that hangs is killed
+                         * after 90 s, and the hibernation goes on. */
+                        r = spawn_wait(argv, SLEEP_HOOK_TIMEOUT_USEC);
+                        if (r != 0)
+                                log_warning("Sleep hook %s %s hibernate failed: %s.", path, when,
+                                            r == -ETIMEDOUT ? "killed after 90 s" : r > 0 ? "non-zero exit" : strerror(-r));
+                        manager_watchdog_ping(m);
                 }
                 free(list[i]);
         }
@@ -332,6 +352,7 @@ int manager_jump(Manager *m, HelperMode mode, char **ret_message) {
         clock_gettime(CLOCK_REALTIME, &ts);
         res.jump_usec = (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
 
+        watchdog_widen(m, true);
         if (mode == HELPER_MODE_HIBERNATE) {
                 (void) manager_emit_prepare(m, true);
                 run_sleep_hooks(m, "pre");
@@ -345,6 +366,7 @@ int manager_jump(Manager *m, HelperMode mode, char **ret_message) {
                 run_sleep_hooks(m, "post");
                 (void) manager_emit_prepare(m, false);
         }
+        watchdog_widen(m, false);
         m->last_jump_usec = res.jump_usec;
         m->last_return_usec = res.return_usec;
         free(m->last_result);

@@ -62,6 +62,8 @@ static inline void manager_freep(Manager **m) {
 int manager_startup(Manager *m);
 /* Re-checks and reloads the helper (after a return, a config change). */
 void manager_refresh(Manager *m);
+/* Tells systemd's watchdog that the daemon is alive (between long steps). */
+void manager_watchdog_ping(Manager *m);
 /* After a successful Invalidate(): hibernation may be offered again. */
 void manager_forget_stale_image(Manager *m);
 

@@ -121,7 +121,7 @@ static int run(int argc, char *argv[]) {
         _cleanup_(target_map_done) TargetMap map = {};
         _cleanup_free_ char *cmdline = NULL, *spec = NULL, *device = NULL, *reason = NULL;
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
-        _cleanup_close_ int fd = -EBADF;
+        _cleanup_close_ int fd = -EBADF, lock = -EBADF;
         struct kjump_image_header h;
         const char *why = NULL;
         uint64_t offset, t0;
@@ -240,6 +240,11 @@ static int run(int argc, char *argv[]) {
         params.target = map;
         map = (TargetMap) {};
 
+        lock = kexec_slot_lock();
+        if (lock < 0) {
+                log_error_errno(lock, "Cannot take the kexec slot: %m");
+                return invalidate(fd, &params.target, &h, KJUMP_REASON_ERROR, "the kexec slot is busy");
+        }
         r = kexec_load_helper(&(HelperLoad) {
                 .kernel = arg_helper_kernel,
                 .initrd = arg_helper_initrd,

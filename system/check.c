@@ -44,31 +44,56 @@ static void add(Reasons *r, const char *format, ...) {
         r->v[r->n] = NULL;
 }
 
+/* PATH below ROOT. */
+static char *at(const char *root, const char *path) {
+        char *s = NULL;
+
+        if (asprintf(&s, "%s%s", streq_ptr(root, "/") ? "" : root, path) < 0)
+                return NULL;
+        return s;
+}
+
 int kjump_check(const KjumpConfig *c, char ***ret) {
+        return kjump_check_at("/", c, ret);
+}
+
+int kjump_check_at(const char *root, const KjumpConfig *c, char ***ret) {
         _cleanup_free_ char *lockdown = NULL, *disabled = NULL;
+        _cleanup_free_ char *p_lockdown = at(root, "/sys/kernel/security/lockdown"),
+                            *p_disabled = at(root, "/proc/sys/kernel/kexec_load_disabled"),
+                            *p_loaded = at(root, "/sys/kernel/kexec_loaded");
         _cleanup_(target_done) Target t = TARGET_NULL;
         _cleanup_free_ char *why = NULL;
+        bool live = streq_ptr(root, "/");
         Reasons r = {};
 
-        if (geteuid() != 0)
+        if (!p_lockdown || !p_disabled || !p_loaded)
+                return -ENOMEM;
+
+        if (live && geteuid() != 0)
                 add(&r, "kjump must run as root (it loads kernels and writes to block devices).");
 
-        if (read_one_line("/sys/kernel/security/lockdown", &lockdown) >= 0 &&
+        if (read_one_line(p_lockdown, &lockdown) >= 0 &&
             (strstr(lockdown, "[integrity]") || strstr(lockdown, "[confidentiality]")))
                 add(&r, "The kernel is locked down (%s), which refuses kexec_load: kexec jump cannot work "
                     "under Secure Boot lockdown.", lockdown);
-        if (read_one_line("/proc/sys/kernel/kexec_load_disabled", &disabled) >= 0 && streq_ptr(disabled, "1"))
+        if (read_one_line(p_disabled, &disabled) >= 0 && streq_ptr(disabled, "1"))
                 add(&r, "kexec is disabled (kernel.kexec_load_disabled=1); it stays off until reboot.");
-        if (access("/sys/kernel/kexec_loaded", F_OK) < 0)
+        if (access(p_loaded, F_OK) < 0)
                 add(&r, "The kernel has no kexec support (CONFIG_KEXEC).");
-        else if (geteuid() == 0 && kexec_is_loaded() == 0 &&
-                 syscall(SYS_kexec_load, 0UL, 0UL, NULL, (unsigned long) KEXEC_PRESERVE_CONTEXT) < 0 &&
-                 errno == EINVAL)
+        else if (live && geteuid() == 0) {
                 /* With no segments this would unload the (empty) image slot;
                  * the preserve-context flag alone is refused without
-                 * CONFIG_KEXEC_JUMP. */
-                add(&r, "The kernel was built without CONFIG_KEXEC_JUMP (Debian's kernels are; Ubuntu's and "
-                    "Fedora's are not).");
+                 * CONFIG_KEXEC_JUMP. Only while the slot is ours and
+                 * empty: never under a helper another program loaded. */
+                _cleanup_close_ int lock = kexec_slot_lock();
+
+                if (lock >= 0 && kexec_is_loaded() == 0 &&
+                    syscall(SYS_kexec_load, 0UL, 0UL, NULL, (unsigned long) KEXEC_PRESERVE_CONTEXT) < 0 &&
+                    errno == EINVAL)
+                        add(&r, "The kernel was built without CONFIG_KEXEC_JUMP (Debian's kernels are; Ubuntu's "
+                            "and Fedora's are not).");
+        }
 
         if (access(c->helper_kernel, R_OK) < 0)
                 add(&r, "The helper kernel %s is missing: %s.", c->helper_kernel, strerror(errno));
@@ -77,7 +102,7 @@ int kjump_check(const KjumpConfig *c, char ***ret) {
         if (access("/usr/sbin/kexec", X_OK) < 0 && access("/sbin/kexec", X_OK) < 0)
                 add(&r, "kexec-tools is not installed (/usr/sbin/kexec).");
 
-        if (geteuid() == 0 && target_open(c->target, &t, &why) < 0)
+        if (live && geteuid() == 0 && target_open(c->target, &t, &why) < 0)
                 add(&r, "The image target %s cannot be used: %s%s", c->target, why ?: "unknown error",
                     streq_ptr(c->target, KJUMP_TARGET_DEFAULT) ? " (create it with 'kjumpctl setup-target')." : ".");
 

@@ -56,9 +56,7 @@ static int invalidate_twice(Target *t, uint32_t reason, const char *message) {
         return r;
 }
 
-/* After the return: what does the target say now? Settles the image's
- * state; a failure to write it is reported in ret->settle_error. */
-static void after_return(Target *t, const HelperParams *params, JumpResult *ret) {
+void jump_settle(Target *t, const HelperParams *params, JumpResult *ret) {
         const char *why = NULL;
         int r;
 
@@ -117,6 +115,7 @@ void jump_session_done(JumpSession *s) {
         }
         helper_params_done(&s->params);
         target_done(&s->target);
+        safe_close(s->lock_fd);
         *s = (JumpSession) JUMP_SESSION_NULL;
 }
 
@@ -126,6 +125,13 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret
         int r;
 
         s.mode = mode;
+        s.lock_fd = kexec_slot_lock();
+        if (s.lock_fd == -EBUSY)
+                return reason_set(ret_reason, EBUSY, "another kjump program holds the kernel's kexec slot (kjumpd, "
+                                  "with its preloaded helper?): hibernate through it ('kjumpctl suspend'), or stop "
+                                  "kjumpd first");
+        if (s.lock_fd < 0)
+                return reason_set(ret_reason, s.lock_fd, "cannot lock %s: %m", KJUMP_KEXEC_LOCK);
         r = jump_prepare_params(c, mode, &s.params, ret_reason);
         if (r < 0)
                 return r;
@@ -205,7 +211,7 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
                 return r;
         }
         if (s->target.fd >= 0)
-                after_return(&s->target, &s->params, ret);
+                jump_settle(&s->target, &s->params, ret);
         return 0;
 }
 

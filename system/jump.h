@@ -41,11 +41,12 @@ typedef struct JumpSession {
         HelperMode mode;
         HelperParams params;
         Target target;        /* open when the mode writes an image */
+        int lock_fd;          /* the kexec slot (kexec_slot_lock()), held while loaded */
         bool loaded;
         uint64_t load_usec;
 } JumpSession;
 
-#define JUMP_SESSION_NULL { .mode = _HELPER_MODE_INVALID, .target = TARGET_NULL }
+#define JUMP_SESSION_NULL { .mode = _HELPER_MODE_INVALID, .target = TARGET_NULL, .lock_fd = -EBADF }
 
 /* Unloads the helper if it is loaded and frees the session. */
 void jump_session_done(JumpSession *s);
@@ -62,6 +63,13 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret
  * -ESTALE when the target moved (load again and retry), -EBUSY when it
  * holds an image that could still be restored. */
 int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason);
+
+/* After the return: reads what the target says now and settles the
+ * image's state: one this system restored from becomes consumed, one the
+ * helper never completed or one A runs on after becomes invalid, anything
+ * not of this jump that could look restorable too. A failure to write the
+ * state (tried twice) is ret->settle_error. */
+void jump_settle(Target *t, const HelperParams *params, JumpResult *ret);
 
 /* Loads the helper for MODE, syncs, jumps, and unloads the stale image
  * after the return. Afterwards, an image that could look restorable is

@@ -8,7 +8,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/reboot.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
@@ -21,8 +23,7 @@
 #include "log.h"
 #include "macro.h"
 #include "reason.h"
-
-extern char **environ;
+#include "spawn-util.h"
 
 static const char *find_kexec(const char *configured) {
         static const char *const paths[] = { "/usr/sbin/kexec", "/sbin/kexec", "/usr/local/sbin/kexec" };
@@ -105,19 +106,16 @@ static int copy_initrd(int fd, const char *path) {
         return r;
 }
 
-static int run_kexec(char *const argv[]) {
-        pid_t pid;
-        int status, r;
+/* kexec-tools reads the kernel, the initrd and /proc/kcore: seconds, even
+ * under emulation. Ten minutes means it hangs. */
+#define KEXEC_TIMEOUT_USEC (600ULL * 1000000)
 
-        r = posix_spawn(&pid, argv[0], NULL, NULL, argv, environ);
-        if (r != 0)
-                return -r;
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-                return -EPROTO;
-        return 0;
+static int run_kexec(char *const argv[]) {
+        int r = spawn_wait(argv, KEXEC_TIMEOUT_USEC);
+
+        if (r < 0)
+                return r;
+        return r == 0 ? 0 : -EPROTO;
 }
 
 int kexec_load_helper(const HelperLoad *l, char **ret_reason) {
@@ -195,6 +193,18 @@ int kexec_load_helper(const HelperLoad *l, char **ret_reason) {
                 return reason_set(ret_reason, r, "%s could not load the helper kernel %s (its error is in the journal)",
                                   kexec, l->kernel);
         return 0;
+}
+
+int kexec_slot_lock(void) {
+        _cleanup_close_ int fd = -EBADF;
+
+        (void) mkdir("/run/kjump", 0755);
+        fd = open(KJUMP_KEXEC_LOCK, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+        if (fd < 0)
+                return negative_errno();
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : negative_errno();
+        return TAKE_FD(fd);
 }
 
 int kexec_unload(void) {

@@ -29,6 +29,13 @@ int helper_params_archive(const HelperParams *p, void **ret, size_t *ret_size);
  * preserve-context, or plain for a restore. On failure, the reason. */
 int kexec_load_helper(const HelperLoad *l, char **ret_reason);
 
+/* The kernel has one kexec slot; every kjump program takes this lock
+ * (flock on /run/kjump/kexec.lock) before it loads, probes or unloads, and
+ * holds it for as long as its image is loaded. Returns the lock's fd, or
+ * -EBUSY when another program holds it. */
+#define KJUMP_KEXEC_LOCK "/run/kjump/kexec.lock"
+int kexec_slot_lock(void);
+
 /* Unloads whatever kexec image is loaded. */
 int kexec_unload(void);
 

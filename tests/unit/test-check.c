@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* kjump_check_at() on fake /proc and /sys trees: each obstacle is named. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "fileio.h"
+#include "macro.h"
+#include "tests.h"
+
+static char root[] = "/tmp/test-check-XXXXXX";
+
+static void put(const char *rel, const char *text) {
+        _cleanup_free_ char *p = NULL, *d = NULL;
+
+        ASSERT(asprintf(&p, "%s%s", root, rel) > 0);
+        ASSERT(asprintf(&d, "mkdir -p \"$(dirname %s)\"", p) > 0);
+        ASSERT(system(d) == 0);
+        {
+                FILE *f = fopen(p, "we");
+                ASSERT(f && fputs(text, f) >= 0 && fclose(f) == 0);
+        }
+}
+
+static bool mentions(char **reasons, const char *what) {
+        for (char **r = reasons; r && *r; r++)
+                if (strstr(*r, what))
+                        return true;
+        return false;
+}
+
+TEST(tree) {
+        _cleanup_(kjump_config_done) KjumpConfig c = {};
+        char **reasons = NULL;
+        int n;
+
+        kjump_config_defaults(&c);
+        free(c.helper_kernel);
+        free(c.helper_initrd);
+        c.helper_kernel = strdup("/bin/sh");   /* present */
+        c.helper_initrd = strdup("/nonexistent/helper.cpio");
+
+        /* No kexec at all, a missing initrd. */
+        n = kjump_check_at(root, &c, &reasons);
+        ASSERT(n >= 2);
+        ASSERT(mentions(reasons, "no kexec support"));
+        ASSERT(mentions(reasons, "helper initrd /nonexistent/helper.cpio is missing"));
+        ASSERT(!mentions(reasons, "locked down"));
+        strv_free(reasons);
+
+        put("/sys/kernel/kexec_loaded", "0");
+        put("/sys/kernel/security/lockdown", "none [integrity] confidentiality");
+        put("/proc/sys/kernel/kexec_load_disabled", "1");
+        n = kjump_check_at(root, &c, &reasons);
+        ASSERT(!mentions(reasons, "no kexec support"));
+        ASSERT(mentions(reasons, "locked down ([integrity]") || mentions(reasons, "locked down (none [integrity]"));
+        ASSERT(mentions(reasons, "kernel.kexec_load_disabled=1"));
+        strv_free(reasons);
+
+        put("/sys/kernel/security/lockdown", "[none] integrity confidentiality");
+        put("/proc/sys/kernel/kexec_load_disabled", "0");
+        free(c.helper_initrd);
+        c.helper_initrd = strdup("/bin/sh");
+        n = kjump_check_at(root, &c, &reasons);
+        ASSERT(!mentions(reasons, "locked down"));
+        ASSERT(!mentions(reasons, "kexec_load_disabled"));
+        ASSERT(!mentions(reasons, "helper"));
+        strv_free(reasons);
+}
+
+int main(void) {
+        ASSERT(mkdtemp(root));
+        test_tree();
+        {
+                char cmd[128];
+                snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+                ASSERT(system(cmd) == 0);
+        }
+        return 0;
+}
