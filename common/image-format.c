@@ -28,6 +28,21 @@ static const char *const reason_table[_KJUMP_REASON_MAX] = {
         [KJUMP_REASON_INVALIDATED] = "invalidated",
 };
 
+/* One word each, for KJUMP-MARK lines. */
+static const char *const reason_id_table[_KJUMP_REASON_MAX] = {
+        [KJUMP_REASON_NONE] = "none",
+        [KJUMP_REASON_TEST] = "test",
+        [KJUMP_REASON_ERROR] = "error",
+        [KJUMP_REASON_NORESUME] = "noresume",
+        [KJUMP_REASON_MISMATCH] = "mismatch",
+        [KJUMP_REASON_CORRUPT] = "corrupt",
+        [KJUMP_REASON_INVALIDATED] = "invalidated",
+};
+
+const char *image_reason_to_id(uint32_t r) {
+        return r < _KJUMP_REASON_MAX ? reason_id_table[r] : "unknown";
+}
+
 static const char *const compression_table[_KJUMP_COMPRESS_MAX] = {
         [KJUMP_COMPRESS_STORED] = "stored",
         [KJUMP_COMPRESS_LZ4] = "lz4",

@@ -10,6 +10,8 @@
 
 const char *image_state_to_string(uint32_t state);
 const char *image_reason_to_string(uint32_t reason);
+/* The reason as one word (KJUMP-MARK lines). */
+const char *image_reason_to_id(uint32_t reason);
 const char *image_compression_to_string(uint32_t c);
 int image_compression_from_string(const char *s);
 

@@ -21,15 +21,100 @@ typedef enum Verdict {
         VERDICT_NO,
 } Verdict;
 
+/* A polkit question in flight. polkit may wait for a password: the event
+ * loop (and the watchdog) must not. The method call that asked is put
+ * back in the bus's read queue when the answer comes, and its handler,
+ * running again, finds the verdict here. */
+struct PolkitQuery {
+        PolkitQuery *next;
+        Manager *manager;
+        sd_bus_message *request;
+        char *action;
+        sd_bus_slot *slot;
+        bool done;
+        Verdict verdict;
+};
+
+static PolkitQuery *polkit_query_free(PolkitQuery *q) {
+        if (!q)
+                return NULL;
+        sd_bus_slot_unref(q->slot);
+        sd_bus_message_unref(q->request);
+        free(q->action);
+        free(q);
+        return NULL;
+}
+
+void manager_polkit_queries_free(Manager *mgr) {
+        while (mgr->polkit_queries) {
+                PolkitQuery *q = mgr->polkit_queries;
+                mgr->polkit_queries = q->next;
+                polkit_query_free(q);
+        }
+}
+
+static void polkit_query_unlink(Manager *mgr, PolkitQuery *q) {
+        for (PolkitQuery **p = &mgr->polkit_queries; *p; p = &(*p)->next)
+                if (*p == q) {
+                        *p = q->next;
+                        return;
+                }
+}
+
+static int on_polkit_reply(sd_bus_message *reply, void *userdata, sd_bus_error *ret_error) {
+        PolkitQuery *q = userdata;
+        int authorized = 0, challenge = 0, r;
+
+        q->slot = sd_bus_slot_unref(q->slot);
+        q->done = true;
+        q->verdict = VERDICT_NO;
+        if (sd_bus_message_is_method_error(reply, NULL))
+                /* No polkit on this bus, or it failed: only root, which
+                 * never asks. */
+                log_debug("polkit did not answer: %s", sd_bus_message_get_error(reply)->message ?: "error");
+        else {
+                r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
+                if (r >= 0)
+                        r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot read polkit's answer: %m");
+                else
+                        q->verdict = authorized ? VERDICT_YES : challenge ? VERDICT_CHALLENGE : VERDICT_NO;
+        }
+        /* Run the method call again: its handler finds the verdict. */
+        r = sd_bus_message_rewind(q->request, true);
+        if (r >= 0)
+                r = sd_bus_enqueue_for_read(q->manager->bus, q->request);
+        if (r < 0) {
+                log_error_errno(r, "Cannot resume a method call after polkit answered: %m");
+                (void) sd_bus_reply_method_errorf(q->request, SD_BUS_ERROR_FAILED, "Authorization failed.");
+                polkit_query_unlink(q->manager, q);
+                polkit_query_free(q);
+        }
+        return 0;
+}
+
 /* Asks polkit (or, without it, allows root only) whether the sender of M
- * may do ACTION. */
+ * may do ACTION. Returns 1 with the verdict, or 0 when the question is on
+ * its way: the handler then returns 1 and is called again with M. */
 static int authorize(Manager *mgr, sd_bus_message *m, const char *action, bool interactive, Verdict *ret,
                      sd_bus_error *error) {
         _cleanup_(sd_bus_creds_unrefp) sd_bus_creds *creds = NULL;
-        _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
-        sd_bus_error e = SD_BUS_ERROR_NULL;
-        int authorized = 0, challenge = 0, r;
+        PolkitQuery *q;
         uid_t uid;
+        int r;
+
+        for (q = mgr->polkit_queries; q; q = q->next)
+                if (q->request == m && strcmp(q->action, action) == 0)
+                        break;
+        if (q) {
+                if (!q->done)
+                        return 0;
+                *ret = q->verdict;
+                polkit_query_unlink(mgr, q);
+                polkit_query_free(q);
+                return 1;
+        }
 
         r = sd_bus_query_sender_creds(m, SD_BUS_CREDS_EUID | SD_BUS_CREDS_AUGMENT, &creds);
         if (r < 0)
@@ -39,42 +124,48 @@ static int authorize(Manager *mgr, sd_bus_message *m, const char *action, bool i
                 return r;
         if (uid == 0) {
                 *ret = VERDICT_YES;
-                return 0;
+                return 1;
         }
         if (mgr->auth == AUTH_ROOT) {
                 *ret = VERDICT_NO;
-                return 0;
+                return 1;
         }
 
-        r = sd_bus_call_method(mgr->bus, "org.freedesktop.PolicyKit1", "/org/freedesktop/PolicyKit1/Authority",
-                               "org.freedesktop.PolicyKit1.Authority", "CheckAuthorization", &e, &reply,
-                               "(sa{sv})sa{ss}us", "system-bus-name", 1, "name", "s", sd_bus_message_get_sender(m),
-                               action, 0, (uint32_t) (interactive ? 1 : 0), "");
-        if (r < 0) {
-                /* No polkit on this bus: only root, as above. */
-                log_debug("polkit is not available (%s): only root is authorized.", e.message ?: strerror(-r));
-                sd_bus_error_free(&e);
-                *ret = VERDICT_NO;
-                return 0;
+        q = calloc(1, sizeof(*q));
+        if (!q)
+                return -ENOMEM;
+        q->manager = mgr;
+        q->request = sd_bus_message_ref(m);
+        q->action = strdup(action);
+        if (!q->action) {
+                polkit_query_free(q);
+                return -ENOMEM;
         }
-        r = sd_bus_message_enter_container(reply, 'r', "bba{ss}");
-        if (r >= 0)
-                r = sd_bus_message_read(reply, "bb", &authorized, &challenge);
-        if (r < 0)
-                return sd_bus_error_set_errnof(error, r, "Cannot read polkit's answer: %m");
-        *ret = authorized ? VERDICT_YES : challenge ? VERDICT_CHALLENGE : VERDICT_NO;
+        r = sd_bus_call_method_async(mgr->bus, &q->slot, "org.freedesktop.PolicyKit1",
+                                     "/org/freedesktop/PolicyKit1/Authority", "org.freedesktop.PolicyKit1.Authority",
+                                     "CheckAuthorization", on_polkit_reply, q, "(sa{sv})sa{ss}us", "system-bus-name",
+                                     1, "name", "s", sd_bus_message_get_sender(m), action, 0,
+                                     (uint32_t) (interactive ? 1 : 0), "");
+        if (r < 0) {
+                polkit_query_free(q);
+                return sd_bus_error_set_errnof(error, r, "Cannot ask polkit: %m");
+        }
+        q->next = mgr->polkit_queries;
+        mgr->polkit_queries = q;
         return 0;
 }
 
+/* 1: authorized; 0: polkit is asked (return 1 from the handler); < 0: an
+ * error in ERROR (access denied among them). */
 static int require(Manager *mgr, sd_bus_message *m, const char *action, bool interactive, sd_bus_error *error) {
         Verdict v;
         int r;
 
         r = authorize(mgr, m, action, interactive, &v, error);
-        if (r < 0)
+        if (r <= 0)
                 return r;
         if (v == VERDICT_YES)
-                return 0;
+                return 1;
         return sd_bus_error_setf(error, SD_BUS_ERROR_ACCESS_DENIED,
                                  v == VERDICT_CHALLENGE ? "Authentication is required to %s."
                                                         : "Not authorized to %s.",
@@ -230,8 +321,8 @@ static int method_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *err
         if (r < 0)
                 return r;
         r = may_jump(mgr, m, KJUMP_POLKIT_HIBERNATE, interactive, error);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r < 0 ? r : 1; /* polkit is asked; we are called again */
         r = check_like_logind(mgr, m, error);
         if (r < 0)
                 return r;
@@ -252,8 +343,8 @@ static int method_test(sd_bus_message *m, void *userdata, sd_bus_error *error) {
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Unknown test mode '%s': expected 'test' or 'test-restore'.", mode_s);
         r = may_jump(mgr, m, KJUMP_POLKIT_MANAGE, true, error);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r < 0 ? r : 1;
         return do_jump(mgr, m, mode, error);
 }
 
@@ -265,8 +356,8 @@ static int method_can_hibernate(sd_bus_message *m, void *userdata, sd_bus_error 
         if (mgr->unavailable)
                 return sd_bus_reply_method_return(m, "s", "na");
         r = authorize(mgr, m, KJUMP_POLKIT_HIBERNATE, false, &v, error);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r < 0 ? r : 1;
         return sd_bus_reply_method_return(m, "s", v == VERDICT_YES ? "yes" : v == VERDICT_CHALLENGE ? "challenge" : "no");
 }
 
@@ -285,8 +376,8 @@ static int method_invalidate(sd_bus_message *m, void *userdata, sd_bus_error *er
         int r;
 
         r = may_manage(mgr, m, error);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r < 0 ? r : 1;
         if (!mgr->dry_run) {
                 r = target_open(mgr->config.target, &t, &why);
                 if (r < 0)
@@ -309,8 +400,8 @@ static int method_reload(sd_bus_message *m, void *userdata, sd_bus_error *error)
         int r;
 
         r = may_manage(mgr, m, error);
-        if (r < 0)
-                return r;
+        if (r <= 0)
+                return r < 0 ? r : 1;
         manager_refresh(mgr);
         return sd_bus_reply_method_return(m, NULL);
 }

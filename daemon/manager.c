@@ -54,6 +54,7 @@ Manager *manager_free(Manager *m) {
         if (!m)
                 return NULL;
         jump_session_done(&m->session);
+        manager_polkit_queries_free(m);
         sd_event_source_unref(m->jump_source);
         sd_bus_message_unref(m->pending);
         free(m->pending_message);

@@ -26,6 +26,8 @@ typedef enum ManagerState {
 /* The State property's values. */
 const char *manager_state_to_string(ManagerState s);
 
+typedef struct PolkitQuery PolkitQuery;
+
 typedef struct Manager {
         sd_event *event;
         sd_bus *bus;
@@ -50,6 +52,8 @@ typedef struct Manager {
         int pending_result;
         char *pending_message;
         sd_event_source *jump_source;
+
+        PolkitQuery *polkit_queries; /* questions to polkit in flight (manager-bus.c) */
 } Manager;
 
 int manager_new(Manager **ret);
@@ -72,6 +76,7 @@ void manager_forget_stale_image(Manager *m);
 int manager_jump(Manager *m, HelperMode mode, char **ret_message);
 
 /* manager-bus.c */
+void manager_polkit_queries_free(Manager *mgr);
 extern const sd_bus_vtable manager_vtable[];
 int manager_connect_bus(Manager *m);
 int manager_emit_prepare(Manager *m, bool start);

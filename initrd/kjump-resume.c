@@ -105,7 +105,7 @@ static int invalidate(int fd, const TargetMap *map, struct kjump_image_header *h
                 return -EIO;
         }
         log_notice("Image invalidated: %s.", message);
-        log_mark("resume-invalidated", "reason=%s", image_reason_to_string(reason));
+        log_mark("resume-invalidated", "reason=%s", image_reason_to_id(reason));
         return 0;
 }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <inttypes.h>
 #include <linux/kexec.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 
 #include "check.h"
 #include "fileio.h"
+#include "image-format.h"
 #include "kexec-load.h"
 #include "macro.h"
 #include "target.h"
@@ -93,6 +95,29 @@ int kjump_check_at(const char *root, const KjumpConfig *c, char ***ret) {
                     errno == EINVAL)
                         add(&r, "The kernel was built without CONFIG_KEXEC_JUMP (Debian's kernels are; Ubuntu's "
                             "and Fedora's are not).");
+        }
+
+        /* What the helper must hold in its window: its kernel and initrd
+         * (about 40 MiB with the writer's buffers, measured in the test
+         * guests), the whole index, and the memory map in the header. */
+        {
+                _cleanup_free_ char *p_memmap = at(root, "/sys/firmware/memmap");
+                _cleanup_(memmap_done) MemMap m = {};
+
+                if (p_memmap && memmap_read_sysfs(p_memmap, &m) >= 0) {
+                        uint64_t chunks = memmap_ram_bytes(&m) / ((uint64_t) KJUMP_CHUNK_PAGES * KJUMP_PAGE_SIZE) + m.n,
+                                 need = chunks * sizeof(struct kjump_chunk) + (UINT64_C(40) << 20);
+
+                        if (m.n > KJUMP_MEMMAP_MAX)
+                                add(&r, "The firmware memory map has %zu entries; an image records at most %d.", m.n,
+                                    KJUMP_MEMMAP_MAX);
+                        if (need > c->window_size)
+                                add(&r, "The helper needs about %" PRIu64 " MiB for this machine's %" PRIu64 " GiB of "
+                                    "RAM (its index alone is %" PRIu64 " MiB) but WindowSize= is %" PRIu64 " MiB: "
+                                    "WindowSize=%" PRIu64 "M would do.", need >> 20, memmap_ram_bytes(&m) >> 30,
+                                    (chunks * sizeof(struct kjump_chunk)) >> 20, c->window_size >> 20,
+                                    ALIGN_TO(need, UINT64_C(16) << 20) >> 20);
+                }
         }
 
         if (access(c->helper_kernel, R_OK) < 0)

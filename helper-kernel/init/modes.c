@@ -23,7 +23,7 @@ void helper_record_failure(Helper *h, uint32_t reason, int error, const char *fo
         vsnprintf(message, sizeof(message), format, ap);
         va_end(ap);
         log_error("%s", message);
-        log_mark("helper-failed", "reason=%s", image_reason_to_string(reason));
+        log_mark("helper-failed", "reason=%s", image_reason_to_id(reason));
 
         h->header.error = error < 0 ? -error : error;
         if (h->target_fd < 0) {

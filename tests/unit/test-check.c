@@ -61,6 +61,15 @@ TEST(tree) {
         ASSERT(mentions(reasons, "kernel.kexec_load_disabled=1"));
         strv_free(reasons);
 
+        /* 64 TiB of RAM: its index does not fit a 64 MiB window. */
+        put("/sys/firmware/memmap/0/start", "0x100000");
+        put("/sys/firmware/memmap/0/end", "0x3fffffffffff");
+        put("/sys/firmware/memmap/0/type", "System RAM");
+        n = kjump_check_at(root, &c, &reasons);
+        ASSERT(mentions(reasons, "WindowSize=") && mentions(reasons, "M would do"));
+        strv_free(reasons);
+        put("/sys/firmware/memmap/0/end", "0x3fffffff");
+
         put("/sys/kernel/security/lockdown", "[none] integrity confidentiality");
         put("/proc/sys/kernel/kexec_load_disabled", "0");
         free(c.helper_initrd);
@@ -69,6 +78,7 @@ TEST(tree) {
         ASSERT(!mentions(reasons, "locked down"));
         ASSERT(!mentions(reasons, "kexec_load_disabled"));
         ASSERT(!mentions(reasons, "helper"));
+        ASSERT(!mentions(reasons, "WindowSize"));
         strv_free(reasons);
 }
 

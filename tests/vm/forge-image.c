@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* forge-image FILE OFFSET: turns the image whose header is at OFFSET of
- * FILE (a disk image) into a forgery that passes every checksum: one chunk
- * of its index is moved onto device registers (0xfed00000), then the index
+ * FILE (a disk image) into a forgery that passes every checksum and every
+ * check of the index's own order: its last chunk is moved onto device
+ * registers (0xfed00000, above all RAM of a small guest), then the index
  * checksum and the header checksum are computed again. Exactly what an
  * attacker who can write the target could do to an unkeyed image; the
  * forged-image scenario proves that nothing restores it. */
@@ -42,14 +43,17 @@ int main(int argc, char *argv[]) {
                 fprintf(stderr, "forge-image: no complete image at %" PRIu64 ": %s\n", offset, why ?: "error");
                 return 1;
         }
-        chunks[h.chunk_count / 2].phys_start = 0xfed00000;
+        if (chunks[h.chunk_count - 1].phys_start >= 0xfed00000) {
+                fprintf(stderr, "forge-image: RAM reaches 0xfed00000 already: use a smaller guest\n");
+                return 1;
+        }
+        chunks[h.chunk_count - 1].phys_start = 0xfed00000;
         h.index_checksum = image_checksum(chunks, h.index_size, 0);
         if (target_pwrite(fd, &map, chunks, ALIGN_TO((size_t) h.index_size, (size_t) 4096), h.index_offset) < 0 ||
             image_commit_header(fd, &map, &h) < 0) {
                 fprintf(stderr, "forge-image: cannot write: %m\n");
                 return 1;
         }
-        printf("forged: chunk %" PRIu64 " of %" PRIu64 " now at 0xfed00000, checksums sealed\n", h.chunk_count / 2,
-               h.chunk_count);
+        printf("forged: the last of %" PRIu64 " chunks now at 0xfed00000, checksums sealed\n", h.chunk_count);
         return 0;
 }

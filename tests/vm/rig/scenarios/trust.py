@@ -62,8 +62,11 @@ def forged_image(rig):
         raise ScenarioFailed(f"forge-image failed: {res.stdout.strip()}")
     rig.facts["forged"] = res.stdout.strip()
     con = fresh_boot(rig, location, "invalid:corrupt")
-    if not con.lines_matching(mark("resume-invalidated") + r".*reason=corrupt"):
+    if not con.lines_matching(r"KJUMP-MARK resume-invalidated .*reason=corrupt"):
         raise ScenarioFailed("kjump-resume did not refuse the forged image as corrupt")
+    # Refused by the binding of the index to RAM, not by a checksum.
+    if not con.lines_matching(r"kjump-resume: .*does not tile the recorded RAM"):
+        raise ScenarioFailed("the forged image was not refused for pointing outside the recorded RAM")
 
 
 def partition_with_fs(rig, label, uuid):
@@ -146,7 +149,7 @@ def io_error_write(rig):
     con = rig.boot("io-error-write")
     _, m = con.wait_for(r"KJUMP-EVENT resume-location kjump\.resume=(\S+)", 600, "the resume location")
     location = m.group(1)
-    con.wait_for(mark("helper-failed") + r".*reason=helper error", 1800, "the helper to report the I/O error")
+    con.wait_for(r"KJUMP-MARK helper-failed reason=error", 1800, "the helper to report the I/O error")
     con.wait_for(mark("jump-back"), 300, "the helper to jump back")
     con.wait_for(r"KJUMP-EVENT verified", 900, "A to run on with its workload intact")
     con.wait_for(r"KJUMP-RESULT PASS", 300)
@@ -164,5 +167,5 @@ def io_error_restore(rig):
     location = hibernate_boot(rig)
     rig.inject_io_error("raw.img", "read_aio", rig.part_offset + (48 << 20))
     con = fresh_boot(rig, location, "invalid:corrupt")
-    if not con.lines_matching(mark("resume-invalidated") + r".*reason=corrupt"):
+    if not con.lines_matching(r"KJUMP-MARK resume-invalidated .*reason=corrupt"):
         raise ScenarioFailed("kjump-resume did not refuse the unreadable image")
