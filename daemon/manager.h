@@ -8,6 +8,7 @@
 
 #include "conf.h"
 #include "jump.h"
+#include "bus-introspect.h"
 #include "kjump-bus.h"
 
 
@@ -82,4 +83,3 @@ int manager_connect_bus(Manager *m);
 int manager_emit_prepare(Manager *m, bool start);
 int manager_emit_resumed(Manager *m, bool success, const char *message);
 void manager_properties_changed(Manager *m);
-int bus_introspect_vtable(const char *interface, const sd_bus_vtable *vtable, char **ret);
