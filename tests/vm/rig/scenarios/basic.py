@@ -5,7 +5,7 @@ from .common import VERIFIED, WRITTEN, check_inspect_on_host, jump_and_back
 
 
 @scenario("jump-roundtrip", "A jumps into the helper with preserve-context and the helper jumps back",
-          ci=[{"mem": 1024}, {"mem": 2048}])
+          ci=[{"mem": 1024}])
 def jump_roundtrip(rig):
     jump_and_back(rig, "jump-roundtrip", "roundtrip")
 
@@ -19,8 +19,7 @@ def image_test(rig):
 
 
 @scenario("image-test-restore", "the helper writes an image, overwrites A's RAM, restores it and jumps back",
-          ci=[{"mem": 1024}, {"mem": 1024, "target": "partition"}, {"mem": 2048},
-              {"mem": 2048, "target": "partition"},
+          ci=[{"mem": 1024}, {"mem": 2048, "target": "partition"},
               {"mem": 1536, "workload": "tests/vm/workloads/process-tree.sh"}])
 def image_test_restore(rig):
     rig.with_disks()
