@@ -26,6 +26,7 @@
 #include "image-state.h"
 #include "log.h"
 #include "macro.h"
+#include "reason.h"
 #include "memmap.h"
 #include "target.h"
 #include "time-util.h"
@@ -38,17 +39,6 @@ void target_done(Target *t) {
         safe_close(t->excl_fd);
         target_map_done(&t->map);
         *t = (Target) TARGET_NULL;
-}
-
-static int refuse(char **ret_error, int error, const char *format, ...) _printf_(3, 4);
-static int refuse(char **ret_error, int error, const char *format, ...) {
-        va_list ap;
-
-        va_start(ap, format);
-        if (vasprintf(ret_error, format, ap) < 0)
-                *ret_error = NULL;
-        va_end(ap);
-        return -error;
 }
 
 /* Refuses a block device the helper cannot drive raw: anything stacked on
@@ -83,11 +73,11 @@ static int refuse_stacked(const char *sys, char **ret_error) {
                         if (asprintf(&p, "%s/%s", dir, stacks[i].sub) < 0)
                                 return -ENOMEM;
                         if (access(p, F_OK) == 0)
-                                return refuse(ret_error, EOPNOTSUPP, "it is on %s, which the helper kernel cannot "
+                                return reason_set(ret_error, EOPNOTSUPP, "it is on %s, which the helper kernel cannot "
                                               "reach: use a plain partition", stacks[i].why);
                 }
                 if (strncmp(name, "nbd", 3) == 0 || strncmp(name, "zram", 4) == 0 || strncmp(name, "ram", 3) == 0)
-                        return refuse(ret_error, EOPNOTSUPP, "it is on %s, which the helper kernel cannot reach: "
+                        return reason_set(ret_error, EOPNOTSUPP, "it is on %s, which the helper kernel cannot reach: "
                                       "use a plain partition", name);
                 free(p);
                 if (asprintf(&p, "%s/slaves", dir) < 0)
@@ -102,7 +92,7 @@ static int refuse_stacked(const char *sys, char **ret_error) {
                                         stacked = true;
                         closedir(d);
                         if (stacked)
-                                return refuse(ret_error, EOPNOTSUPP, "%s is stacked on other block devices, which "
+                                return reason_set(ret_error, EOPNOTSUPP, "%s is stacked on other block devices, which "
                                               "the helper kernel cannot reach: use a plain partition", name);
                 }
                 if (level == 0) {
@@ -131,21 +121,21 @@ static int device_of(dev_t dev, char **ret_path, uint64_t *ret_size, char **ret_
         if (asprintf(&sys, "/sys/dev/block/%u:%u", ma, mi) < 0)
                 return -ENOMEM;
         if (access(sys, F_OK) < 0)
-                return refuse(ret_error, ENODEV, "the file system is not on a block device (device %u:%u)", ma, mi);
+                return reason_set(ret_error, ENODEV, "the file system is not on a block device (device %u:%u)", ma, mi);
         r = refuse_stacked(sys, ret_error);
         if (r < 0)
                 return r;
         r = read_one_line_at(sys, ".", "size", &size);
         if (r < 0 || parse_u64(size, &sectors) < 0)
-                return refuse(ret_error, EIO, "cannot read the size of block device %u:%u", ma, mi);
+                return reason_set(ret_error, EIO, "cannot read the size of block device %u:%u", ma, mi);
         if (asprintf(&p, "%s/uevent", sys) < 0)
                 return -ENOMEM;
         r = read_full_file(p, 1 << 16, &uevent, NULL);
         if (r < 0)
-                return refuse(ret_error, -r, "cannot read %s", p);
+                return reason_set(ret_error, -r, "cannot read %s", p);
         name = strstr(uevent, "DEVNAME=");
         if (!name)
-                return refuse(ret_error, ENODEV, "block device %u:%u has no name", ma, mi);
+                return reason_set(ret_error, ENODEV, "block device %u:%u has no name", ma, mi);
         name += 8;
         name[strcspn(name, "\n")] = 0;
         if (asprintf(ret_path, "/dev/%s", name) < 0)
@@ -160,17 +150,17 @@ static int refuse_file_system(int fd, const char *path, char **ret_error) {
         struct statfs sfs;
 
         if (fstatfs(fd, &sfs) < 0)
-                return refuse(ret_error, errno, "cannot statfs %s: %s", path, strerror(errno));
+                return reason_set(ret_error, errno, "cannot statfs %s: %s", path, strerror(errno));
         switch ((unsigned long) sfs.f_type) {
         case EXT4_SUPER_MAGIC:
         case XFS_SUPER_MAGIC:
                 return 0;
         case BTRFS_SUPER_MAGIC:
-                return refuse(ret_error, EOPNOTSUPP, "%s is on btrfs, whose extents FIEMAP reports in its own "
+                return reason_set(ret_error, EOPNOTSUPP, "%s is on btrfs, whose extents FIEMAP reports in its own "
                               "logical address space, not the device's: put the image on ext4 or xfs, or on a "
                               "partition", path);
         default:
-                return refuse(ret_error, EOPNOTSUPP, "%s is on a file system (type 0x%lx) kjump does not write "
+                return reason_set(ret_error, EOPNOTSUPP, "%s is on a file system (type 0x%lx) kjump does not write "
                               "through: put the image on ext4 or xfs, or on a partition", path,
                               (unsigned long) sfs.f_type);
         }
@@ -196,9 +186,9 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
         if (!t.spec)
                 return -ENOMEM;
         if (target_resolve(spec, &path) < 0)
-                return refuse(ret_error, ENOENT, "%s does not resolve to a device or file", spec);
+                return reason_set(ret_error, ENOENT, "%s does not resolve to a device or file", spec);
         if (stat(path, &st) < 0)
-                return refuse(ret_error, errno, "%s: %s", path, strerror(errno));
+                return reason_set(ret_error, errno, "%s: %s", path, strerror(errno));
 
         if (S_ISREG(st.st_mode)) {
                 const char *why = NULL;
@@ -207,16 +197,16 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 t.file = TAKE_PTR(path);
                 ffd = open(t.file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
                 if (ffd < 0)
-                        return refuse(ret_error, errno, "cannot open %s: %s", t.file, strerror(errno));
+                        return reason_set(ret_error, errno, "cannot open %s: %s", t.file, strerror(errno));
                 r = refuse_file_system(ffd, t.file, ret_error);
                 if (r < 0)
                         return r;
                 if (st.st_uid != 0 || (st.st_mode & 077))
-                        return refuse(ret_error, EPERM, "%s must be owned by root and not accessible to others "
+                        return reason_set(ret_error, EPERM, "%s must be owned by root and not accessible to others "
                                       "(run 'kjumpctl setup-target')", t.file);
                 r = target_map_file(ffd, &t.map, &why);
                 if (r < 0)
-                        return refuse(ret_error, -r, "cannot use %s: %s", t.file, why ?: strerror(-r));
+                        return reason_set(ret_error, -r, "cannot use %s: %s", t.file, why ?: strerror(-r));
                 r = device_of(st.st_dev, &t.device, &t.device_size, ret_error);
                 if (r < 0)
                         return r;
@@ -228,7 +218,7 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 /* A partition is only safe when nothing uses it. */
                 ffd = open(t.device, O_RDONLY | O_CLOEXEC | O_EXCL);
                 if (ffd < 0)
-                        return refuse(ret_error, errno, "cannot use %s: %s", t.device,
+                        return reason_set(ret_error, errno, "cannot use %s: %s", t.device,
                                       errno == EBUSY ? "it is in use (mounted, swap, or held)" : strerror(errno));
                 {
                         _cleanup_free_ char *sys = NULL;
@@ -240,7 +230,7 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                                 return r;
                 }
                 if (ioctl(ffd, BLKGETSIZE64, &t.device_size) < 0)
-                        return refuse(ret_error, errno, "cannot size %s: %s", t.device, strerror(errno));
+                        return reason_set(ret_error, errno, "cannot size %s: %s", t.device, strerror(errno));
                 t.device_rdev = st.st_rdev;
                 t.map.size = t.device_size & ~UINT64_C(4095);
                 r = target_map_add(&t.map, 0, 0, t.map.size);
@@ -254,17 +244,17 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                         if (!buf)
                                 return -ENOMEM;
                         if (pread_full(ffd, buf, KJUMP_IMAGE_HEADER_SIZE, 0) < 0)
-                                return refuse(ret_error, EIO, "cannot read %s", t.device);
+                                return reason_set(ret_error, EIO, "cannot read %s", t.device);
                         if (memcmp(buf, KJUMP_IMAGE_MAGIC, 8) != 0)
-                                return refuse(ret_error, ENOTBLK, "%s has no kjump header: it may hold someone's "
+                                return reason_set(ret_error, ENOTBLK, "%s has no kjump header: it may hold someone's "
                                               "data (prepare it with 'kjumpctl setup-target %s')", t.device, spec);
                 }
         } else
-                return refuse(ret_error, EINVAL, "%s is neither a regular file nor a block device", path);
+                return reason_set(ret_error, EINVAL, "%s is neither a regular file nor a block device", path);
 
         t.fd = open(t.device, O_RDWR | O_DIRECT | O_CLOEXEC);
         if (t.fd < 0)
-                return refuse(ret_error, errno, "cannot open %s: %s", t.device, strerror(errno));
+                return reason_set(ret_error, errno, "cannot open %s: %s", t.device, strerror(errno));
 
         *ret = t;
         t = (Target) TARGET_NULL;
@@ -281,17 +271,17 @@ int target_setup_partition(const char *spec, bool force, char **ret_error) {
         int r;
 
         if (target_resolve(spec, &path) < 0)
-                return refuse(ret_error, ENOENT, "%s does not resolve to a device", spec);
+                return reason_set(ret_error, ENOENT, "%s does not resolve to a device", spec);
         fd = open(path, O_RDWR | O_CLOEXEC | O_EXCL);
         if (fd < 0)
-                return refuse(ret_error, errno, "cannot use %s: %s", path,
+                return reason_set(ret_error, errno, "cannot use %s: %s", path,
                               errno == EBUSY ? "it is in use (mounted, swap, or held)" : strerror(errno));
         {
                 _cleanup_free_ char *sys = NULL;
                 struct stat st;
 
                 if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode))
-                        return refuse(ret_error, ENOTBLK, "%s is not a block device", path);
+                        return reason_set(ret_error, ENOTBLK, "%s is not a block device", path);
                 if (asprintf(&sys, "/sys/dev/block/%u:%u", major(st.st_rdev), minor(st.st_rdev)) < 0)
                         return -ENOMEM;
                 r = refuse_stacked(sys, ret_error);
@@ -299,9 +289,9 @@ int target_setup_partition(const char *spec, bool force, char **ret_error) {
                         return r;
         }
         if (ioctl(fd, BLKGETSIZE64, &size) < 0)
-                return refuse(ret_error, errno, "cannot size %s: %s", path, strerror(errno));
+                return reason_set(ret_error, errno, "cannot size %s: %s", path, strerror(errno));
         if (size < (UINT64_C(64) << 20))
-                return refuse(ret_error, ENOSPC, "%s is too small for an image", path);
+                return reason_set(ret_error, ENOSPC, "%s is too small for an image", path);
 
         /* Whatever libblkid recognizes (file systems, swap, RAID or LUKS
          * members, partition tables) is someone's data. */
@@ -309,7 +299,7 @@ int target_setup_partition(const char *spec, bool force, char **ret_error) {
         if (!pr || blkid_probe_set_device(pr, fd, 0, 0) < 0) {
                 if (pr)
                         blkid_free_probe(pr);
-                return refuse(ret_error, ENOMEM, "cannot probe %s", path);
+                return reason_set(ret_error, ENOMEM, "cannot probe %s", path);
         }
         blkid_probe_enable_superblocks(pr, 1);
         blkid_probe_set_superblocks_flags(pr, BLKID_SUBLKS_TYPE | BLKID_SUBLKS_LABEL | BLKID_SUBLKS_MAGIC);
@@ -331,12 +321,12 @@ int target_setup_partition(const char *spec, bool force, char **ret_error) {
                  * find it (and mount it) again. */
                 if (blkid_do_wipe(pr, 0) < 0) {
                         blkid_free_probe(pr);
-                        return refuse(ret_error, EIO, "cannot wipe the %s signature on %s", type, path);
+                        return reason_set(ret_error, EIO, "cannot wipe the %s signature on %s", type, path);
                 }
         }
         blkid_free_probe(pr);
         if (found)
-                return refuse(ret_error, EEXIST, "%s holds %s: refusing to overwrite it (--force wipes it)", path,
+                return reason_set(ret_error, EEXIST, "%s holds %s: refusing to overwrite it (--force wipes it)", path,
                               found);
 
         /* An empty kjump header marks the partition as kjump's: only such a
@@ -350,10 +340,10 @@ int target_setup_partition(const char *spec, bool force, char **ret_error) {
         safe_close(fd);
         fd = open(path, O_RDWR | O_DIRECT | O_CLOEXEC | O_EXCL);
         if (fd < 0)
-                return refuse(ret_error, errno, "cannot open %s: %s", path, strerror(errno));
+                return reason_set(ret_error, errno, "cannot open %s: %s", path, strerror(errno));
         r = image_commit_header(fd, &map, &h);
         if (r < 0)
-                return refuse(ret_error, -r, "cannot write the kjump header to %s: %s", path, strerror(-r));
+                return reason_set(ret_error, -r, "cannot write the kjump header to %s: %s", path, strerror(-r));
         return 0;
 }
 
@@ -421,15 +411,15 @@ int target_setup_file(const char *path, uint64_t size, bool force, char **ret_er
         int r;
 
         if (size == 0 || size % 4096)
-                return refuse(ret_error, EINVAL, "size %" PRIu64 " is not a positive multiple of 4096", size);
+                return reason_set(ret_error, EINVAL, "size %" PRIu64 " is not a positive multiple of 4096", size);
 
         /* An existing target is replaced: lift its immutable flag first. */
         fd = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
         if (fd < 0 && errno == ELOOP)
-                return refuse(ret_error, EEXIST, "%s is a symbolic link: refusing to follow it", path);
+                return reason_set(ret_error, EEXIST, "%s is a symbolic link: refusing to follow it", path);
         if (fd >= 0) {
                 if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode))
-                        return refuse(ret_error, EEXIST, "%s exists and is not a regular file", path);
+                        return reason_set(ret_error, EEXIST, "%s exists and is not a regular file", path);
                 /* Someone's file is never replaced by accident. A fresh
                  * target is all zeros until its first jump. */
                 if (!force && st.st_size > 0 && !is_kjump_file(fd)) {
@@ -440,28 +430,28 @@ int target_setup_file(const char *path, uint64_t size, bool force, char **ret_er
                         for (ssize_t i = 0; blank && i < n; i++)
                                 blank = head[i] == 0;
                         if (!blank || st.st_uid != 0)
-                                return refuse(ret_error, EEXIST, "%s exists and is not a kjump target: refusing to "
+                                return reason_set(ret_error, EEXIST, "%s exists and is not a kjump target: refusing to "
                                               "replace it (--force replaces it)", path);
                 }
                 (void) set_immutable(fd, false);
                 fd = safe_close(fd);
                 if (unlink(path) < 0)
-                        return refuse(ret_error, errno, "cannot replace %s: %s", path, strerror(errno));
+                        return reason_set(ret_error, errno, "cannot replace %s: %s", path, strerror(errno));
         }
 
         r = mkdir_parents(path, 0700);
         if (r < 0)
-                return refuse(ret_error, -r, "cannot create the directory of %s: %s", path, strerror(-r));
+                return reason_set(ret_error, -r, "cannot create the directory of %s: %s", path, strerror(-r));
         fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
         if (fd < 0)
-                return refuse(ret_error, errno, "cannot create %s: %s", path, strerror(errno));
+                return reason_set(ret_error, errno, "cannot create %s: %s", path, strerror(errno));
         if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0)
-                return refuse(ret_error, errno, "cannot protect %s: %s", path, strerror(errno));
+                return reason_set(ret_error, errno, "cannot protect %s: %s", path, strerror(errno));
         /* Allocate in one go for few extents, then write every block:
          * fallocate alone leaves unwritten extents, which the file system
          * would zero over the helper's data on next access. */
         if (fallocate(fd, 0, 0, (off_t) size) < 0 && errno != EOPNOTSUPP)
-                return refuse(ret_error, errno, "cannot allocate %" PRIu64 " bytes for %s: %s", size, path,
+                return reason_set(ret_error, errno, "cannot allocate %" PRIu64 " bytes for %s: %s", size, path,
                               strerror(errno));
         /* O_DIRECT where the file system has it: a gigabyte of zeros in the
          * page cache would crowd out the memory the helper's load needs. */
@@ -479,16 +469,16 @@ int target_setup_file(const char *path, uint64_t size, bool force, char **ret_er
         for (uint64_t off = 0; off < size; off += block) {
                 r = pwrite_full(fd, zero, (size_t) MIN((uint64_t) block, size - off), (off_t) off);
                 if (r < 0)
-                        return refuse(ret_error, -r, "cannot write %s: %s", path, strerror(-r));
+                        return reason_set(ret_error, -r, "cannot write %s: %s", path, strerror(-r));
         }
         if (fsync(fd) < 0)
-                return refuse(ret_error, errno, "cannot sync %s: %s", path, strerror(errno));
+                return reason_set(ret_error, errno, "cannot sync %s: %s", path, strerror(errno));
         (void) posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
         r = target_map_file(fd, &map, &why);
         if (r < 0)
-                return refuse(ret_error, -r, "%s cannot be used after all: %s", path, why ?: strerror(-r));
+                return reason_set(ret_error, -r, "%s cannot be used after all: %s", path, why ?: strerror(-r));
         if (map.extents[0].length < KJUMP_IMAGE_HEADER_SIZE + ALIGN_TO(map.n * sizeof(struct kjump_extent), (size_t) 4096))
-                return refuse(ret_error, EXDEV, "%s is too fragmented: its first extent cannot hold the header and "
+                return reason_set(ret_error, EXDEV, "%s is too fragmented: its first extent cannot hold the header and "
                               "the map of %zu extents", path, map.n);
         r = set_immutable(fd, true);
         if (r < 0)
@@ -586,36 +576,36 @@ int target_recheck(Target *t, const HelperParams *params, char **ret_reason) {
 
                 fd = open(t->file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_NOCTTY);
                 if (fd < 0)
-                        return refuse(ret_reason, ESTALE, "%s cannot be opened any more: %s", t->file, strerror(errno));
+                        return reason_set(ret_reason, ESTALE, "%s cannot be opened any more: %s", t->file, strerror(errno));
                 if (fstat(fd, &st) < 0)
-                        return refuse(ret_reason, errno, "cannot stat %s: %s", t->file, strerror(errno));
+                        return reason_set(ret_reason, errno, "cannot stat %s: %s", t->file, strerror(errno));
                 if (!S_ISREG(st.st_mode) || st.st_dev != t->file_dev || st.st_ino != t->file_ino)
-                        return refuse(ret_reason, ESTALE, "%s was replaced since the helper was loaded", t->file);
+                        return reason_set(ret_reason, ESTALE, "%s was replaced since the helper was loaded", t->file);
                 if (st.st_uid != 0 || (st.st_mode & 077))
-                        return refuse(ret_reason, EPERM, "%s is no longer owned by root with mode 0600", t->file);
+                        return reason_set(ret_reason, EPERM, "%s is no longer owned by root with mode 0600", t->file);
                 if (ioctl(fd, FS_IOC_GETFLAGS, &flags) < 0 || !(flags & FS_IMMUTABLE_FL))
-                        return refuse(ret_reason, ESTALE, "%s is not immutable any more: its blocks may have moved",
+                        return reason_set(ret_reason, ESTALE, "%s is not immutable any more: its blocks may have moved",
                                       t->file);
                 r = target_map_file(fd, &now, &why);
                 if (r < 0)
-                        return refuse(ret_reason, ESTALE, "%s cannot be mapped any more: %s", t->file,
+                        return reason_set(ret_reason, ESTALE, "%s cannot be mapped any more: %s", t->file,
                                       why ?: strerror(-r));
         } else {
                 _cleanup_free_ char *path = NULL;
                 uint64_t size;
 
                 if (target_resolve(t->spec, &path) < 0)
-                        return refuse(ret_reason, ESTALE, "%s does not resolve any more", t->spec);
+                        return reason_set(ret_reason, ESTALE, "%s does not resolve any more", t->spec);
                 /* Held from now until after the return: nothing may mount
                  * or claim the partition while the helper writes it. */
                 fd = open(path, O_RDONLY | O_CLOEXEC | O_EXCL);
                 if (fd < 0)
-                        return refuse(ret_reason, errno == EBUSY ? EBUSY : ESTALE, "cannot hold %s: %s", path,
+                        return reason_set(ret_reason, errno == EBUSY ? EBUSY : ESTALE, "cannot hold %s: %s", path,
                                       errno == EBUSY ? "it is in use (mounted, swap, or held)" : strerror(errno));
                 if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != t->device_rdev)
-                        return refuse(ret_reason, ESTALE, "%s is now another device", t->spec);
+                        return reason_set(ret_reason, ESTALE, "%s is now another device", t->spec);
                 if (ioctl(fd, BLKGETSIZE64, &size) < 0 || size != t->device_size)
-                        return refuse(ret_reason, ESTALE, "%s changed size", t->spec);
+                        return reason_set(ret_reason, ESTALE, "%s changed size", t->spec);
                 now.size = size & ~UINT64_C(4095);
                 r = target_map_add(&now, 0, 0, now.size);
                 if (r < 0)
@@ -623,10 +613,10 @@ int target_recheck(Target *t, const HelperParams *params, char **ret_reason) {
         }
 
         if (!maps_equal(&now, &params->target) || !maps_equal(&now, &t->map))
-                return refuse(ret_reason, ESTALE, "the extents of %s moved since the helper was loaded",
+                return reason_set(ret_reason, ESTALE, "the extents of %s moved since the helper was loaded",
                               t->is_file ? t->file : t->spec);
         if (params->target_device_size != t->device_size)
-                return refuse(ret_reason, ESTALE, "the device of %s changed size", t->spec);
+                return reason_set(ret_reason, ESTALE, "the device of %s changed size", t->spec);
         if (!t->is_file) {
                 safe_close(t->excl_fd);
                 t->excl_fd = TAKE_FD(fd);
