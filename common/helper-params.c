@@ -212,3 +212,62 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
         p = (HelperParams) {};
         return 0;
 }
+
+/* "SIZE@ADDR", "SIZE#ADDR", "SIZE$ADDR" (K/M/G suffixes): the range. */
+static int parse_memmap_range(const char *v, size_t n, uint64_t *ret_start, uint64_t *ret_end) {
+        char size_s[32], addr_s[32];
+        size_t k = strcspn(v, "@#$");
+        uint64_t size, addr;
+
+        if (k == 0 || k >= n || k >= sizeof(size_s) || n - k - 1 >= sizeof(addr_s) || n - k - 1 == 0)
+                return -EINVAL;
+        memcpy(size_s, v, k);
+        size_s[k] = 0;
+        memcpy(addr_s, v + k + 1, n - k - 1);
+        addr_s[n - k - 1] = 0;
+        if (parse_size(size_s, &size) < 0 || parse_size(addr_s, &addr) < 0 || size == 0 || addr + size < addr)
+                return -EINVAL;
+        *ret_start = addr;
+        *ret_end = addr + size;
+        return 0;
+}
+
+int helper_cmdline_check(const char *cmdline, uint64_t window_start, uint64_t window_end, const char **ret_reason) {
+        static const char *const plain[] = { "nokaslr", "quiet" };
+        static const char *const keyed[] = { "panic=", "console=", "loglevel=", "acpi_rsdp=", "kjump." };
+        bool exactmap = false, nokaslr = false;
+
+#define REFUSE(msg) ({ if (ret_reason) *ret_reason = (msg); return -EBADMSG; })
+        for (const char *p = cmdline + strspn(cmdline, " "); *p; p += strcspn(p, " "), p += strspn(p, " ")) {
+                size_t n = strcspn(p, " ");
+                bool known = false;
+
+                if (n > 9 && strncmp(p, "memmap=", 7) == 0) {
+                        uint64_t start, end;
+
+                        if (n == 15 && strncmp(p + 7, "exactmap", 8) == 0) {
+                                exactmap = true;
+                                continue;
+                        }
+                        if (parse_memmap_range(p + 7, n - 7, &start, &end) < 0)
+                                REFUSE("the helper's command line has a memmap= kjump cannot read");
+                        if (start < window_start || end > window_end)
+                                REFUSE("the helper's command line gives it memory outside its window");
+                        continue;
+                }
+                for (size_t i = 0; i < ELEMENTSOF(plain); i++)
+                        if (n == strlen(plain[i]) && strncmp(p, plain[i], n) == 0)
+                                known = true;
+                for (size_t i = 0; i < ELEMENTSOF(keyed); i++)
+                        if (n > strlen(keyed[i]) && strncmp(p, keyed[i], strlen(keyed[i])) == 0)
+                                known = true;
+                if (!known)
+                        REFUSE("the helper's command line holds a word kjump never puts there");
+                if (n == 7 && strncmp(p, "nokaslr", 7) == 0)
+                        nokaslr = true;
+        }
+        if (!exactmap || !nokaslr)
+                REFUSE("the helper's command line does not confine it to its window (memmap=exactmap, nokaslr)");
+        return 0;
+#undef REFUSE
+}

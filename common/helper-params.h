@@ -54,6 +54,14 @@ static inline bool helper_mode_needs_target(HelperMode m) {
 
 void helper_params_done(HelperParams *p);
 
+/* Is CMDLINE, read from an image, a command line kjump could have made for
+ * a helper confined to the window [WINDOW_START, WINDOW_END)? Every word
+ * must be one kjump or kexec-tools puts there (nokaslr, panic=, console=,
+ * loglevel=, quiet, acpi_rsdp=, kjump.*), memmap=exactmap must be there,
+ * with nokaslr, and every memmap= range must lie inside the window. On
+ * refusal -EBADMSG and the reason (static). */
+int helper_cmdline_check(const char *cmdline, uint64_t window_start, uint64_t window_end, const char **ret_reason);
+
 /* Text form: one "key value..." per line, "#" comments. */
 int helper_params_format(const HelperParams *p, char **ret);
 int helper_params_parse(const char *text, HelperParams *ret, char **ret_error);

@@ -582,7 +582,7 @@ static int print_resume_location(const char *spec) {
                 /* Name it in kjump.conf the way the initrd finds it. */
                 _cleanup_free_ char *target = strndup(location, strrchr(location, ':') - location);
                 if (target && strcmp(target, spec) != 0)
-                        printf("Set Target=%s in kjump.conf (or pass --target=%s).\n", target, target);
+                        fprintf(stderr, "Set Target=%s in kjump.conf (or pass --target=%s).\n", target, target);
         }
         printf("kjump.resume=%s\n", location);
         return 0;
@@ -717,7 +717,7 @@ static int verb_check(int argc, char *argv[]) {
                 free(c.target);
                 c.target = strdup(arg_config.target);
         }
-        n = kjump_check(&c, &reasons);
+        n = kjump_check_with_initrds(&c, &reasons);
         if (n == 0) {
                 printf("yes: hibernation is possible (target %s).\n", c.target);
                 return 0;

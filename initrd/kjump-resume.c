@@ -206,6 +206,11 @@ static int run(int argc, char *argv[]) {
         }
         if (!h.helper_cmdline[0])
                 return invalidate(fd, &map, &h, KJUMP_REASON_ERROR, "the image records no helper command line");
+        /* The restore helper boots with the recorded command line only if
+         * it is one kjump made for this very window. */
+        r = helper_cmdline_check(h.helper_cmdline, h.window_start, h.window_end, &why);
+        if (r < 0)
+                return invalidate(fd, &map, &h, KJUMP_REASON_CORRUPT, why);
 
         /* Read everything once before anything of A is written to RAM: a
          * damaged image is refused here, while this boot can go on. */

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/kexec.h>
@@ -24,6 +25,14 @@ typedef struct Reasons {
         char **v;
         size_t n;
 } Reasons;
+
+static size_t strv_length(char **l) {
+        size_t n = 0;
+
+        while (l && l[n])
+                n++;
+        return n;
+}
 
 static void add(Reasons *r, const char *format, ...) _printf_(2, 3);
 static void add(Reasons *r, const char *format, ...) {
@@ -56,10 +65,14 @@ static char *at(const char *root, const char *path) {
 }
 
 int kjump_check(const KjumpConfig *c, char ***ret) {
-        return kjump_check_at("/", c, ret);
+        return kjump_check_at("/", c, false, ret);
 }
 
-int kjump_check_at(const char *root, const KjumpConfig *c, char ***ret) {
+int kjump_check_with_initrds(const KjumpConfig *c, char ***ret) {
+        return kjump_check_at("/", c, true, ret);
+}
+
+int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char ***ret) {
         _cleanup_free_ char *lockdown = NULL, *disabled = NULL;
         _cleanup_free_ char *p_lockdown = at(root, "/sys/kernel/security/lockdown"),
                             *p_disabled = at(root, "/proc/sys/kernel/kexec_load_disabled"),
@@ -127,10 +140,57 @@ int kjump_check_at(const char *root, const KjumpConfig *c, char ***ret) {
         if (access("/usr/sbin/kexec", X_OK) < 0 && access("/sbin/kexec", X_OK) < 0)
                 add(&r, "kexec-tools is not installed (/usr/sbin/kexec).");
 
-        if (live && geteuid() == 0 && target_open(c->target, &t, &why) < 0)
-                add(&r, "The image target %s cannot be used: %s%s", c->target, why ?: "unknown error",
-                    streq_ptr(c->target, KJUMP_TARGET_DEFAULT) ? " (create it with 'kjumpctl setup-target')." : ".");
+        if (live && geteuid() == 0) {
+                _cleanup_free_ char *location = NULL, *arg = NULL;
+
+                if (target_open(c->target, &t, &why) < 0)
+                        add(&r, "The image target %s cannot be used: %s%s", c->target, why ?: "unknown error",
+                            streq_ptr(c->target, KJUMP_TARGET_DEFAULT) ? " (create it with 'kjumpctl setup-target')."
+                                                                       : ".");
+                else if (initrds && target_resume_location(&t, &location) >= 0 &&
+                         asprintf(&arg, "kjump.resume=%s", location) >= 0) {
+                        (void) check_initrd_locations(root, arg, &r.v);
+                        r.n = strv_length(r.v);
+                }
+        }
 
         *ret = r.v;
         return (int) r.n;
+}
+
+int check_initrd_locations(const char *root, const char *location, char ***reasons) {
+        _cleanup_free_ char *boot = at(root, "/boot"), *dir = at(root, "/var/lib/kjump/initrd");
+        Reasons r = { .v = *reasons, .n = strv_length(*reasons) };
+        size_t before = r.n;
+        struct dirent **list = NULL;
+        int n;
+
+        if (!boot || !dir)
+                return -ENOMEM;
+        n = scandir(boot, &list, NULL, alphasort);
+        for (int i = 0; i < n; i++) {
+                const char *name = list[i]->d_name;
+                _cleanup_free_ char *version = NULL, *path = NULL, *recorded = NULL;
+                size_t l = strlen(name);
+
+                if (strncmp(name, "initrd.img-", 11) == 0)
+                        version = strdup(name + 11);
+                else if (strncmp(name, "initramfs-", 10) == 0 && l > 14 && strcmp(name + l - 4, ".img") == 0)
+                        version = strndup(name + 10, l - 14);
+                free(list[i]);
+                if (!version || asprintf(&path, "%s/%s", dir, version) < 0)
+                        continue;
+                if (read_one_line(path, &recorded) < 0)
+                        add(&r, "The initrd of kernel %s was not made with kjump's hook, or before it recorded "
+                            "anything: it cannot find a hibernated image (run 'update-initramfs -u -k %s' or "
+                            "'dracut -f --kver %s').", version, version, version);
+                else if (!streq_ptr(recorded, location))
+                        add(&r, "The initrd of kernel %s records %s, but the target is at %s now: it would not "
+                            "find the image (run 'update-initramfs -u -k %s' or 'dracut -f --kver %s').", version,
+                            streq_ptr(recorded, "none") ? "no image location" : recorded, location, version,
+                            version);
+        }
+        free(list);
+        *reasons = r.v;
+        return (int) (r.n - before);
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "conf.h"
@@ -10,9 +11,23 @@
  * and the sentences in *ret (NULL-terminated, free with strv_free). */
 int kjump_check(const KjumpConfig *c, char ***ret);
 
+/* kjump_check(), and whether each installed initrd records where the
+ * target is now (check_initrd_locations()): what 'kjumpctl check' says. A
+ * stale initrd does not stop kjumpd, which cannot know the next boot's
+ * kernel command line (kjump.resume= overrides the initrd). */
+int kjump_check_with_initrds(const KjumpConfig *c, char ***ret);
+
 /* The same, reading /proc and /sys below ROOT ("/" for this system). Below
  * another root (a test's fake tree) nothing is probed through a syscall,
  * and the target is not opened. */
-int kjump_check_at(const char *root, const KjumpConfig *c, char ***ret);
+int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char ***ret);
+
+/* Compares the location each installed initrd records (its kjump hook
+ * writes it to ROOT/var/lib/kjump/initrd/VERSION when it builds
+ * ROOT/boot/initrd.img-VERSION or ROOT/boot/initramfs-VERSION.img) with
+ * LOCATION, the target's "kjump.resume=..." now, and adds a sentence to
+ * *REASONS (NULL-terminated, grown) for each initrd that is stale. Returns
+ * how many it added. */
+int check_initrd_locations(const char *root, const char *location, char ***reasons);
 
 void strv_free(char **l);

@@ -45,7 +45,7 @@ TEST(tree) {
         c.helper_initrd = strdup("/nonexistent/helper.cpio");
 
         /* No kexec at all, a missing initrd. */
-        n = kjump_check_at(root, &c, &reasons);
+        n = kjump_check_at(root, &c, false, &reasons);
         ASSERT(n >= 2);
         ASSERT(mentions(reasons, "no kexec support"));
         ASSERT(mentions(reasons, "helper initrd /nonexistent/helper.cpio is missing"));
@@ -55,7 +55,7 @@ TEST(tree) {
         put("/sys/kernel/kexec_loaded", "0");
         put("/sys/kernel/security/lockdown", "none [integrity] confidentiality");
         put("/proc/sys/kernel/kexec_load_disabled", "1");
-        n = kjump_check_at(root, &c, &reasons);
+        n = kjump_check_at(root, &c, false, &reasons);
         ASSERT(!mentions(reasons, "no kexec support"));
         ASSERT(mentions(reasons, "locked down ([integrity]") || mentions(reasons, "locked down (none [integrity]"));
         ASSERT(mentions(reasons, "kernel.kexec_load_disabled=1"));
@@ -65,7 +65,7 @@ TEST(tree) {
         put("/sys/firmware/memmap/0/start", "0x100000");
         put("/sys/firmware/memmap/0/end", "0x3fffffffffff");
         put("/sys/firmware/memmap/0/type", "System RAM");
-        n = kjump_check_at(root, &c, &reasons);
+        n = kjump_check_at(root, &c, false, &reasons);
         ASSERT(mentions(reasons, "WindowSize=") && mentions(reasons, "M would do"));
         strv_free(reasons);
         put("/sys/firmware/memmap/0/end", "0x3fffffff");
@@ -74,7 +74,7 @@ TEST(tree) {
         put("/proc/sys/kernel/kexec_load_disabled", "0");
         free(c.helper_initrd);
         c.helper_initrd = strdup("/bin/sh");
-        n = kjump_check_at(root, &c, &reasons);
+        n = kjump_check_at(root, &c, false, &reasons);
         ASSERT(!mentions(reasons, "locked down"));
         ASSERT(!mentions(reasons, "kexec_load_disabled"));
         ASSERT(!mentions(reasons, "helper"));
@@ -82,9 +82,34 @@ TEST(tree) {
         strv_free(reasons);
 }
 
+TEST(initrds) {
+        const char *now = "kjump.resume=UUID=6b6a756d-0000-4000-8000-000000000001:1048576";
+        char **reasons = NULL;
+
+        put("/boot/initrd.img-6.12.1", "x");
+        put("/boot/initramfs-6.13.0.img", "x");
+        put("/boot/vmlinuz-6.12.1", "x");
+        put("/var/lib/kjump/initrd/6.12.1", "kjump.resume=UUID=6b6a756d-0000-4000-8000-000000000001:1048576\n");
+        put("/var/lib/kjump/initrd/6.13.0", "kjump.resume=UUID=6b6a756d-0000-4000-8000-000000000001:4096\n");
+        ASSERT(check_initrd_locations(root, now, &reasons) == 1);
+        ASSERT(mentions(reasons, "initrd of kernel 6.13.0 records kjump.resume=UUID=6b6a756d-0000-4000-8000-000000000001:4096"));
+        ASSERT(!mentions(reasons, "6.12.1"));
+        strv_free(reasons);
+        reasons = NULL;
+
+        /* One made before the target existed, one without the hook. */
+        put("/var/lib/kjump/initrd/6.13.0", "none\n");
+        put("/boot/initrd.img-6.1.0", "x");
+        ASSERT(check_initrd_locations(root, now, &reasons) == 2);
+        ASSERT(mentions(reasons, "6.13.0 records no image location"));
+        ASSERT(mentions(reasons, "initrd of kernel 6.1.0 was not made with kjump's hook"));
+        strv_free(reasons);
+}
+
 int main(void) {
         ASSERT(mkdtemp(root));
         test_tree();
+        test_initrds();
         {
                 char cmd[128];
                 snprintf(cmd, sizeof(cmd), "rm -rf %s", root);

@@ -90,7 +90,41 @@ TEST(modes) {
         ASSERT(helper_mode_from_string(NULL) < 0);
 }
 
+TEST(restore_cmdline) {
+        const uint64_t ws = 0, we = 64u << 20;
+        const char *why = NULL;
+        static const char *const good[] = {
+                /* As recorded by a helper in the test guest. */
+                "nokaslr panic=10 console=ttyS0 loglevel=4 memmap=exactmap memmap=635K@4K memmap=64560K@960K",
+                "nokaslr panic=10 quiet memmap=exactmap memmap=635K@4K memmap=64560K@960K acpi_rsdp=0xf5a40 "
+                "kjump.test-cut-commit",
+        };
+        static const char *const bad[] = {
+                /* A range outside the window, in any notation. */
+                "nokaslr memmap=exactmap memmap=635K@4K memmap=1G@64M",
+                "nokaslr memmap=exactmap memmap=4K#0x4000000",
+                /* Words kjump never writes. */
+                "nokaslr memmap=exactmap memmap=635K@4K init=/bin/sh",
+                "nokaslr memmap=exactmap memmap=635K@4K rdinit=/x",
+                /* Not confined. */
+                "nokaslr panic=10 console=ttyS0",
+                "memmap=exactmap memmap=635K@4K",
+                "nokaslr memmap=exactmap memmap=oops",
+                "nokaslr memmap=exactmap memmap=4K@",
+                "",
+        };
+
+        for (size_t i = 0; i < ELEMENTSOF(good); i++)
+                ASSERT_OK(helper_cmdline_check(good[i], ws, we, &why));
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++)
+                if (helper_cmdline_check(bad[i], ws, we, &why) != -EBADMSG) {
+                        fprintf(stderr, "accepted: '%s'\n", bad[i]);
+                        abort();
+                }
+}
+
 int main(void) {
+        test_restore_cmdline();
         test_round_trip();
         test_rejects();
         test_unknown_keys_ignored();

@@ -8,7 +8,16 @@ echo "$out" | grep -q "The image target /var/lib/kjump/image cannot be used: /va
 [ "$(busctl call org.kjump1 /org/kjump1 org.kjump1.Manager CanHibernate)" = 's "na"' ] ||
     fail "kjumpd's CanHibernate is not na without a target"
 setup_target
-kjumpctl check || fail "kjumpctl check says no with the target set up"
+# The initramfs was made before the target existed: check names it stale.
+out=$(kjumpctl check); rc=$?
+echo "$out"
+[ $rc -ne 0 ] || fail "kjumpctl check says yes with an initrd that records no location"
+echo "$out" | grep -q "The initrd of kernel $(uname -r) records no image location" ||
+    fail "kjumpctl check does not name the stale initrd"
+update-initramfs -u > /tmp/update.out 2>&1 || { cat /tmp/update.out; fail "update-initramfs -u failed"; }
+grep -q "$(grep -o 'kjump.resume=.*' /tmp/setup.out)" "/var/lib/kjump/initrd/$(uname -r)" ||
+    fail "the new initrd does not record the target's location"
+kjumpctl check || fail "kjumpctl check says no with the target set up and the initrd up to date"
 [ "$(busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager CanHibernate)" = 's "yes"' ] ||
     fail "logind's CanHibernate is not yes: $(busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager CanHibernate)"
 [ "$(busctl call org.kjump1 /org/kjump1 org.kjump1.Manager CanHibernate)" = 's "yes"' ] ||
