@@ -34,6 +34,7 @@
 static const char *arg_helper_kernel = KJUMP_HELPER_DIR "/helper.bzImage";
 static const char *arg_helper_initrd = KJUMP_HELPER_DIR "/helper.cpio";
 static bool arg_dry_run;
+static bool arg_verify;
 
 /* "SPEC:OFFSET" from the command line or the configuration. */
 static int resume_location(const char *cmdline, char **ret_spec, uint64_t *ret_offset) {
@@ -115,6 +116,7 @@ static int run(int argc, char *argv[]) {
                 { "helper-kernel", required_argument, NULL, 'k' },
                 { "helper-initrd", required_argument, NULL, 'i' },
                 { "dry-run", no_argument, NULL, 'n' },
+                { "verify", no_argument, NULL, 'v' },
                 {}
         };
         _cleanup_(helper_params_done) HelperParams params = { .mode = HELPER_MODE_RESTORE };
@@ -131,7 +133,7 @@ static int run(int argc, char *argv[]) {
         while ((c = getopt_long(argc, argv, "h", options, NULL)) >= 0)
                 switch (c) {
                 case 'h':
-                        printf("kjump-resume [--helper-kernel=PATH] [--helper-initrd=PATH] [--dry-run]\n\n"
+                        printf("kjump-resume [--helper-kernel=PATH] [--helper-initrd=PATH] [--dry-run] [--verify]\n\n"
                                "Restores a kjump image at boot, from the initrd. Reads kjump.resume=DEVICE:OFFSET\n"
                                "and kjump.noresume from the kernel command line, or %s.\n", RESUME_CONF);
                         return 0;
@@ -143,6 +145,9 @@ static int run(int argc, char *argv[]) {
                         break;
                 case 'n':
                         arg_dry_run = true;
+                        break;
+                case 'v':
+                        arg_verify = true;
                         break;
                 default:
                         return -EINVAL;
@@ -212,19 +217,25 @@ static int run(int argc, char *argv[]) {
         if (r < 0)
                 return invalidate(fd, &map, &h, KJUMP_REASON_CORRUPT, why);
 
-        /* Read everything once before anything of A is written to RAM: a
-         * damaged image is refused here, while this boot can go on. */
+        /* The header, the extent map and the index, checked and bound to
+         * this machine's RAM: what can be refused while this boot can go on
+         * without reading the image twice. The chunks are read once, by
+         * the helper, which checks each before it writes it into RAM and
+         * never enters A unless every one checked out (on a bad chunk it
+         * invalidates the image and reboots: this boot starts fresh). With
+         * --verify everything is read here too. */
         t0 = now_usec(CLOCK_MONOTONIC);
         r = image_read_index(fd, &map, &h, &chunks, &why);
         if (r >= 0)
                 r = image_check_index_covers_ram(&h, chunks, &why);
-        if (r >= 0)
+        if (r >= 0 && arg_verify)
                 r = image_verify(fd, &map, &h, chunks, cpus_online(), &why);
         if (r < 0) {
                 log_error("The image does not verify: %s.", why ?: strerror(-r));
                 return invalidate(fd, &map, &h, KJUMP_REASON_CORRUPT, why ?: "the image does not verify");
         }
-        log_info("Image verified: %" PRIu64 " MiB of RAM in %.2f s.", h.ram_bytes >> 20, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
+        log_info("Image checked (%s): %" PRIu64 " MiB of RAM in %.2f s.", arg_verify ? "every chunk" : "header, map, index",
+                 h.ram_bytes >> 20, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
         log_mark("resume-verified", "ram_mib=%" PRIu64 " seconds=%.2f", h.ram_bytes >> 20,
                  (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
         if (arg_dry_run)

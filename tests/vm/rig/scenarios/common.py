@@ -203,3 +203,19 @@ def cut_then_fresh(rig, at, extra=""):
     rig.with_disks()
     location = hibernate_boot(rig, cut=at, extra=extra)
     fresh_boot(rig, location, "invalid:helper_error")
+
+
+def restore_refused_by_helper(rig, location):
+    """A boot whose restore the helper must refuse part way: kjump-resume
+    hands over (it reads the header, the map and the index only), the
+    helper finds a chunk it cannot read or check, invalidates the image and
+    reboots before A is ever entered."""
+    con = rig.boot("expect-resume", f"kjump.resume={location}")
+    con.wait_for(mark("resume-handover"), 1800, "the handover to the helper")
+    helper_up(con, rig, "restore")
+    con.wait_for(r"KJUMP-MARK helper-failed reason=corrupt", 1800, "the helper to refuse the image")
+    con.wait_exit(300)
+    if con.lines_matching(r"KJUMP-EVENT (resumed|clock after)"):
+        raise ScenarioFailed("the original kernel was entered from an image that did not check out")
+    if con.lines_matching(mark("restored")):
+        raise ScenarioFailed("the helper said it restored an image that did not check out")

@@ -2,7 +2,7 @@
 """Hibernation across a power-off, and the boots that must not restore."""
 from ..config import ScenarioFailed
 from ..registry import scenario
-from .common import cut_then_fresh, fresh_boot, hibernate_boot, restore_boot
+from .common import cut_then_fresh, fresh_boot, hibernate_boot, restore_boot, restore_refused_by_helper
 
 
 @scenario("hibernate-restore", "hibernate, power off, cold boot, restore: the guest carries on",
@@ -31,12 +31,14 @@ def flip_image_data(rig, location):
         f.write(bytes([b[0] ^ 0xff]))
 
 
-@scenario("restore-corrupt", "a byte of the image flipped while off: fresh boot, image invalid",
-          expect="kjump-resume refuses it (corrupt); fresh boot")
+@scenario("restore-corrupt", "a byte of the image's data flipped while off: the helper refuses it before "
+          "entering A, the next boot is fresh, image invalid",
+          expect="the helper refuses it (corrupt) before A is entered; fresh boot")
 def restore_corrupt(rig):
     rig.with_disks()
     location = hibernate_boot(rig)
     flip_image_data(rig, location)
+    restore_refused_by_helper(rig, location)
     fresh_boot(rig, location, "invalid:corrupt")
 
 
