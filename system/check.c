@@ -13,6 +13,7 @@
 #include "check.h"
 #include "fileio.h"
 #include "image-format.h"
+#include "kernel-facts.h"
 #include "kexec-load.h"
 #include "macro.h"
 #include "target.h"
@@ -87,6 +88,48 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
 
         if (live && geteuid() != 0)
                 add(&r, "kjump must run as root (it loads kernels and writes to block devices).");
+
+        /* The kernel: its configuration and its version. */
+        {
+                _cleanup_free_ char *p_release = at(root, "/proc/sys/kernel/osrelease"), *release = NULL,
+                                    *config = NULL, *backports = NULL, *p_backports = NULL, *ima = NULL,
+                                    *p_ima = at(root, "/sys/kernel/security/ima/policy");
+
+                if (p_release && read_one_line(p_release, &release) >= 0) {
+                        if (kernel_config_read(root, release, &config) >= 0) {
+                                static const struct {
+                                        const char *option, *why;
+                                } needed[] = {
+                                        { "CONFIG_KEXEC", "kexec_load(2)" },
+                                        { "CONFIG_KEXEC_JUMP", "the jump into the helper and back" },
+                                        { "CONFIG_HIBERNATION", "the device callbacks around the jump" },
+                                };
+                                for (size_t i = 0; i < ELEMENTSOF(needed); i++)
+                                        if (!streq_ptr(kernel_config_get(config, needed[i].option), "y"))
+                                                add(&r, "The kernel %s was built without %s (%s): use a kernel that "
+                                                    "has it (Debian's do not; Ubuntu's and Fedora's do).", release,
+                                                    needed[i].option, needed[i].why);
+                        }
+                        p_backports = at(root, KJUMP_DATA_DIR "/kernel-backports");
+                        if (p_backports)
+                                (void) read_full_file(p_backports, 1 << 20, &backports, NULL);
+                        if (!kernel_has_gdt_fix(release, backports))
+                                add(&r, "The kernel %s lacks \"x86/kexec: Restore GDT on return from ::preserve_context "
+                                    "kexec\" (Linux 6.13; 6.12.5 and 6.6.66 stable): the jump back would crash. Use a "
+                                    "newer kernel; a distribution kernel with the fix backported belongs in %s.",
+                                    release, KJUMP_DATA_DIR "/kernel-backports");
+                }
+                /* An IMA policy that appraises kexec images refuses
+                 * kexec_load, which cannot carry a signature. */
+                if (p_ima && read_full_file(p_ima, 1 << 20, &ima, NULL) >= 0)
+                        for (const char *line = ima; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+                                if (strncmp(line, "appraise", 8) == 0 && strstr(line, "func=KEXEC_KERNEL_CHECK") &&
+                                    strcspn(line, "\n") > (size_t) (strstr(line, "func=KEXEC_KERNEL_CHECK") - line)) {
+                                        add(&r, "The IMA policy appraises kexec images (func=KEXEC_KERNEL_CHECK), which "
+                                            "refuses kexec_load: remove that rule to hibernate with kjump.");
+                                        break;
+                                }
+        }
 
         if (read_one_line(p_lockdown, &lockdown) >= 0 &&
             (strstr(lockdown, "[integrity]") || strstr(lockdown, "[confidentiality]")))

@@ -70,6 +70,31 @@ TEST(tree) {
         strv_free(reasons);
         put("/sys/firmware/memmap/0/end", "0x3fffffff");
 
+        /* The kernel: a 6.1 without KEXEC_JUMP (its config in /boot), then
+         * a 6.12.117 with everything (its config in /proc/config.gz), then
+         * an IMA policy that appraises kexec images. */
+        put("/proc/sys/kernel/osrelease", "6.1.0-28-amd64");
+        put("/boot/config-6.1.0-28-amd64", "CONFIG_KEXEC=y\n# CONFIG_KEXEC_JUMP is not set\nCONFIG_HIBERNATION=y\n");
+        n = kjump_check_at(root, &c, false, &reasons);
+        ASSERT(mentions(reasons, "6.1.0-28-amd64 was built without CONFIG_KEXEC_JUMP"));
+        ASSERT(!mentions(reasons, "without CONFIG_HIBERNATION"));
+        ASSERT(mentions(reasons, "6.1.0-28-amd64 lacks \"x86/kexec: Restore GDT"));
+        strv_free(reasons);
+        put("/proc/sys/kernel/osrelease", "6.12.117");
+        {
+                char cmd[512];
+                snprintf(cmd, sizeof(cmd), "printf 'CONFIG_KEXEC=y\nCONFIG_KEXEC_JUMP=y\nCONFIG_HIBERNATION=y\n' | "
+                         "gzip > %s/proc/config.gz", root);
+                ASSERT(system(cmd) == 0);
+        }
+        put("/sys/kernel/security/ima/policy", "measure func=BPRM_CHECK\nappraise func=KEXEC_KERNEL_CHECK appraise_type=imasig\n");
+        n = kjump_check_at(root, &c, false, &reasons);
+        ASSERT(!mentions(reasons, "was built without"));
+        ASSERT(!mentions(reasons, "lacks"));
+        ASSERT(mentions(reasons, "func=KEXEC_KERNEL_CHECK"));
+        strv_free(reasons);
+        put("/sys/kernel/security/ima/policy", "measure func=KEXEC_KERNEL_CHECK\n");
+
         put("/sys/kernel/security/lockdown", "[none] integrity confidentiality");
         put("/proc/sys/kernel/kexec_load_disabled", "0");
         free(c.helper_initrd);
@@ -79,6 +104,8 @@ TEST(tree) {
         ASSERT(!mentions(reasons, "kexec_load_disabled"));
         ASSERT(!mentions(reasons, "helper"));
         ASSERT(!mentions(reasons, "WindowSize"));
+        ASSERT(!mentions(reasons, "IMA"));
+        ASSERT(n == 0);
         strv_free(reasons);
 }
 

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <errno.h>
+#include <fnmatch.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "fileio.h"
+#include "kernel-facts.h"
+#include "macro.h"
+
+int kernel_version_parse(const char *release, unsigned *ret_major, unsigned *ret_minor, unsigned *ret_patch) {
+        unsigned maj = 0, min = 0, patch = 0;
+        int n = 0;
+
+        if (sscanf(release, "%u.%u%n", &maj, &min, &n) < 2 || n == 0)
+                return -EINVAL;
+        if (release[n] == '.')
+                (void) sscanf(release + n + 1, "%u", &patch);
+        *ret_major = maj;
+        *ret_minor = min;
+        *ret_patch = patch;
+        return 0;
+}
+
+bool kernel_has_gdt_fix(const char *release, const char *backports) {
+        unsigned maj, min, patch;
+
+        if (kernel_version_parse(release, &maj, &min, &patch) >= 0) {
+                if (maj > 6 || (maj == 6 && min >= 13))
+                        return true;
+                if (maj == 6 && min == 12 && patch >= 5)
+                        return true;
+                if (maj == 6 && min == 6 && patch >= 66)
+                        return true;
+        }
+        for (const char *line = backports; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+                char glob[256];
+                size_t l = strcspn(line, " \t\n#");
+
+                if (l == 0 || l >= sizeof(glob))
+                        continue;
+                memcpy(glob, line, l);
+                glob[l] = 0;
+                if (fnmatch(glob, release, 0) == 0)
+                        return true;
+        }
+        return false;
+}
+
+const char *kernel_config_get(const char *text, const char *name) {
+        static char value[256];
+        size_t l = strlen(name);
+
+        for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+                if (strncmp(line, name, l) == 0 && line[l] == '=') {
+                        size_t v = strcspn(line + l + 1, "\n");
+
+                        if (v >= sizeof(value))
+                                v = sizeof(value) - 1;
+                        memcpy(value, line + l + 1, v);
+                        value[v] = 0;
+                        return value;
+                }
+        return NULL;
+}
+
+static int read_gzip(const char *path, char **ret) {
+        gzFile f = gzopen(path, "rb");
+        char *buf = NULL;
+        size_t size = 0, cap = 0;
+        int n;
+
+        if (!f)
+                return -errno ?: -ENOENT;
+        for (;;) {
+                if (cap - size < 65536) {
+                        char *t = realloc(buf, cap + 262144 + 1);
+                        if (!t) {
+                                free(buf);
+                                gzclose(f);
+                                return -ENOMEM;
+                        }
+                        buf = t;
+                        cap += 262144;
+                }
+                n = gzread(f, buf + size, (unsigned) (cap - size));
+                if (n < 0) {
+                        free(buf);
+                        gzclose(f);
+                        return -EIO;
+                }
+                if (n == 0)
+                        break;
+                size += (size_t) n;
+                if (size > (16u << 20)) {
+                        free(buf);
+                        gzclose(f);
+                        return -EFBIG;
+                }
+        }
+        gzclose(f);
+        buf[size] = 0;
+        *ret = buf;
+        return 0;
+}
+
+int kernel_config_read(const char *root, const char *release, char **ret) {
+        _cleanup_free_ char *gz = NULL, *plain = NULL;
+        const char *r = streq_ptr(root, "/") ? "" : root;
+
+        if (asprintf(&gz, "%s/proc/config.gz", r) < 0 || asprintf(&plain, "%s/boot/config-%s", r, release) < 0)
+                return -ENOMEM;
+        if (read_gzip(gz, ret) >= 0)
+                return 0;
+        return read_full_file(plain, 16u << 20, ret, NULL);
+}

@@ -1,0 +1,26 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#pragma once
+
+#include <stdbool.h>
+
+/* What kjump needs to know of a running kernel, as pure functions of its
+ * release string and configuration text (kjump_check() reads them). */
+
+/* "6.12.117+deb13-amd64" -> 6, 12, 117. -EINVAL when it does not start
+ * with MAJOR.MINOR. */
+int kernel_version_parse(const char *release, unsigned *ret_major, unsigned *ret_minor, unsigned *ret_patch);
+
+/* Does RELEASE carry "x86/kexec: Restore GDT on return from
+ * ::preserve_context kexec"? By version (6.13 and later, 6.12.5+,
+ * 6.6.66+), or by a glob in BACKPORTS (the text of data/kernel-backports;
+ * may be NULL). */
+bool kernel_has_gdt_fix(const char *release, const char *backports);
+
+/* The value of CONFIG_NAME in a kernel configuration's TEXT: "y", "m",
+ * a value, or NULL when it is not set. Returns a pointer into a static
+ * buffer. */
+const char *kernel_config_get(const char *text, const char *name);
+
+/* The running kernel's configuration below ROOT: /proc/config.gz, else
+ * /boot/config-RELEASE. */
+int kernel_config_read(const char *root, const char *release, char **ret);
