@@ -124,3 +124,9 @@ def restore_skipped(rig):
     con.wait_exit(300)
     if con.lines_matching(mark("helper-up")):
         raise ScenarioFailed("the helper was started for an image that must never be restored")
+
+
+@scenario("can-sleep", "Debian guest: logind offers hibernation, and neither hybrid sleep nor "
+          "suspend-then-hibernate, which kjump cannot do; systemctl refuses those")
+def can_sleep(rig):
+    debian_one_boot(rig, "can-sleep")
