@@ -3,11 +3,12 @@
 # it wrote before the request is on the disk or in the restored cache.
 wait_for_kjumpd
 setup_target
-stress-ng --cpu 2 --vm 1 --vm-bytes 128M --io 1 --hdd 1 --hdd-bytes 32M --temp-path /root --timeout 0 \
+stress-ng --cpu 1 --vm 1 --vm-bytes 64M --io 1 --hdd 1 --hdd-bytes 16M --temp-path /root --timeout 0 \
     > /tmp/stress.log 2>&1 &
 stress=$!
-# A writer of numbered records; each line is flushed to the page cache.
-( i=0; while :; do echo "record $i $(head -c 64 /dev/urandom | sha256sum | cut -c1-16)"; i=$((i + 1)); done ) \
+# A writer of numbered records (shell builtins only: cheap under load);
+# each line goes to the page cache as it is written.
+( i=0; while :; do echo "record $i $RANDOM$RANDOM$RANDOM kjump hibernate-under-load"; i=$((i + 1)); done ) \
     > /root/records &
 writer=$!
 sleep_until_records() { local n; for n in $(seq 600); do [ "$(wc -l < /root/records)" -gt "$1" ] && return 0; sleep 0.1; done; return 1; }
