@@ -8,7 +8,7 @@ setup_target
 image=/var/lib/kjump/image
 size=$(stat -c %s "$image")
 chattr -i "$image" && mv "$image" "$image.old" || fail "cannot move the target away"
-fallocate -l "$size" "$image" && dd if=/dev/zero of="$image" bs=4M count=$((size / 4194304)) conv=notrunc,fsync status=none &&
+fallocate -l "$size" "$image" && dd if=/dev/zero of="$image" bs=1M count=$((size / 1048576)) conv=notrunc,fsync status=none &&
     chmod 600 "$image" && chattr +i "$image" || fail "cannot create the new target by hand"
 rm -f "$image.old"
 sync
