@@ -61,6 +61,8 @@ int helper_params_format(const HelperParams *p, char **ret) {
                         p->compression_level);
                 fprintf(f, "target-device-size %" PRIu64 "\n", p->target_device_size);
                 fprintf(f, "target-size %" PRIu64 "\n", p->target.size);
+                if (p->reboot_after)
+                        fprintf(f, "after reboot\n");
                 for (size_t i = 0; i < p->target.n; i++)
                         fprintf(f, "extent 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "\n",
                                 p->target.extents[i].logical, p->target.extents[i].physical,
@@ -128,6 +130,13 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
                         if (v != KJUMP_PARAMS_VERSION)
                                 return fail(ret_error, n, "unsupported parameter version");
                         version_seen = true;
+                } else if (strcmp(key, "after") == 0) {
+                        if (strcmp(value, "reboot") == 0)
+                                p.reboot_after = true;
+                        else if (strcmp(value, "poweroff") == 0)
+                                p.reboot_after = false;
+                        else
+                                return fail(ret_error, n, "unknown 'after'");
                 } else if (strcmp(key, "mode") == 0) {
                         p.mode = helper_mode_from_string(value);
                         if (p.mode < 0)

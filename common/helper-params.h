@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "memmap.h"
@@ -46,6 +47,7 @@ typedef struct HelperParams {
         TargetMap target;
         uint32_t compression;    /* enum kjump_compression */
         int compression_level;   /* 0: the codec's default */
+        bool reboot_after;       /* hibernate: reboot once committed (HibernateMode=reboot), not power off */
 } HelperParams;
 
 static inline bool helper_mode_needs_target(HelperMode m) {

@@ -11,6 +11,7 @@
 #include "log.h"
 #include "macro.h"
 #include "reason.h"
+#include "sleep-config.h"
 #include "memmap.h"
 #include "target.h"
 #include "time-util.h"
@@ -145,6 +146,12 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret
                                           c->target ?: KJUMP_TARGET_DEFAULT, why ?: "unknown error");
                 s.params.compression = c->compression;
                 s.params.compression_level = c->compression_level;
+                if (mode == HELPER_MODE_HIBERNATE) {
+                        HibernateAfter after = HIBERNATE_AFTER_POWEROFF;
+
+                        (void) sleep_config_hibernate_after("/", &after, &s.platform_requested);
+                        s.params.reboot_after = after == HIBERNATE_AFTER_REBOOT;
+                }
                 r = target_plan_image(&s.target, &s.params);
                 if (r < 0)
                         return reason_set(ret_reason, r, "cannot plan the image on %s: %m", s.target.device);
@@ -189,7 +196,11 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
                         return reason_set(ret_reason, r, "cannot write the image header to %s: %m", s->target.device);
         }
 
-        log_info("Jumping into the helper kernel (mode %s).", helper_mode_to_string(s->mode));
+        if (s->platform_requested)
+                log_info("HibernateMode=platform: the helper cannot enter ACPI S4 (the firmware's own "
+                         "hibernation); it powers the machine off instead.");
+        log_info("Jumping into the helper kernel (mode %s%s).", helper_mode_to_string(s->mode),
+                 s->params.reboot_after ? ", then reboot" : "");
         log_mark("jump", "mode=%s", helper_mode_to_string(s->mode));
         ret->jump_usec = now_usec(CLOCK_REALTIME);
         r = kexec_jump();

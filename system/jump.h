@@ -44,6 +44,7 @@ typedef struct JumpSession {
         int lock_fd;          /* the kexec slot (kexec_slot_lock()), held while loaded */
         bool loaded;
         uint64_t load_usec;
+        bool platform_requested; /* HibernateMode= asked for ACPI S4, done as a power-off */
 } JumpSession;
 
 #define JUMP_SESSION_NULL { .mode = _HELPER_MODE_INVALID, .target = TARGET_NULL, .lock_fd = -EBADF }

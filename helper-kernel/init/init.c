@@ -90,6 +90,14 @@ _noreturn_ static void jump_back_or_power_off(uint64_t entry) {
         power_off();
 }
 
+_noreturn_ static void reboot_now(void) {
+        sync();
+        for (;;) {
+                reboot(RB_AUTOBOOT);
+                pause();
+        }
+}
+
 /* Writes the image for a write mode; returns only when the helper is to
  * jump back to A (test modes, errors). */
 static void run_write_mode(Helper *h) {
@@ -130,8 +138,14 @@ static void run_write_mode(Helper *h) {
                         log_error_errno(r, "Failed to commit the image header: %m");
                         return;
                 }
+                if (h->params.reboot_after) {
+                        /* HibernateMode=reboot: the next boot restores. */
+                        log_info("Image committed; rebooting.");
+                        log_mark("committed", "then=reboot");
+                        reboot_now();
+                }
                 log_info("Image committed; powering off.");
-                log_mark("committed", NULL);
+                log_mark("committed", "then=poweroff");
                 power_off();
         }
 

@@ -8,7 +8,7 @@ from ..console import fields, mark
 from .common import helper_up
 
 
-def debian_cycles(rig, scenario_name, cycles, before=()):
+def debian_cycles(rig, scenario_name, cycles, before=(), then="poweroff"):
     """The Debian guest hibernates CYCLES times the way SCENARIO_NAME asks;
     after each power-off QEMU starts again on the same disk and the
     initramfs restores the image; the guest's runner checks the rest."""
@@ -28,9 +28,15 @@ def debian_cycles(rig, scenario_name, cycles, before=()):
         helper_up(con, rig, "hibernate", 600)
         t_w, m = con.wait_for(mark("image-written"), 1800, "the image to be written")
         rig.mark(t_w, "image written: " + " ".join(f"{k}={v}" for k, v in fields(m).items()))
-        con.wait_for(mark("committed"), 120, "the commit")
+        _, m = con.wait_for(mark("committed"), 120, "the commit")
+        if fields(m).get("then") != then:
+            raise ScenarioFailed(f"the helper committed the image and went on to {fields(m).get('then')}, not {then}")
+        if then == "reboot":
+            # The kernel says so; with -no-reboot QEMU then exits, and the
+            # rig starts the machine again as its firmware would.
+            con.wait_for(r"reboot: Restarting system", 120, "the helper to reboot")
         con.wait_exit(300)
-        rig.mark(time.monotonic(), "power off")
+        rig.mark(time.monotonic(), "reboot" if then == "reboot" else "power off")
         con = rig.boot_debian("expect-resume", f"kjump.resume={location}")
         t_v, _ = con.wait_for(mark("resume-verified"), 1800, "the initramfs to verify the image")
         rig.mark(t_v, "initramfs: image verified, handing over")
@@ -130,3 +136,9 @@ def restore_skipped(rig):
           "suspend-then-hibernate, which kjump cannot do; systemctl refuses those")
 def can_sleep(rig):
     debian_one_boot(rig, "can-sleep")
+
+
+@scenario("hibernate-reboot", "Debian guest: HibernateMode=reboot: the helper commits the image and reboots; "
+          "the machine restores")
+def hibernate_reboot(rig):
+    debian_cycles(rig, "hibernate-reboot", 1, then="reboot")
