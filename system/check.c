@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
 #include <errno.h>
+#include <sys/sysmacros.h>
 #include <inttypes.h>
 #include <linux/kexec.h>
 #include <stdarg.h>
@@ -190,10 +191,23 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
                         add(&r, "The image target %s cannot be used: %s%s", c->target, why ?: "unknown error",
                             streq_ptr(c->target, KJUMP_TARGET_DEFAULT) ? " (create it with 'kjumpctl setup-target')."
                                                                        : ".");
-                else if (initrds && target_resume_location(&t, &location) >= 0 &&
-                         asprintf(&arg, "kjump.resume=%s", location) >= 0) {
-                        (void) check_initrd_locations(root, arg, &r.v);
-                        r.n = strv_length(r.v);
+                else {
+                        /* The helper must have a driver for every device
+                         * between the target's disk and the root. */
+                        _cleanup_free_ char *drivers = NULL, *missing = NULL, *devdir = NULL;
+
+                        if (read_full_file(KJUMP_DATA_DIR "/helper-drivers", 1 << 20, &drivers, NULL) >= 0 &&
+                            asprintf(&devdir, "/sys/dev/block/%u:%u", major(t.device_rdev), minor(t.device_rdev)) >= 0 &&
+                            kernel_drivers_missing(devdir, drivers, &missing) >= 0 && missing)
+                                add(&r, "The target's disk %s is driven by %s, which the helper kernel does not have: "
+                                    "it could not reach the disk. Put the image on a disk it drives (see %s).",
+                                    t.device, missing, KJUMP_DATA_DIR "/helper-drivers");
+
+                        if (initrds && target_resume_location(&t, &location) >= 0 &&
+                            asprintf(&arg, "kjump.resume=%s", location) >= 0) {
+                                (void) check_initrd_locations(root, arg, &r.v);
+                                r.n = strv_length(r.v);
+                        }
                 }
         }
 

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <limits.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,6 +104,40 @@ static int read_gzip(const char *path, char **ret) {
         gzclose(f);
         buf[size] = 0;
         *ret = buf;
+        return 0;
+}
+
+static bool driver_listed(const char *drivers, const char *name) {
+        for (const char *line = drivers; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+                size_t l = strcspn(line, " \t\n#");
+
+                if (l > 0 && l == strlen(name) && strncmp(line, name, l) == 0)
+                        return true;
+        }
+        return false;
+}
+
+int kernel_drivers_missing(const char *devdir, const char *drivers, char **ret_missing) {
+        _cleanup_free_ char *path = realpath(devdir, NULL);
+
+        if (!path)
+                return -errno;
+        *ret_missing = NULL;
+        for (char *slash; (slash = strrchr(path, '/')) && slash != path; *slash = 0) {
+                _cleanup_free_ char *link = NULL, *target = NULL;
+                const char *name;
+
+                if (asprintf(&link, "%s/driver", path) < 0)
+                        return -ENOMEM;
+                target = realpath(link, NULL);
+                if (!target)
+                        continue;
+                name = strrchr(target, '/') + 1;
+                if (!driver_listed(drivers, name)) {
+                        *ret_missing = strdup(name);
+                        return *ret_missing ? 0 : -ENOMEM;
+                }
+        }
         return 0;
 }
 

@@ -21,6 +21,12 @@ bool kernel_has_gdt_fix(const char *release, const char *backports);
  * buffer. */
 const char *kernel_config_get(const char *text, const char *name);
 
+/* The drivers between the block device whose sysfs directory is DEVDIR
+ * (/sys/dev/block/MAJ:MIN, links followed) and the root, nearest first,
+ * that are not in DRIVERS (the text of data/helper-drivers): the first one
+ * in *ret_missing (owned), or NULL when the helper has them all. */
+int kernel_drivers_missing(const char *devdir, const char *drivers, char **ret_missing);
+
 /* The running kernel's configuration below ROOT: /proc/config.gz, else
  * /boot/config-RELEASE. */
 int kernel_config_read(const char *root, const char *release, char **ret);

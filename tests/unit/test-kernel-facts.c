@@ -1,6 +1,10 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include "fileio.h"
 
 #include "kernel-facts.h"
 #include "macro.h"
@@ -46,7 +50,64 @@ TEST(config) {
         ASSERT(kernel_config_get(text, "CONFIG_HIBERNATION") == NULL);
 }
 
-int main(void) {
+/* A fake /sys: a virtio disk, and a USB stick behind xhci. */
+TEST(drivers) {
+        char root[] = "/tmp/test-kernel-facts-XXXXXX", cmd[2048], dev[512];
+        const char *helper = "virtio_blk  CONFIG_VIRTIO_BLK\nvirtio-pci  CONFIG_VIRTIO_PCI\nsd CONFIG_BLK_DEV_SD\n"
+                             "# comment\npcieport -\n";
+        char *missing = NULL;
+
+        ASSERT(mkdtemp(root));
+        snprintf(cmd, sizeof(cmd),
+                 "cd %s && mkdir -p bus/drivers/virtio_blk bus/drivers/virtio-pci bus/drivers/sd "
+                 "bus/drivers/usb-storage bus/drivers/xhci_hcd bus/drivers/pcieport "
+                 "devices/pci0000:00/0000:00:02.0/virtio1/block/vda "
+                 "devices/pci0000:00/0000:00:1c.0/0000:01:00.0/usb1/1-1/1-1:1.0/host0/target0:0:0/0:0:0:0/block/sda && "
+                 "ln -s ../../../bus/drivers/virtio-pci devices/pci0000:00/0000:00:02.0/driver && "
+                 "ln -s ../../../../bus/drivers/virtio_blk devices/pci0000:00/0000:00:02.0/virtio1/driver && "
+                 "ln -s ../../../bus/drivers/pcieport devices/pci0000:00/0000:00:1c.0/driver && "
+                 "ln -s ../../../../bus/drivers/xhci_hcd devices/pci0000:00/0000:00:1c.0/0000:01:00.0/driver && "
+                 "ln -s %s/bus/drivers/usb-storage devices/pci0000:00/0000:00:1c.0/0000:01:00.0/usb1/1-1/1-1:1.0/driver && "
+                 "ln -s %s/bus/drivers/sd devices/pci0000:00/0000:00:1c.0/0000:01:00.0/usb1/1-1/1-1:1.0/host0/target0:0:0/0:0:0:0/driver",
+                 root, root, root);
+        ASSERT(system(cmd) == 0);
+
+        snprintf(dev, sizeof(dev), "%s/devices/pci0000:00/0000:00:02.0/virtio1/block/vda", root);
+        ASSERT_OK(kernel_drivers_missing(dev, helper, &missing));
+        ASSERT(missing == NULL);
+
+        snprintf(dev, sizeof(dev), "%s/devices/pci0000:00/0000:00:1c.0/0000:01:00.0/usb1/1-1/1-1:1.0/host0/"
+                 "target0:0:0/0:0:0:0/block/sda", root);
+        ASSERT_OK(kernel_drivers_missing(dev, helper, &missing));
+        ASSERT_STREQ(missing, "usb-storage");
+        free(missing);
+
+        snprintf(cmd, sizeof(cmd), "rm -rf %s", root);
+        ASSERT(system(cmd) == 0);
+}
+
+/* data/helper-drivers names only what helper.config builds in. */
+static void check_driver_list(const char *list, const char *config) {
+        _cleanup_free_ char *drivers = NULL, *conf = NULL;
+
+        ASSERT_OK(read_full_file(list, 1 << 20, &drivers, NULL));
+        ASSERT_OK(read_full_file(config, 1 << 20, &conf, NULL));
+        for (char *line = drivers; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+                char name[64], option[64];
+
+                if (line[0] == '#' || sscanf(line, "%63s %63s", name, option) != 2 || strcmp(option, "-") == 0)
+                        continue;
+                if (!streq_ptr(kernel_config_get(conf, option), "y")) {
+                        fprintf(stderr, "%s: driver %s needs %s=y in %s\n", list, name, option, config);
+                        abort();
+                }
+        }
+}
+
+int main(int argc, char *argv[]) {
+        if (argc == 3)
+                check_driver_list(argv[1], argv[2]);
+        test_drivers();
         test_versions();
         test_gdt_fix();
         test_config();
