@@ -12,6 +12,9 @@ fallocate -l "$size" "$image" && dd if=/dev/zero of="$image" bs=1M count=$((size
     chmod 600 "$image" && chattr +i "$image" || fail "cannot create the new target by hand"
 rm -f "$image.old"
 sync
+# Where the image will be now; a user would run update-initramfs (kjumpctl
+# check says so), the rig passes it on the restore boot's command line.
+event resume-location $(kjumpctl resume-location)
 # Fill what is free but 160 MiB with a known pattern.
 free_mib=$(( $(df -Pm / | awk 'NR==2 {print $4}') - 160 ))
 [ "$free_mib" -gt 256 ] || fail "too little free space to fill: $free_mib MiB"

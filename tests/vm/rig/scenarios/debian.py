@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The Debian 12 guest: systemd, logind, polkit, kjumpd, initramfs-tools."""
+import re
 import time
 
 from ..config import ScenarioFailed
@@ -25,6 +26,11 @@ def debian_cycles(rig, scenario_name, cycles, before=(), then="poweroff"):
         con.wait_for(r"KJUMP-EVENT workload-ready", 900, "the workload setup")
         t_req, _ = con.wait_for(r"KJUMP-EVENT request", 60)
         rig.mark(t_req, f"hibernation {cycle} requested")
+        # A scenario that moves the target says where it is now (as the
+        # user would run update-initramfs): the last location counts.
+        said = con.lines_matching(r"KJUMP-EVENT resume-location kjump\.resume=\S+")
+        if said:
+            location = re.search(r"kjump\.resume=(\S+)", said[-1]).group(1)
         helper_up(con, rig, "hibernate", 600)
         t_w, m = con.wait_for(mark("image-written"), 1800, "the image to be written")
         rig.mark(t_w, "image written: " + " ".join(f"{k}={v}" for k, v in fields(m).items()))
