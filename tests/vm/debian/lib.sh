@@ -44,6 +44,17 @@ verify_after_resume() {
     rm -f /run/kjump-test-post
 }
 
+# setup, workload, systemctl hibernate, and the checks after the restore.
+hibernate_with_systemctl() {
+    setup_target
+    before_hibernate
+    systemctl hibernate || fail "systemctl hibernate failed"
+    wait_for_post "systemctl hibernate"
+    verify_after_resume
+    event verified
+    finish PASS
+}
+
 before_hibernate() {
     /kjump-test/workload setup || fail "workload setup failed"
     dd if=/dev/urandom of=/root/dirty bs=1M count=8 2>/dev/null

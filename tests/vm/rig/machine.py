@@ -128,6 +128,11 @@ class Rig:
         self.consoles.append(con)
         return con
 
+    def require_target(self, kind):
+        """The scenario works on KIND of target only (it writes into that disk)."""
+        if self.args.target != kind:
+            raise ScenarioFailed(f"this scenario needs --target {kind}")
+
     def inject_io_error(self, image, event, offset):
         """From the next boot on, every EVENT ("read_aio", "write_aio") that
         touches byte OFFSET of IMAGE (a disk image's file name) fails with

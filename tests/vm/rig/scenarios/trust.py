@@ -53,8 +53,7 @@ def cut_restore(rig):
           expect="kjump-resume refuses it as corrupt before the helper starts; fresh boot")
 def forged_image(rig):
     rig.with_disks()
-    if rig.args.target != "file":
-        raise ScenarioFailed("forged-image forges the image in the ext4 disk: run it with --target file")
+    rig.require_target("file")
     location = hibernate_boot(rig)
     res = subprocess.run([str(BUILDDIR / "tests" / "forge-image"), str(rig.ext4), str(location_offset(location))],
                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
@@ -97,8 +96,7 @@ def check_partition_fs(rig, label):
           expect="setup-target and the jump refuse it by LABEL= and PARTUUID=, mounted or not; its file system and label intact")
 def partition_in_use(rig):
     rig.with_disks()
-    if rig.args.target != "partition":
-        raise ScenarioFailed("partition-in-use needs --target partition")
+    rig.require_target("partition")
     partition_with_fs(rig, "precious", "6b6a756d-0000-4000-8000-00000000beef")
     con = rig.boot("partition-in-use", "kjump.label=precious")
     con.wait_for(r"KJUMP-EVENT verified", 900, "the refusals")
@@ -112,8 +110,7 @@ def partition_by(rig, spec_kind):
     LABEL= or UUID=, then a full hibernation cycle through the PARTUUID
     setup-target names."""
     rig.with_disks()
-    if rig.args.target != "partition":
-        raise ScenarioFailed(f"partition-{spec_kind} needs --target partition")
+    rig.require_target("partition")
     uuid = "6b6a756d-0000-4000-8000-00000000cafe"
     partition_with_fs(rig, "kjump-part", uuid)
     spec = "LABEL=kjump-part" if spec_kind == "label" else f"UUID={uuid}"
@@ -142,8 +139,7 @@ def partition_uuid(rig):
           expect="the helper records the I/O error and jumps back; A runs on, workload intact, image invalid")
 def io_error_write(rig):
     rig.with_disks()
-    if rig.args.target != "partition":
-        raise ScenarioFailed("io-error-write injects errors into the raw partition: --target partition")
+    rig.require_target("partition")
     # 48 MiB into the partition: past the header and the first chunks.
     rig.inject_io_error("raw.img", "write_aio", rig.part_offset + (48 << 20))
     con = rig.boot("io-error-write")
@@ -162,8 +158,7 @@ def io_error_write(rig):
           expect="the helper refuses the unreadable image and reboots before A is entered; fresh boot")
 def io_error_restore(rig):
     rig.with_disks()
-    if rig.args.target != "partition":
-        raise ScenarioFailed("io-error-restore injects errors into the raw partition: --target partition")
+    rig.require_target("partition")
     location = hibernate_boot(rig)
     rig.inject_io_error("raw.img", "read_aio", rig.part_offset + (48 << 20))
     restore_refused_by_helper(rig, location)
