@@ -239,6 +239,10 @@ static int may_jump(Manager *mgr, sd_bus_message *m, const char *action, bool in
         r = busy(mgr, error);
         if (r < 0)
                 return r;
+        /* What made it unavailable may have been fixed since (a target set
+         * up, an initrd updated): look again before refusing. */
+        if (mgr->unavailable && !mgr->dry_run)
+                manager_refresh(mgr);
         if (mgr->unavailable)
                 return sd_bus_error_setf(error, KJUMP_ERROR_UNAVAILABLE, "Hibernation is not available: %s",
                                          mgr->unavailable);

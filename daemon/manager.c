@@ -307,6 +307,19 @@ static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_me
                 if (r < 0)
                         return asprintf(ret_message, "The image target changed and the helper could not be "
                                         "loaded again: %s.", reason ?: strerror(-r)) < 0 ? -ENOMEM : r;
+                /* Where it is now must be where the next boot looks, or
+                 * the image would be written and never found. */
+                if (mode == HELPER_MODE_HIBERNATE) {
+                        _cleanup_free_ char *location = NULL, *arg = NULL;
+
+                        if (target_resume_location(&m->session.target, &location) >= 0 &&
+                            asprintf(&arg, "kjump.resume=%s", location) >= 0 &&
+                            check_boot_finds("/", arg, &reason) < 0) {
+                                jump_session_done(&m->session);
+                                return asprintf(ret_message, "Refused: the image target moved and %s.", reason) < 0
+                                               ? -ENOMEM : -ESTALE;
+                        }
+                }
                 r = jump_run(&m->session, res, &reason);
         }
         jump_session_done(&m->session);

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
 #include <sys/sysmacros.h>
@@ -12,6 +13,8 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "cmdline.h"
+#include "reason.h"
 #include "fileio.h"
 #include "image-format.h"
 #include "kernel-facts.h"
@@ -203,10 +206,18 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
                                     "it could not reach the disk. Put the image on a disk it drives (see %s).",
                                     t.device, missing, KJUMP_DATA_DIR "/helper-drivers");
 
-                        if (initrds && target_resume_location(&t, &location) >= 0 &&
+                        if (target_resume_location(&t, &location) >= 0 &&
                             asprintf(&arg, "kjump.resume=%s", location) >= 0) {
-                                (void) check_initrd_locations(root, arg, &r.v);
-                                r.n = strv_length(r.v);
+                                _cleanup_free_ char *stale = NULL;
+
+                                /* A hibernation whose image the next boot
+                                 * cannot find is a session lost. */
+                                if (check_boot_finds(root, arg, &stale) < 0)
+                                        add(&r, "%c%s.", toupper(stale[0]), stale + 1);
+                                if (initrds) {
+                                        (void) check_initrd_locations(root, arg, &r.v);
+                                        r.n = strv_length(r.v);
+                                }
                         }
                 }
         }
@@ -250,4 +261,32 @@ int check_initrd_locations(const char *root, const char *location, char ***reaso
         free(list);
         *reasons = r.v;
         return (int) (r.n - before);
+}
+
+int check_boot_finds(const char *root, const char *location, char **ret_reason) {
+        _cleanup_free_ char *p_cmdline = at(root, "/proc/cmdline"), *p_release = at(root, "/proc/sys/kernel/osrelease"),
+                            *cmdline = NULL, *release = NULL, *value = NULL, *recorded = NULL, *p_recorded = NULL,
+                            *arg = NULL;
+        const char *where = NULL;
+
+        if (!p_cmdline || !p_release)
+                return -ENOMEM;
+        if (read_one_line(p_cmdline, &cmdline) >= 0 && cmdline_get_value(cmdline, "kjump.resume", &value) > 0) {
+                if (asprintf(&arg, "kjump.resume=%s", value) < 0)
+                        return -ENOMEM;
+                where = "the kernel command line";
+        } else if (read_one_line(p_release, &release) >= 0) {
+                p_recorded = NULL;
+                if (asprintf(&p_recorded, "%s/var/lib/kjump/initrd/%s", streq_ptr(root, "/") ? "" : root, release) < 0)
+                        return -ENOMEM;
+                if (read_one_line(p_recorded, &recorded) >= 0 && !streq_ptr(recorded, "none")) {
+                        arg = TAKE_PTR(recorded);
+                        where = "this kernel's initrd";
+                }
+        }
+        if (!arg || streq_ptr(arg, location))
+                return 0;
+        return reason_set(ret_reason, ESTALE, "the next boot would look for the image at %s (%s), but the target "
+                          "is at %s now: run 'update-initramfs -u' (or 'dracut -f'), or boot with %s", arg + 13, where,
+                          location + 13, location);
 }

@@ -30,4 +30,11 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
  * how many it added. */
 int check_initrd_locations(const char *root, const char *location, char ***reasons);
 
+/* Will the next boot of this kernel look for the image at LOCATION
+ * ("kjump.resume=...")? It looks where kjump.resume= on the current kernel
+ * command line says, else where its initrd records (check_initrd_locations()).
+ * -ESTALE with the reason when that is known to be elsewhere; 0 when it
+ * matches or nothing says (no kjump hook has recorded anything yet). */
+int check_boot_finds(const char *root, const char *location, char **ret_reason);
+
 void strv_free(char **l);

@@ -133,10 +133,35 @@ TEST(initrds) {
         strv_free(reasons);
 }
 
+TEST(boot_finds) {
+        const char *now = "kjump.resume=UUID=6b6a756d-0000-4000-8000-000000000001:1048576";
+        _cleanup_free_ char *why = NULL;
+
+        put("/proc/sys/kernel/osrelease", "6.12.1");
+        put("/proc/cmdline", "root=/dev/vda ro quiet");
+        /* What the running kernel's initrd records decides. */
+        put("/var/lib/kjump/initrd/6.12.1", "kjump.resume=UUID=6b6a756d-0000-4000-8000-000000000001:4096\n");
+        ASSERT_ERR(check_boot_finds(root, now, &why), ESTALE);
+        ASSERT(strstr(why, "at UUID=6b6a756d-0000-4000-8000-000000000001:4096 (this kernel's initrd)"));
+        why = mfree(why);
+        put("/var/lib/kjump/initrd/6.12.1", "kjump.resume=UUID=6b6a756d-0000-4000-8000-000000000001:1048576\n");
+        ASSERT_OK(check_boot_finds(root, now, &why));
+        /* Nothing recorded yet: nothing says otherwise. */
+        put("/var/lib/kjump/initrd/6.12.1", "none\n");
+        ASSERT_OK(check_boot_finds(root, now, &why));
+        /* The command line overrides the initrd. */
+        put("/proc/cmdline", "root=/dev/vda kjump.resume=PARTUUID=abc:0 quiet");
+        ASSERT_ERR(check_boot_finds(root, now, &why), ESTALE);
+        ASSERT(strstr(why, "(the kernel command line)"));
+        put("/proc/cmdline", "root=/dev/vda kjump.resume=UUID=6b6a756d-0000-4000-8000-000000000001:1048576");
+        ASSERT_OK(check_boot_finds(root, now, &why));
+}
+
 int main(void) {
         ASSERT(mkdtemp(root));
         test_tree();
         test_initrds();
+        test_boot_finds();
         {
                 char cmd[128];
                 snprintf(cmd, sizeof(cmd), "rm -rf %s", root);

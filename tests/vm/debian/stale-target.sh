@@ -1,20 +1,32 @@
 # The target is re-created by hand after kjumpd preloaded the helper with
 # its extent map, so kjumpd is not told; the old file's blocks are freed
-# and a new file fills the disk, taking them over. The hibernation must
-# not write over that file: kjumpd re-checks the target right before the
-# jump, finds it moved, loads the helper again and writes to the new one.
+# and a new file fills the disk, taking them over. No hibernation may
+# write over that file: kjumpd re-checks the target right before the
+# jump and finds it moved. The initrd still looks at the old place, so it
+# refuses (the image would never be found); once the initrd is updated,
+# the hibernation writes the new target and the filler survives.
 wait_for_kjumpd
 setup_target
 image=/var/lib/kjump/image
 size=$(stat -c %s "$image")
-chattr -i "$image" && mv "$image" "$image.old" || fail "cannot move the target away"
-fallocate -l "$size" "$image" && dd if=/dev/zero of="$image" bs=1M count=$((size / 1048576)) conv=notrunc,fsync status=none &&
-    chmod 600 "$image" && chattr +i "$image" || fail "cannot create the new target by hand"
-rm -f "$image.old"
-sync
-# Where the image will be now; a user would run update-initramfs (kjumpctl
-# check says so), the rig passes it on the restore boot's command line.
-event resume-location $(kjumpctl resume-location)
+
+# Re-creates the target as a user might by hand: new inode, new blocks.
+recreate() {
+    chattr -i "$image" && mv "$image" "$image.old" || fail "cannot move the target away"
+    fallocate -l "$size" "$image" &&
+        dd if=/dev/zero of="$image" bs=1M count=$((size / 1048576)) conv=notrunc,fsync status=none &&
+        chmod 600 "$image" && chattr +i "$image" || fail "cannot create the new target by hand"
+    chattr -i "$image.old" 2>/dev/null
+    rm -f "$image.old"
+    sync
+}
+update_initrd() {
+    update-initramfs -u > /tmp/update.out 2>&1 || { cat /tmp/update.out; fail "update-initramfs -u failed"; }
+}
+
+# The initrd records where the target is now.
+update_initrd
+recreate
 # Fill what is free but 160 MiB with a known pattern.
 free_mib=$(( $(df -Pm / | awk 'NR==2 {print $4}') - 160 ))
 [ "$free_mib" -gt 256 ] || fail "too little free space to fill: $free_mib MiB"
@@ -23,6 +35,24 @@ yes "kjump stale-target filler, every block must survive" | head -c "$((free_mib
 sync
 sha256sum /root/filler > "$KJUMP_STATE/filler.sha256"
 echo "filler: $free_mib MiB"
+
+# 1. The initrd still looks at the old place: refused, nothing written.
+systemctl hibernate || fail "systemctl hibernate failed"
+wait_for_post "systemctl hibernate (refused)"
+rm -f /run/kjump-test-post /run/kjump-test-pre
+result=$(busctl get-property org.kjump1 /org/kjump1 org.kjump1.Manager LastResult)
+echo "kjumpd: $result"
+echo "$result" | grep -q "the image target moved and the next boot would look for the image at" ||
+    fail "kjumpd did not refuse a hibernation the next boot would not find"
+kjumpctl inspect --json > /tmp/inspect 2>&1
+grep -q '"state":"valid"\|"state":"writing"' /tmp/inspect && fail "a refused hibernation wrote an image"
+sha256sum -c "$KJUMP_STATE/filler.sha256" >/dev/null || fail "the refused hibernation wrote over the filler"
+
+# 2. The initrd updated, as kjumpctl check and kjumpd's refusal say: the
+# hibernation goes to the new target (kjumpd checks again at the request
+# what made it unavailable) and the filler survives.
+update_initrd
+event resume-location $(kjumpctl resume-location)
 before_hibernate
 systemctl hibernate || fail "systemctl hibernate failed"
 wait_for_post "systemctl hibernate"
