@@ -98,7 +98,8 @@ def inhibited(rig):
 
 @scenario("stale-target", "Debian guest: the target re-created behind kjumpd's back, a file fills the old "
           "blocks; it survives the hibernation",
-          expect="kjumpd finds the target moved, reloads the helper, writes the new target; the filler file survives")
+          expect="kjumpd finds the target moved; it refuses while the initrd looks at the old place, nothing "
+                 "written; with the initrd updated it writes the new target; the filler file survives")
 def stale_target(rig):
     debian_cycles(rig, "stale-target", 1)
 
