@@ -103,7 +103,10 @@ class Rig:
                         f" kjump.http={self.http_port}")
         cmd = [QEMU, "-accel", ACCEL, "-cpu", "max", "-machine", "pc",
                "-m", str(self.args.mem), "-smp", "2", "-nodefaults", "-display", "none",
-               "-no-reboot", "-serial", "stdio", "-kernel", str(self.kernels["guest"])]
+               "-no-reboot", "-serial", "stdio", "-kernel", str(self.kernels["guest"]),
+               # Every CPU reset with the state before it (a triple fault
+               # shows where it happened), and what the guest did wrong.
+               "-d", "cpu_reset,guest_errors", "-D", str(self.out / f"qemu-{self.runs}.log")]
         if debian:
             cmdline = (f"root=/dev/vda rw systemd.show_status=0 kjump.http={self.http_port} " + cmdline)
             cmd += ["-initrd", str(self.debian_initrd), "-append", cmdline,
