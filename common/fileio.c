@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <ctype.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <linux/fs.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
@@ -88,6 +90,40 @@ int write_string_file(const char *path, const char *s) {
         if (fd < 0)
                 return negative_errno();
         return write_full(fd, s, strlen(s));
+}
+
+int mkdir_p(const char *dir, mode_t mode) {
+        _cleanup_free_ char *p = strdup(dir);
+
+        if (!p)
+                return -ENOMEM;
+        for (char *s = p + 1; *s; s++)
+                if (*s == '/') {
+                        *s = 0;
+                        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                                return negative_errno();
+                        *s = '/';
+                }
+        if (mkdir(p, mode) < 0 && errno != EEXIST)
+                return negative_errno();
+        return 0;
+}
+
+int write_file_atomic(const char *path, const char *tmp, const char *text) {
+        _cleanup_close_ int fd = -EBADF;
+        int r;
+
+        fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW, 0644);
+        if (fd < 0)
+                return negative_errno();
+        r = write_full(fd, text, strlen(text));
+        if (r >= 0 && fsync(fd) < 0)
+                r = negative_errno();
+        if (r >= 0 && rename(tmp, path) < 0)
+                r = negative_errno();
+        if (r < 0)
+                (void) unlink(tmp);
+        return r;
 }
 
 int pread_full(int fd, void *buf, size_t n, off_t offset) {
@@ -189,6 +225,65 @@ int parse_size(const char *s, uint64_t *ret) {
         if (shift && v > (UINT64_MAX >> shift))
                 return -ERANGE;
         *ret = v << shift;
+        return 0;
+}
+
+int parse_boolean(const char *s) {
+        static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
+
+        for (size_t i = 0; s && i < ELEMENTSOF(yes); i++) {
+                if (strcasecmp(s, yes[i]) == 0)
+                        return 1;
+                if (strcasecmp(s, no[i]) == 0)
+                        return 0;
+        }
+        return -EINVAL;
+}
+
+int parse_timespan(const char *s, uint64_t *ret_usec) {
+        static const struct {
+                const char *suffix;
+                uint64_t usec;
+        } units[] = {
+                { "us", 1 }, { "usec", 1 }, { "ms", 1000 }, { "msec", 1000 },
+                { "", 1000000 }, { "s", 1000000 }, { "sec", 1000000 }, { "second", 1000000 }, { "seconds", 1000000 },
+                { "m", 60000000 }, { "min", 60000000 }, { "minute", 60000000 }, { "minutes", 60000000 },
+                { "h", 3600000000 }, { "hr", 3600000000 }, { "hour", 3600000000 }, { "hours", 3600000000 },
+                { "d", 86400000000 }, { "day", 86400000000 }, { "days", 86400000000 },
+                { "w", 604800000000 }, { "week", 604800000000 }, { "weeks", 604800000000 },
+        };
+        uint64_t total = 0;
+        bool any = false;
+
+        if (!s)
+                return -EINVAL;
+        for (const char *p = s;;) {
+                size_t digits, letters;
+                uint64_t v = 0, unit = 0;
+
+                p += strspn(p, " \t");
+                if (!*p)
+                        break;
+                digits = strspn(p, "0123456789");
+                if (digits == 0 || digits > 12)
+                        return -EINVAL;
+                for (size_t i = 0; i < digits; i++)
+                        v = v * 10 + (uint64_t) (p[i] - '0');
+                p += digits;
+                p += strspn(p, " \t");
+                letters = strspn(p, "abcdefghijklmnopqrstuvwxyz");
+                for (size_t i = 0; i < ELEMENTSOF(units); i++)
+                        if (strlen(units[i].suffix) == letters && strncmp(p, units[i].suffix, letters) == 0)
+                                unit = units[i].usec;
+                if (unit == 0 || v > UINT64_MAX / unit || total + v * unit < total)
+                        return unit == 0 ? -EINVAL : -ERANGE;
+                total += v * unit;
+                p += letters;
+                any = true;
+        }
+        if (!any)
+                return -EINVAL;
+        *ret_usec = total;
         return 0;
 }
 

@@ -26,10 +26,21 @@ const char *helper_mode_to_string(HelperMode m) {
 }
 
 HelperMode helper_mode_from_string(const char *s) {
-        for (int i = 0; i < _HELPER_MODE_MAX; i++)
-                if (streq_ptr(s, mode_table[i]))
-                        return i;
-        return _HELPER_MODE_INVALID;
+        return string_table_lookup(mode_table, ELEMENTSOF(mode_table), s);
+}
+
+static const char *const after_table[_HELPER_AFTER_MAX] = {
+        [HELPER_AFTER_POWEROFF] = "poweroff",
+        [HELPER_AFTER_REBOOT] = "reboot",
+        [HELPER_AFTER_SUSPEND] = "suspend",
+};
+
+const char *helper_after_to_string(HelperAfter a) {
+        return a >= 0 && a < _HELPER_AFTER_MAX ? after_table[a] : NULL;
+}
+
+HelperAfter helper_after_from_string(const char *s) {
+        return string_table_lookup(after_table, ELEMENTSOF(after_table), s);
 }
 
 void helper_params_done(HelperParams *p) {
@@ -61,8 +72,8 @@ int helper_params_format(const HelperParams *p, char **ret) {
                         p->compression_level);
                 fprintf(f, "target-device-size %" PRIu64 "\n", p->target_device_size);
                 fprintf(f, "target-size %" PRIu64 "\n", p->target.size);
-                if (p->reboot_after)
-                        fprintf(f, "after reboot\n");
+                if (p->after != HELPER_AFTER_POWEROFF)
+                        fprintf(f, "after %s\n", helper_after_to_string(p->after));
                 for (size_t i = 0; i < p->target.n; i++)
                         fprintf(f, "extent 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "\n",
                                 p->target.extents[i].logical, p->target.extents[i].physical,
@@ -131,11 +142,8 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
                                 return fail(ret_error, n, "unsupported parameter version");
                         version_seen = true;
                 } else if (strcmp(key, "after") == 0) {
-                        if (strcmp(value, "reboot") == 0)
-                                p.reboot_after = true;
-                        else if (strcmp(value, "poweroff") == 0)
-                                p.reboot_after = false;
-                        else
+                        p.after = helper_after_from_string(value);
+                        if (p.after < 0)
                                 return fail(ret_error, n, "unknown 'after'");
                 } else if (strcmp(key, "mode") == 0) {
                         p.mode = helper_mode_from_string(value);

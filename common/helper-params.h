@@ -31,6 +31,19 @@ typedef enum HelperMode {
 } HelperMode;
 
 const char *helper_mode_to_string(HelperMode m);
+
+/* What the helper does once a hibernation image is committed. */
+typedef enum HelperAfter {
+        HELPER_AFTER_POWEROFF,  /* HibernateMode=shutdown (and platform, which it cannot enter) */
+        HELPER_AFTER_REBOOT,    /* HibernateMode=reboot: the next boot restores */
+        HELPER_AFTER_SUSPEND,   /* hybrid sleep: suspend to RAM; woken, discard the image and jump
+                                   back; after a power loss the next boot restores */
+        _HELPER_AFTER_MAX,
+        _HELPER_AFTER_INVALID = -EINVAL,
+} HelperAfter;
+
+const char *helper_after_to_string(HelperAfter a);
+HelperAfter helper_after_from_string(const char *s);
 HelperMode helper_mode_from_string(const char *s);
 
 typedef struct HelperParams {
@@ -47,7 +60,7 @@ typedef struct HelperParams {
         TargetMap target;
         uint32_t compression;    /* enum kjump_compression */
         int compression_level;   /* 0: the codec's default */
-        bool reboot_after;       /* hibernate: reboot once committed (HibernateMode=reboot), not power off */
+        HelperAfter after;       /* hibernate: what the helper does once the image is committed */
 } HelperParams;
 
 static inline bool helper_mode_needs_target(HelperMode m) {

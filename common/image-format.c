@@ -26,6 +26,7 @@ static const char *const reason_table[_KJUMP_REASON_MAX] = {
         [KJUMP_REASON_MISMATCH] = "not for this machine",
         [KJUMP_REASON_CORRUPT] = "corrupt",
         [KJUMP_REASON_INVALIDATED] = "invalidated",
+        [KJUMP_REASON_WOKEN] = "woken from hybrid sleep",
 };
 
 /* One word each, for KJUMP-MARK lines. */
@@ -37,6 +38,7 @@ static const char *const reason_id_table[_KJUMP_REASON_MAX] = {
         [KJUMP_REASON_MISMATCH] = "mismatch",
         [KJUMP_REASON_CORRUPT] = "corrupt",
         [KJUMP_REASON_INVALIDATED] = "invalidated",
+        [KJUMP_REASON_WOKEN] = "woken",
 };
 
 const char *image_reason_to_id(uint32_t r) {
@@ -62,10 +64,7 @@ const char *image_compression_to_string(uint32_t c) {
 }
 
 int image_compression_from_string(const char *s) {
-        for (int i = 0; i < _KJUMP_COMPRESS_MAX; i++)
-                if (streq_ptr(s, compression_table[i]))
-                        return i;
-        return -EINVAL;
+        return string_table_lookup(compression_table, ELEMENTSOF(compression_table), s);
 }
 
 uint64_t image_checksum(const void *p, size_t n, uint64_t seed) {

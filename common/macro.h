@@ -2,6 +2,7 @@
 #pragma once
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -85,3 +86,27 @@ static inline int streq_ptr(const char *a, const char *b) {
                 ;
         return *a == *b;
 }
+
+/* The index of S in TABLE[0..N) (entries may be NULL), or -EINVAL: the
+ * reverse of a "[ENUM] = name" string table. */
+static inline int string_table_lookup(const char *const *table, size_t n, const char *s) {
+        if (!s)
+                return -EINVAL;
+        for (size_t i = 0; i < n; i++)
+                if (streq_ptr(s, table[i]))
+                        return (int) i;
+        return -EINVAL;
+}
+
+static inline const char *yes_no(bool b) {
+        return b ? "yes" : "no";
+}
+
+/* Frees A and moves B into it. */
+#define free_and_replace(a, b)          \
+        ({                              \
+                free(a);                \
+                (a) = (b);              \
+                (b) = NULL;             \
+                0;                      \
+        })

@@ -19,6 +19,12 @@
  * logind has decided by the time it calls, inhibitors and sessions
  * included. */
 #define KJUMP_SYSTEMD_HIBERNATE_UNIT "systemd-hibernate.service"
+#define KJUMP_SYSTEMD_HYBRID_SLEEP_UNIT "systemd-hybrid-sleep.service"
+#define KJUMP_SYSTEMD_SUSPEND_THEN_HIBERNATE_UNIT "systemd-suspend-then-hibernate.service"
+
+/* kjumpd's sleep.conf drop-in: what kjump can do now, for logind. Its name
+ * is that of the static one it hides (units/sleep-kjump.conf). */
+#define KJUMP_RUNTIME_SLEEP_CONF "/run/systemd/sleep.conf.d/kjump.conf"
 
 #define LOGIN1_BUS_NAME "org.freedesktop.login1"
 #define LOGIN1_BUS_PATH "/org/freedesktop/login1"

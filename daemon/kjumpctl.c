@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -107,6 +108,10 @@ static void help(void) {
                "  suspend, hibernate      Hibernate: through logind (inhibitors, polkit) when it\n"
                "                          runs, else through kjumpd\n"
                "  suspend --direct        Jump from this process, without D-Bus (also --mode=)\n"
+               "  hybrid-sleep            Write the image, then suspend to RAM: woken, the image\n"
+               "                          is discarded; after a power loss it is restored\n"
+               "  suspend-then-hibernate  Suspend to RAM; hibernate after sleep.conf's\n"
+               "                          HibernateDelaySec= unless woken before\n"
                "  status                  Show kjumpd's state (--json)\n"
                "  check                   Say whether hibernation is possible, and every reason not\n"
                "  inspect [PATH|DEVICE]   Show an image's header (--verify: check every checksum)\n"
@@ -118,6 +123,8 @@ static void help(void) {
                "  -h --help               Show this help\n"
                "     --version            Show the version\n"
                "     --direct             suspend: do the jump in this process (no daemon)\n"
+               "     --from-systemd       the sleep commands: called by systemd's sleep service,\n"
+               "                          ask kjumpd directly (logind has decided)\n"
                "     --mode=MODE          suspend --direct: hibernate (default), test, test-restore\n"
                "                          or roundtrip\n"
                "     --target=SPEC        Image file or partition: PATH, UUID=, PARTUUID=, LABEL=\n"
@@ -304,48 +311,63 @@ static void print_outcome(const JumpResult *res) {
                        h->write_usec ? h->ram_bytes / (double) h->write_usec : 0.0);
 }
 
-/* suspend without --direct: ask logind (so inhibitors, PrepareForSleep and
- * polkit apply; logind starts systemd-hibernate.service, whose kjump
+/* A sleep operation without --direct: ask logind (so inhibitors,
+ * PrepareForSleep and polkit apply; logind starts systemd-hibernate.service
+ * (or systemd-hybrid-sleep, systemd-suspend-then-hibernate), whose kjump
  * drop-in calls us back with --from-systemd), or kjumpd when there is no
- * logind or when systemd itself is the caller. */
-static int suspend_over_bus(void) {
+ * logind or when systemd itself is the caller. METHOD is the name of both
+ * logind's and kjumpd's method ("Hibernate", "HybridSleep",
+ * "SuspendThenHibernate"); WHAT says it in words. */
+static int sleep_over_bus(const char *method, const char *what) {
         _cleanup_(sd_bus_flush_close_unrefp) sd_bus *bus = NULL;
         _cleanup_(sd_bus_message_unrefp) sd_bus_message *reply = NULL;
+        _cleanup_free_ char *can = NULL;
         sd_bus_error error = SD_BUS_ERROR_NULL;
         const char *result = NULL;
         int r;
 
+        if (asprintf(&can, "Can%s", method) < 0)
+                return log_oom();
         r = sd_bus_open_system(&bus);
         if (r < 0)
                 return log_error_errno(r, "Cannot connect to the system bus (use --direct without D-Bus): %m");
         /* A hibernation can take minutes: no method call timeout. */
         (void) sd_bus_set_method_call_timeout(bus, UINT64_MAX);
 
-        if (!arg_from_systemd && sd_bus_call_method(bus, LOGIN1_BUS_NAME, LOGIN1_BUS_PATH,
-                                                    LOGIN1_BUS_INTERFACE, "CanHibernate", &error,
-                                                    &reply, "") >= 0) {
+        if (!arg_from_systemd && sd_bus_call_method(bus, LOGIN1_BUS_NAME, LOGIN1_BUS_PATH, LOGIN1_BUS_INTERFACE, can,
+                                                    &error, &reply, "") >= 0) {
                 reply = sd_bus_message_unref(reply);
-                r = sd_bus_call_method(bus, LOGIN1_BUS_NAME, LOGIN1_BUS_PATH, LOGIN1_BUS_INTERFACE, "Hibernate", &error, NULL, "b", true);
+                r = sd_bus_call_method(bus, LOGIN1_BUS_NAME, LOGIN1_BUS_PATH, LOGIN1_BUS_INTERFACE, method, &error,
+                                       NULL, "b", true);
                 if (r < 0) {
-                        log_error("logind refused to hibernate: %s", error.message ?: strerror(-r));
+                        log_error("logind refused %s: %s", what, error.message ?: strerror(-r));
                         sd_bus_error_free(&error);
                         return r;
                 }
-                printf("Hibernation requested through logind.\n");
+                printf("%c%s requested through logind.\n", toupper((unsigned char) what[0]), what + 1);
                 return 0;
         }
         sd_bus_error_free(&error);
 
-        r = sd_bus_call_method(bus, KJUMP_BUS_NAME, KJUMP_BUS_PATH, KJUMP_BUS_INTERFACE, "Hibernate", &error, &reply,
+        r = sd_bus_call_method(bus, KJUMP_BUS_NAME, KJUMP_BUS_PATH, KJUMP_BUS_INTERFACE, method, &error, &reply,
                                "b", true);
         if (r < 0) {
-                log_error("Hibernation failed: %s", error.message ?: strerror(-r));
+                log_error("%c%s failed: %s", toupper((unsigned char) what[0]), what + 1,
+                          error.message ?: strerror(-r));
                 sd_bus_error_free(&error);
                 return r;
         }
         if (sd_bus_message_read(reply, "s", &result) >= 0)
                 printf("%s\n", result);
         return 0;
+}
+
+static int verb_hybrid_sleep(int argc, char *argv[]) {
+        return sleep_over_bus("HybridSleep", "hybrid sleep");
+}
+
+static int verb_suspend_then_hibernate(int argc, char *argv[]) {
+        return sleep_over_bus("SuspendThenHibernate", "suspend-then-hibernate");
 }
 
 static int verb_suspend(int argc, char *argv[]) {
@@ -360,7 +382,7 @@ static int verb_suspend(int argc, char *argv[]) {
                 if (arg_given & (OPT_MODE | OPT_COMPRESSION | OPT_HELPER | OPT_TARGET))
                         return log_error_errno(EINVAL, "--mode, --target, --compression and the --helper-* options "
                                                "need --direct: without it kjumpd hibernates as kjump.conf says.");
-                return suspend_over_bus();
+                return sleep_over_bus("Hibernate", "hibernation");
         }
         if (arg_from_systemd)
                 return log_error_errno(EINVAL, "--from-systemd and --direct exclude each other.");
@@ -820,6 +842,8 @@ static const Verb verbs[] = {
           verb_suspend },
         { "hibernate", 0, 0, OPT_DIRECT | OPT_FROM_SYSTEMD | OPT_MODE | OPT_TARGET | OPT_COMPRESSION | OPT_HELPER,
           verb_suspend },
+        { "hybrid-sleep", 0, 0, OPT_FROM_SYSTEMD, verb_hybrid_sleep },
+        { "suspend-then-hibernate", 0, 0, OPT_FROM_SYSTEMD, verb_suspend_then_hibernate },
         { "status", 0, 0, OPT_JSON, verb_status },
         { "check", 0, 0, OPT_TARGET, verb_check },
         { "inspect", 0, 1, OPT_JSON | OPT_VERIFY | OPT_TARGET, verb_inspect },

@@ -16,6 +16,7 @@ static bool arg_dry_run;
 static const char *arg_address;
 static const char *arg_config_dir;
 static const char *arg_sleep_hook_dir;
+static const char *arg_sleep_conf;
 static AuthMode arg_auth = AUTH_POLKIT;
 
 static void help(void) {
@@ -27,12 +28,14 @@ static void help(void) {
                "     --dry-run           Simulate the jump: no kexec (tests)\n"
                "     --auth=polkit|root  Who may hibernate (default: polkit)\n"
                "     --config-dir=DIR    Configuration directory (default %s)\n"
-               "     --sleep-hook-dir=DIR  system-sleep hooks (default /usr/lib/systemd/system-sleep)\n",
-               KJUMP_BUS_NAME, KJUMP_CONF_DIR);
+               "     --sleep-hook-dir=DIR  system-sleep hooks (default /usr/lib/systemd/system-sleep)\n"
+               "     --sleep-conf=PATH   The sleep.conf drop-in telling logind what kjump can do\n"
+               "                         (default %s; \"\": none; none with --dry-run)\n",
+               KJUMP_BUS_NAME, KJUMP_CONF_DIR, KJUMP_RUNTIME_SLEEP_CONF);
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_INTROSPECT = 0x100, ARG_ADDRESS, ARG_DRY_RUN, ARG_AUTH, ARG_CONFIG_DIR, ARG_HOOK_DIR };
+        enum { ARG_INTROSPECT = 0x100, ARG_ADDRESS, ARG_DRY_RUN, ARG_AUTH, ARG_CONFIG_DIR, ARG_HOOK_DIR, ARG_SLEEP_CONF };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "bus-introspect", no_argument, NULL, ARG_INTROSPECT },
@@ -41,6 +44,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "auth", required_argument, NULL, ARG_AUTH },
                 { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
                 { "sleep-hook-dir", required_argument, NULL, ARG_HOOK_DIR },
+                { "sleep-conf", required_argument, NULL, ARG_SLEEP_CONF },
                 {}
         };
         int c;
@@ -72,6 +76,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_HOOK_DIR:
                         arg_sleep_hook_dir = optarg;
+                        break;
+                case ARG_SLEEP_CONF:
+                        arg_sleep_conf = optarg;
                         break;
                 default:
                         return -EINVAL;
@@ -117,7 +124,8 @@ static int run(int argc, char *argv[]) {
         m->dry_run = arg_dry_run;
         m->auth = arg_auth;
         if ((arg_config_dir && replace(&m->config_dir, arg_config_dir) < 0) ||
-            (arg_sleep_hook_dir && replace(&m->sleep_hook_dir, arg_sleep_hook_dir) < 0))
+            (arg_sleep_hook_dir && replace(&m->sleep_hook_dir, arg_sleep_hook_dir) < 0) ||
+            (replace(&m->sleep_conf, arg_sleep_conf ?: arg_dry_run ? "" : KJUMP_RUNTIME_SLEEP_CONF) < 0))
                 return log_oom();
 
         sigemptyset(&mask);

@@ -207,7 +207,7 @@ static int on_jump(sd_event_source *s, void *userdata) {
         int r;
 
         mgr->jump_source = sd_event_source_disable_unref(mgr->jump_source);
-        mgr->pending_result = manager_jump(mgr, mgr->pending_mode, &mgr->pending_message);
+        mgr->pending_result = manager_jump(mgr, mgr->pending_op, &mgr->pending_message);
         r = sd_event_add_defer(mgr->event, &mgr->jump_source, on_jump_done, mgr);
         if (r >= 0)
                 r = sd_event_source_set_priority(mgr->jump_source, SD_EVENT_PRIORITY_IDLE);
@@ -217,23 +217,23 @@ static int on_jump(sd_event_source *s, void *userdata) {
 }
 
 /* First step, in the method handler: the daemon is busy from here on. */
-static int do_jump(Manager *mgr, sd_bus_message *m, HelperMode mode, sd_bus_error *error) {
+static int do_jump(Manager *mgr, sd_bus_message *m, Operation op, sd_bus_error *error) {
         int r;
 
         r = sd_event_add_defer(mgr->event, &mgr->jump_source, on_jump, mgr);
         if (r < 0)
                 return sd_bus_error_set_errnof(error, r, "Cannot schedule the jump: %m");
         mgr->pending = sd_bus_message_ref(m);
-        mgr->pending_mode = mode;
-        mgr->state = mode == HELPER_MODE_HIBERNATE ? MANAGER_HIBERNATING : MANAGER_TESTING;
+        mgr->pending_op = op;
+        mgr->state = operation_is_sleep(op) ? MANAGER_HIBERNATING : MANAGER_TESTING;
         manager_properties_changed(mgr);
-        log_info("%s requested by %s.", mode == HELPER_MODE_HIBERNATE ? "Hibernation" : "Test",
-                 sd_bus_message_get_sender(m) ?: "?");
+        log_info("%s requested by %s.", operation_to_string(op), sd_bus_message_get_sender(m) ?: "?");
         return 1; /* answered in on_jump_done() */
 }
 
 /* What every jump needs before it starts: not busy, possible, authorized. */
-static int may_jump(Manager *mgr, sd_bus_message *m, const char *action, bool interactive, sd_bus_error *error) {
+static int may_jump(Manager *mgr, sd_bus_message *m, Operation op, const char *action, bool interactive,
+                    sd_bus_error *error) {
         int r;
 
         r = busy(mgr, error);
@@ -241,11 +241,14 @@ static int may_jump(Manager *mgr, sd_bus_message *m, const char *action, bool in
                 return r;
         /* What made it unavailable may have been fixed since (a target set
          * up, an initrd updated): look again before refusing. */
-        if (mgr->unavailable && !mgr->dry_run)
+        if (manager_unavailable(mgr, op) && !mgr->dry_run)
                 manager_refresh(mgr);
-        if (mgr->unavailable)
-                return sd_bus_error_setf(error, KJUMP_ERROR_UNAVAILABLE, "Hibernation is not available: %s",
-                                         mgr->unavailable);
+        if (manager_unavailable(mgr, op))
+                return sd_bus_error_setf(error, KJUMP_ERROR_UNAVAILABLE, "%s is not available: %s",
+                                         op == OPERATION_HYBRID_SLEEP ? "Hybrid sleep"
+                                         : op == OPERATION_SUSPEND_THEN_HIBERNATE ? "Suspend-then-hibernate"
+                                                                                  : "Hibernation",
+                                         manager_unavailable(mgr, op));
         return require(mgr, m, action, interactive, error);
 }
 
@@ -269,7 +272,9 @@ static int check_like_logind(Manager *mgr, sd_bus_message *m, sd_bus_error *erro
         r = sd_bus_creds_get_euid(creds, &caller);
         if (r < 0)
                 return r;
-        if (sd_bus_creds_get_unit(creds, &unit) >= 0 && unit && strcmp(unit, KJUMP_SYSTEMD_HIBERNATE_UNIT) == 0)
+        if (sd_bus_creds_get_unit(creds, &unit) >= 0 && unit &&
+            (strcmp(unit, KJUMP_SYSTEMD_HIBERNATE_UNIT) == 0 || strcmp(unit, KJUMP_SYSTEMD_HYBRID_SLEEP_UNIT) == 0 ||
+             strcmp(unit, KJUMP_SYSTEMD_SUSPEND_THEN_HIBERNATE_UNIT) == 0))
                 return 0;
 
         r = sd_bus_call_method(mgr->bus, LOGIN1_BUS_NAME, LOGIN1_BUS_PATH, LOGIN1_BUS_INTERFACE, "ListInhibitors",
@@ -317,27 +322,39 @@ static int check_like_logind(Manager *mgr, sd_bus_message *m, sd_bus_error *erro
         return r < 0 ? r : 0;
 }
 
-static int method_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Manager *mgr = userdata;
+static int sleep_method(sd_bus_message *m, Manager *mgr, Operation op, sd_bus_error *error) {
         int interactive, r;
 
         /* read -> validate -> authorize -> act -> log -> emit -> reply */
         r = sd_bus_message_read(m, "b", &interactive);
         if (r < 0)
                 return r;
-        r = may_jump(mgr, m, KJUMP_POLKIT_HIBERNATE, interactive, error);
+        r = may_jump(mgr, m, op, KJUMP_POLKIT_HIBERNATE, interactive, error);
         if (r <= 0)
                 return r < 0 ? r : 1; /* polkit is asked; we are called again */
         r = check_like_logind(mgr, m, error);
         if (r < 0)
                 return r;
-        return do_jump(mgr, m, HELPER_MODE_HIBERNATE, error);
+        return do_jump(mgr, m, op, error);
+}
+
+static int method_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return sleep_method(m, userdata, OPERATION_HIBERNATE, error);
+}
+
+static int method_hybrid_sleep(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return sleep_method(m, userdata, OPERATION_HYBRID_SLEEP, error);
+}
+
+static int method_suspend_then_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return sleep_method(m, userdata, OPERATION_SUSPEND_THEN_HIBERNATE, error);
 }
 
 static int method_test(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         Manager *mgr = userdata;
         const char *mode_s;
         HelperMode mode;
+        Operation op;
         int r;
 
         r = sd_bus_message_read(m, "s", &mode_s);
@@ -347,23 +364,35 @@ static int method_test(sd_bus_message *m, void *userdata, sd_bus_error *error) {
         if (mode != HELPER_MODE_TEST && mode != HELPER_MODE_TEST_RESTORE)
                 return sd_bus_error_setf(error, SD_BUS_ERROR_INVALID_ARGS,
                                          "Unknown test mode '%s': expected 'test' or 'test-restore'.", mode_s);
-        r = may_jump(mgr, m, KJUMP_POLKIT_MANAGE, true, error);
+        op = mode == HELPER_MODE_TEST ? OPERATION_TEST : OPERATION_TEST_RESTORE;
+        r = may_jump(mgr, m, op, KJUMP_POLKIT_MANAGE, true, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
-        return do_jump(mgr, m, mode, error);
+        return do_jump(mgr, m, op, error);
 }
 
-static int method_can_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
-        Manager *mgr = userdata;
+static int can_method(sd_bus_message *m, Manager *mgr, Operation op, sd_bus_error *error) {
         Verdict v;
         int r;
 
-        if (mgr->unavailable)
+        if (manager_unavailable(mgr, op))
                 return sd_bus_reply_method_return(m, "s", "na");
         r = authorize(mgr, m, KJUMP_POLKIT_HIBERNATE, false, &v, error);
         if (r <= 0)
                 return r < 0 ? r : 1;
         return sd_bus_reply_method_return(m, "s", v == VERDICT_YES ? "yes" : v == VERDICT_CHALLENGE ? "challenge" : "no");
+}
+
+static int method_can_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return can_method(m, userdata, OPERATION_HIBERNATE, error);
+}
+
+static int method_can_hybrid_sleep(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return can_method(m, userdata, OPERATION_HYBRID_SLEEP, error);
+}
+
+static int method_can_suspend_then_hibernate(sd_bus_message *m, void *userdata, sd_bus_error *error) {
+        return can_method(m, userdata, OPERATION_SUSPEND_THEN_HIBERNATE, error);
 }
 
 /* What every management call needs: not busy, authorized. */
@@ -459,6 +488,14 @@ const sd_bus_vtable manager_vtable[] = {
                                  method_hibernate, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("CanHibernate", "", , "s", SD_BUS_PARAM(result), method_can_hibernate,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("HybridSleep", "b", SD_BUS_PARAM(interactive), "s", SD_BUS_PARAM(result),
+                                 method_hybrid_sleep, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CanHybridSleep", "", , "s", SD_BUS_PARAM(result), method_can_hybrid_sleep,
+                                 SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("SuspendThenHibernate", "b", SD_BUS_PARAM(interactive), "s", SD_BUS_PARAM(result),
+                                 method_suspend_then_hibernate, SD_BUS_VTABLE_UNPRIVILEGED),
+        SD_BUS_METHOD_WITH_NAMES("CanSuspendThenHibernate", "", , "s", SD_BUS_PARAM(result),
+                                 method_can_suspend_then_hibernate, SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD_WITH_NAMES("Test", "s", SD_BUS_PARAM(mode), "s", SD_BUS_PARAM(result), method_test,
                                  SD_BUS_VTABLE_UNPRIVILEGED),
         SD_BUS_METHOD("Invalidate", "", "", method_invalidate, SD_BUS_VTABLE_UNPRIVILEGED),

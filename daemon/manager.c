@@ -7,15 +7,20 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 #include <systemd/sd-daemon.h>
 
 #include "check.h"
+#include "fileio.h"
 #include "image-state.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
+#include "power-supply.h"
+#include "sleep-config.h"
+#include "time-util.h"
 #include "spawn-util.h"
 #include "target.h"
 
@@ -27,6 +32,34 @@ static const char *const manager_state_table[_MANAGER_STATE_MAX] = {
 
 const char *manager_state_to_string(ManagerState s) {
         return (unsigned) s < _MANAGER_STATE_MAX ? manager_state_table[s] : NULL;
+}
+
+static const char *const operation_table[_OPERATION_MAX] = {
+        [OPERATION_HIBERNATE] = "hibernate",
+        [OPERATION_HYBRID_SLEEP] = "hybrid-sleep",
+        [OPERATION_SUSPEND_THEN_HIBERNATE] = "suspend-then-hibernate",
+        [OPERATION_TEST] = "test",
+        [OPERATION_TEST_RESTORE] = "test-restore",
+};
+
+const char *operation_to_string(Operation o) {
+        return (unsigned) o < _OPERATION_MAX ? operation_table[o] : NULL;
+}
+
+static HelperMode operation_helper_mode(Operation o) {
+        return o == OPERATION_TEST ? HELPER_MODE_TEST
+             : o == OPERATION_TEST_RESTORE ? HELPER_MODE_TEST_RESTORE
+                                            : HELPER_MODE_HIBERNATE;
+}
+
+const char *manager_unavailable(const Manager *m, Operation op) {
+        if (m->unavailable)
+                return m->unavailable;
+        if (op == OPERATION_HYBRID_SLEEP)
+                return m->no_hybrid;
+        if (op == OPERATION_SUSPEND_THEN_HIBERNATE)
+                return m->no_suspend;
+        return NULL;
 }
 
 int manager_new(Manager **ret) {
@@ -41,7 +74,8 @@ int manager_new(Manager **ret) {
         kjump_config_defaults(&m->config);
         m->config_dir = strdup(KJUMP_CONF_DIR);
         m->sleep_hook_dir = strdup("/usr/lib/systemd/system-sleep");
-        if (!m->config_dir || !m->sleep_hook_dir)
+        m->sleep_conf = strdup(KJUMP_RUNTIME_SLEEP_CONF);
+        if (!m->config_dir || !m->sleep_hook_dir || !m->sleep_conf)
                 return -ENOMEM;
         r = sd_event_default(&m->event);
         if (r < 0)
@@ -63,7 +97,12 @@ Manager *manager_free(Manager *m) {
         kjump_config_done(&m->config);
         free(m->config_dir);
         free(m->sleep_hook_dir);
+        if (m->sleep_conf && *m->sleep_conf)
+                (void) unlink(m->sleep_conf);
+        free(m->sleep_conf);
         free(m->unavailable);
+        free(m->no_suspend);
+        free(m->no_hybrid);
         free(m->last_result);
         free(m->stale_image);
         free(m);
@@ -152,37 +191,79 @@ static void preload(Manager *m) {
                          m->session.load_usec / 1e6, (unsigned long long) (m->config.window_size >> 20));
 }
 
+/* Tells logind what kjump can do now: a sleep.conf drop-in in /run that
+ * hides kjump's static one (units/sleep-kjump.conf) while kjumpd runs.
+ * logind reads sleep.conf at every CanHibernate, CanHybridSleep and
+ * CanSuspendThenHibernate, so they answer "na" for what would fail, and
+ * UPower's critical-battery action falls back to one that works. */
+static void publish_sleep_conf(Manager *m) {
+        _cleanup_free_ char *text = NULL, *tmp = NULL, *dir = NULL;
+        char *slash;
+        int r;
+
+        if (!m->sleep_conf || !*m->sleep_conf)
+                return;
+        if (asprintf(&text,
+                     "# Written by kjumpd: what kjump can do now. It hides kjump's own\n"
+                     "# /usr/lib/systemd/sleep.conf.d/kjump.conf while kjumpd runs.\n"
+                     "[Sleep]\nAllowHibernation=%s\nAllowHybridSleep=%s\nAllowSuspendThenHibernate=%s\n",
+                     yes_no(!manager_unavailable(m, OPERATION_HIBERNATE)),
+                     yes_no(!manager_unavailable(m, OPERATION_HYBRID_SLEEP)),
+                     yes_no(!manager_unavailable(m, OPERATION_SUSPEND_THEN_HIBERNATE))) < 0 ||
+            asprintf(&tmp, "%s.tmp", m->sleep_conf) < 0 || !(dir = strdup(m->sleep_conf)))
+                return (void) log_oom();
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = 0;
+                (void) mkdir_p(dir, 0755);
+        }
+        r = write_file_atomic(m->sleep_conf, tmp, text);
+        if (r < 0)
+                log_warning_errno(r, "Cannot write %s; logind may offer sleep operations kjump cannot do now: %m",
+                                  m->sleep_conf);
+}
+
+/* What this machine can suspend to, for suspend-then-hibernate (A
+ * suspends) and hybrid sleep (the helper suspends, into ACPI S3). */
+static void check_suspend_abilities(Manager *m) {
+        _cleanup_free_ char *no_suspend = NULL, *no_hybrid = NULL;
+
+        if (m->dry_run) {
+                const char *e = getenv("KJUMPD_DRY_RUN_NO_SUSPEND");
+
+                no_suspend = e ? strdup(e) : NULL;
+                no_hybrid = e ? strdup(e) : NULL;
+        } else {
+                (void) check_suspend("/", false, &no_suspend);
+                (void) check_suspend("/", true, &no_hybrid);
+        }
+        free_and_replace(m->no_suspend, no_suspend);
+        free_and_replace(m->no_hybrid, no_hybrid);
+}
+
 void manager_refresh(Manager *m) {
         _cleanup_strv_free_ char **reasons = NULL;
         int n;
 
         load_config(m);
         jump_session_done(&m->session);
+        check_suspend_abilities(m);
         if (m->dry_run) {
                 set_unavailable(m, getenv("KJUMPD_DRY_RUN_UNAVAILABLE") ? strdup(getenv("KJUMPD_DRY_RUN_UNAVAILABLE"))
                                                                        : NULL);
-                manager_properties_changed(m);
-                return;
-        }
-
-        n = kjump_check(&m->config, &reasons);
-        if (n > 0) {
+        } else if ((n = kjump_check(&m->config, &reasons)) > 0) {
                 /* The first reason is the one to fix first; kjumpctl check
                  * lists them all. */
                 log_warning("Hibernation is not available: %s", reasons[0]);
                 set_unavailable(m, strdup(reasons[0]));
-                manager_properties_changed(m);
-                return;
-        }
-        if (m->stale_image) {
+        } else if (m->stale_image)
                 set_unavailable(m, strdup(m->stale_image));
-                manager_properties_changed(m);
-                return;
+        else {
+                set_unavailable(m, NULL);
+                if (m->config.preload)
+                        preload(m);
         }
-        set_unavailable(m, NULL);
-
-        if (m->config.preload)
-                preload(m);
+        publish_sleep_conf(m);
         manager_properties_changed(m);
 }
 
@@ -226,7 +307,7 @@ static void watchdog_widen(Manager *m, bool wide) {
 
 /* Runs every executable in the system-sleep directory with ARG1 ARG2, as
  * systemd-sleep would (we replace it for hibernation). */
-static void run_sleep_hooks(Manager *m, const char *when) {
+static void run_sleep_hooks(Manager *m, const char *when, const char *verb) {
         struct dirent **list;
         int n;
 
@@ -235,19 +316,19 @@ static void run_sleep_hooks(Manager *m, const char *when) {
                 return;
         for (int i = 0; i < n; i++) {
                 _cleanup_free_ char *path = NULL;
-                char *argv[] = { NULL, (char *) when, (char *) "hibernate", NULL };
+                char *argv[] = { NULL, (char *) when, (char *) verb, NULL };
                 struct stat st;
                 int r;
 
                 if (list[i]->d_name[0] != '.' && asprintf(&path, "%s/%s", m->sleep_hook_dir, list[i]->d_name) >= 0 &&
                     stat(path, &st) >= 0 && S_ISREG(st.st_mode) && access(path, X_OK) == 0) {
                         argv[0] = path;
-                        setenv("SYSTEMD_SLEEP_ACTION", "hibernate", 1);
+                        setenv("SYSTEMD_SLEEP_ACTION", verb, 1);
                         /* As systemd-sleep: a hook that hangs is killed
                          * after 90 s, and the hibernation goes on. */
                         r = spawn_wait(argv, SLEEP_HOOK_TIMEOUT_USEC);
                         if (r != 0)
-                                log_warning("Sleep hook %s %s hibernate failed: %s.", path, when,
+                                log_warning("Sleep hook %s %s %s failed: %s.", path, when, verb,
                                             r == -ETIMEDOUT ? "killed after 90 s" : r > 0 ? "non-zero exit" : strerror(-r));
                         manager_watchdog_ping(m);
                 }
@@ -259,7 +340,7 @@ static void run_sleep_hooks(Manager *m, const char *when) {
 /* The dry-run backend: no kexec. If KJUMPD_DRY_RUN_GATE names a file, the
  * "jump" lasts until it exists (bounded), so tests can act while a jump is
  * in progress; KJUMPD_DRY_RUN_FAIL makes it fail with that message. */
-static int dry_run_jump(HelperMode mode, JumpResult *res, char **ret_message) {
+static int dry_run_jump(Operation op, JumpResult *res, char **ret_message) {
         const char *gate = getenv("KJUMPD_DRY_RUN_GATE"), *fail = getenv("KJUMPD_DRY_RUN_FAIL");
         struct timespec ts;
 
@@ -272,19 +353,27 @@ static int dry_run_jump(HelperMode mode, JumpResult *res, char **ret_message) {
                 *ret_message = strdup(fail);
                 return -EIO;
         }
-        *ret_message = strdup(mode == HELPER_MODE_HIBERNATE ? "Resumed from hibernation (dry run)."
+        *ret_message = strdup(op == OPERATION_HIBERNATE       ? "Resumed from hibernation (dry run)."
+                              : op == OPERATION_HYBRID_SLEEP ? "Woken from hybrid sleep (dry run)."
+                              : operation_is_sleep(op)       ? "Resumed from suspend-then-hibernate (dry run)."
                                                              : "Test passed (dry run).");
-        res->resumed = mode == HELPER_MODE_HIBERNATE;
+        res->resumed = operation_is_sleep(op);
         return 0;
 }
 
-static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_message) {
+static int real_jump(Manager *m, Operation op, JumpResult *res, char **ret_message) {
         const struct kjump_image_header *h = &res->header;
+        HelperMode mode = operation_helper_mode(op);
         _cleanup_free_ char *reason = NULL;
+        JumpConfig jc = jump_config(m);
         int r;
 
-        if (!m->session.loaded || m->session.mode != mode) {
-                JumpConfig jc = jump_config(m);
+        jc.hybrid = op == OPERATION_HYBRID_SLEEP;
+        /* The preloaded helper carries what it does after the commit
+         * (HibernateMode=, hybrid sleep): load it again when that is not
+         * what this request asks. */
+        if (!m->session.loaded || m->session.mode != mode ||
+            (mode == HELPER_MODE_HIBERNATE && m->session.params.after != jump_hibernate_after(&jc, NULL))) {
 
                 jump_session_done(&m->session);
                 r = jump_load(&jc, mode, &m->session, &reason);
@@ -297,8 +386,6 @@ static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_me
                 /* The target moved since the preload (re-created, moved,
                  * deduplicated): load the helper again with the map of
                  * now, which jump_run() checks once more. */
-                JumpConfig jc = jump_config(m);
-
                 log_notice("The image target changed since the helper was loaded (%s); loading it again.",
                            reason ?: "moved");
                 reason = mfree(reason);
@@ -341,6 +428,11 @@ static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_me
                                      (res->return_usec - res->jump_usec) / 1e6);
                         return r < 0 ? -ENOMEM : 0;
                 }
+                if (res->woken && op == OPERATION_HYBRID_SLEEP) {
+                        r = asprintf(ret_message, "Woken from hybrid sleep after %.1f s; the image was discarded.",
+                                     (res->return_usec - res->jump_usec) / 1e6);
+                        return r < 0 ? -ENOMEM : 0;
+                }
                 break;
         case HELPER_MODE_TEST:
         case HELPER_MODE_TEST_RESTORE:
@@ -358,26 +450,111 @@ static int real_jump(Manager *m, HelperMode mode, JumpResult *res, char **ret_me
         return r < 0 ? -ENOMEM : -EIO;
 }
 
-int manager_jump(Manager *m, HelperMode mode, char **ret_message) {
-        JumpResult res = {};
-        struct timespec ts;
+/* Suspends to RAM with a CLOCK_BOOTTIME_ALARM timer at AFTER_USEC from
+ * now. 1 when the timer woke the machine, 0 when something else did (the
+ * user), -errno when it could not suspend. */
+static int suspend_with_alarm(uint64_t after_usec) {
+        _cleanup_close_ int fd = -EBADF;
+        struct itimerspec its = {
+                .it_value.tv_sec = (time_t) (after_usec / 1000000),
+                .it_value.tv_nsec = (long) (after_usec % 1000000) * 1000,
+        };
+        uint64_t expirations;
         int r;
 
-        clock_gettime(CLOCK_REALTIME, &ts);
-        res.jump_usec = (uint64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+        if (after_usec == 0)
+                its.it_value.tv_nsec = 1;
+        fd = timerfd_create(CLOCK_BOOTTIME_ALARM, TFD_NONBLOCK | TFD_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        if (timerfd_settime(fd, 0, &its, NULL) < 0)
+                return negative_errno();
+        log_mark("suspend", "alarm_s=%.1f", after_usec / 1e6);
+        r = write_string_file("/sys/power/state", "mem");
+        if (r < 0)
+                return r;
+        return read(fd, &expirations, sizeof(expirations)) == sizeof(expirations);
+}
 
+/* suspend-then-hibernate, as systemd-sleep does it: suspend with an
+ * alarm; hibernate once HibernateDelaySec= has passed (or the battery is
+ * at 5 % or less), unless on AC power with HibernateOnACPower=no; with a
+ * battery, wake every SuspendEstimationSec= meanwhile to look at it. A
+ * wake by anything else ends it with nothing written: 0 and
+ * *ret_hibernate = false. */
+static int suspend_then_hibernate(bool *ret_hibernate, char **ret_message) {
+        SleepConfig sc;
+        uint64_t start = now_usec(CLOCK_BOOTTIME), deadline;
+        int r;
+
+        r = sleep_config_load("/", &sc);
+        if (r < 0)
+                return r;
+        deadline = start + sc.hibernate_delay_usec;
+        log_info("Suspending to RAM; hibernating after %.0f s unless woken before.", sc.hibernate_delay_usec / 1e6);
+        for (;;) {
+                uint64_t now = now_usec(CLOCK_BOOTTIME), interval = deadline > now ? deadline - now : 0;
+                PowerSupplies ps;
+
+                (void) power_supplies_read("/", &ps);
+                if (ps.has_battery)
+                        interval = MIN(interval, sc.suspend_estimation_usec);
+                r = suspend_with_alarm(interval);
+                if (r < 0)
+                        return asprintf(ret_message, "Suspend to RAM failed: %s.", strerror(-r)) < 0 ? -ENOMEM : r;
+                now = now_usec(CLOCK_BOOTTIME);
+                if (r == 0) {
+                        log_mark("woken", "by=user");
+                        *ret_hibernate = false;
+                        return asprintf(ret_message, "Woken after %.1f s of suspend, before the hibernation delay; "
+                                        "nothing was written.", (now - start) / 1e6) < 0 ? -ENOMEM : 0;
+                }
+                (void) power_supplies_read("/", &ps);
+                if (ps.has_battery && ps.capacity >= 0 && ps.capacity <= 5) {
+                        log_info("The battery is at %d %%: hibernating.", ps.capacity);
+                        break;
+                }
+                if (now < deadline)
+                        continue;
+                if (!sc.hibernate_on_ac_power && ps.on_ac) {
+                        /* HibernateOnACPower=no: stay suspended while on AC. */
+                        deadline = now + sc.suspend_estimation_usec;
+                        continue;
+                }
+                log_info("Suspended for %.0f s: hibernating.", (now - start) / 1e6);
+                break;
+        }
+        log_mark("woken", "by=alarm");
+        *ret_hibernate = true;
+        return 0;
+}
+
+int manager_jump(Manager *m, Operation op, char **ret_message) {
+        JumpResult res = {};
+        bool sleep = operation_is_sleep(op), hibernate = true;
+        int r = 0;
+
+        res.jump_usec = now_usec(CLOCK_REALTIME);
         watchdog_widen(m, true);
-        if (mode == HELPER_MODE_HIBERNATE) {
+        if (sleep) {
                 (void) manager_emit_prepare(m, true);
-                run_sleep_hooks(m, "pre");
+                run_sleep_hooks(m, "pre", operation_to_string(op));
         }
         /* Everything said so far must leave before the world stops. */
         (void) sd_bus_flush(m->bus);
 
-        r = m->dry_run ? dry_run_jump(mode, &res, ret_message) : real_jump(m, mode, &res, ret_message);
+        if (op == OPERATION_SUSPEND_THEN_HIBERNATE && !m->dry_run) {
+                sync();
+                r = suspend_then_hibernate(&hibernate, ret_message);
+                res.return_usec = now_usec(CLOCK_REALTIME);
+                if (hibernate && r >= 0)
+                        *ret_message = mfree(*ret_message);
+        }
+        if (r >= 0 && hibernate)
+                r = m->dry_run ? dry_run_jump(op, &res, ret_message) : real_jump(m, op, &res, ret_message);
 
-        if (mode == HELPER_MODE_HIBERNATE) {
-                run_sleep_hooks(m, "post");
+        if (sleep) {
+                run_sleep_hooks(m, "post", operation_to_string(op));
                 (void) manager_emit_prepare(m, false);
         }
         watchdog_widen(m, false);
@@ -387,8 +564,8 @@ int manager_jump(Manager *m, HelperMode mode, char **ret_message) {
         m->last_result = strdup(*ret_message ?: (r < 0 ? "failed" : "done"));
         (void) manager_emit_resumed(m, r >= 0, m->last_result ?: "");
         if (r < 0)
-                log_error("%s: %s", helper_mode_to_string(mode), m->last_result ?: "failed");
+                log_error("%s: %s", operation_to_string(op), m->last_result ?: "failed");
         else
-                log_info("%s: %s", helper_mode_to_string(mode), m->last_result ?: "done");
+                log_info("%s: %s", operation_to_string(op), m->last_result ?: "done");
         return r;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <systemd/sd-bus.h>
@@ -27,6 +28,23 @@ typedef enum ManagerState {
 /* The State property's values. */
 const char *manager_state_to_string(ManagerState s);
 
+/* What a caller asked kjumpd for. */
+typedef enum Operation {
+        OPERATION_HIBERNATE,
+        OPERATION_HYBRID_SLEEP,           /* the image, then suspend to RAM inside the helper */
+        OPERATION_SUSPEND_THEN_HIBERNATE, /* suspend to RAM here; hibernate when the delay is over */
+        OPERATION_TEST,
+        OPERATION_TEST_RESTORE,
+        _OPERATION_MAX,
+        _OPERATION_INVALID = -EINVAL,
+} Operation;
+
+/* "hibernate", "hybrid-sleep", "suspend-then-hibernate", "test", "test-restore". */
+const char *operation_to_string(Operation o);
+static inline bool operation_is_sleep(Operation o) {
+        return o == OPERATION_HIBERNATE || o == OPERATION_HYBRID_SLEEP || o == OPERATION_SUSPEND_THEN_HIBERNATE;
+}
+
 typedef struct PolkitQuery PolkitQuery;
 
 typedef struct Manager {
@@ -41,6 +59,9 @@ typedef struct Manager {
 
         ManagerState state;
         char *unavailable;          /* why hibernation is impossible, or NULL */
+        char *no_suspend;           /* why this machine cannot suspend to RAM (suspend-then-hibernate), or NULL */
+        char *no_hybrid;            /* why the helper cannot suspend to RAM (hybrid sleep), or NULL */
+        char *sleep_conf;           /* the sleep.conf drop-in telling logind what kjump can do now, or NULL */
         char *stale_image;          /* an image could not be invalidated: why, until Invalidate() works */
         JumpSession session;        /* the preloaded helper, if any */
         char *last_result;
@@ -49,7 +70,7 @@ typedef struct Manager {
         /* The call being served: answered only after the jump, once every
          * call that arrived meanwhile was told "busy". */
         sd_bus_message *pending;
-        HelperMode pending_mode;
+        Operation pending_op;
         int pending_result;
         char *pending_message;
         sd_event_source *jump_source;
@@ -74,7 +95,10 @@ void manager_forget_stale_image(Manager *m);
 
 /* The jump itself, synchronous: hooks, PrepareForHibernate, sync, jump,
  * return. Sets *ret_message to a sentence for the caller. */
-int manager_jump(Manager *m, HelperMode mode, char **ret_message);
+int manager_jump(Manager *m, Operation op, char **ret_message);
+
+/* Why OP cannot be done now, or NULL when it can. */
+const char *manager_unavailable(const Manager *m, Operation op);
 
 /* manager-bus.c */
 void manager_polkit_queries_free(Manager *mgr);

@@ -290,3 +290,38 @@ int check_boot_finds(const char *root, const char *location, char **ret_reason) 
                           "is at %s now: run 'update-initramfs -u' (or 'dracut -f'), or boot with %s", arg + 13, where,
                           location + 13, location);
 }
+
+/* Is WORD one of the space-separated words of TEXT ("[deep]" counts as deep)? */
+static bool has_word(const char *text, const char *word) {
+        size_t l = strlen(word);
+
+        for (const char *p = text; p && *p;) {
+                size_t n;
+
+                p += strspn(p, " \t\n[");
+                n = strcspn(p, " \t\n]");
+                if (n == l && strncmp(p, word, l) == 0)
+                        return true;
+                p += n;
+                p += strspn(p, "]");
+        }
+        return false;
+}
+
+int check_suspend(const char *root, bool need_s3, char **ret_reason) {
+        _cleanup_free_ char *state_path = at(root, "/sys/power/state"), *sleep_path = at(root, "/sys/power/mem_sleep");
+        _cleanup_free_ char *state = NULL, *mem_sleep = NULL;
+
+        if (!state_path || !sleep_path)
+                return -ENOMEM;
+        if (read_one_line(state_path, &state) < 0 || !has_word(state, "mem"))
+                return reason_set(ret_reason, EOPNOTSUPP, "this kernel cannot suspend to RAM (/sys/power/state "
+                                  "offers no 'mem')");
+        if (!need_s3)
+                return 0;
+        if (read_one_line(sleep_path, &mem_sleep) < 0 || !has_word(mem_sleep, "deep"))
+                return reason_set(ret_reason, EOPNOTSUPP, "the firmware offers no suspend to RAM in ACPI S3 "
+                                  "(/sys/power/mem_sleep offers no 'deep'), which the helper kernel needs "
+                                  "for hybrid sleep");
+        return 0;
+}

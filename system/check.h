@@ -37,4 +37,10 @@ int check_initrd_locations(const char *root, const char *location, char ***reaso
  * matches or nothing says (no kjump hook has recorded anything yet). */
 int check_boot_finds(const char *root, const char *location, char **ret_reason);
 
+/* Can this machine suspend to RAM: ROOT/sys/power/state offers "mem"
+ * and, with NEED_S3, ROOT/sys/power/mem_sleep offers "deep" (ACPI S3:
+ * the helper kernel suspends for hybrid sleep, and suspend-to-idle there
+ * would have no wake source). -EOPNOTSUPP with the reason when not. */
+int check_suspend(const char *root, bool need_s3, char **ret_reason);
+
 void strv_free(char **l);

@@ -65,19 +65,12 @@ static int parse_level(const char *value, void *field) {
 }
 
 static int parse_bool(const char *value, void *field) {
-        static const char *const yes[] = { "1", "yes", "true", "on" }, *const no[] = { "0", "no", "false", "off" };
+        int b = parse_boolean(value);
 
-        for (size_t i = 0; i < ELEMENTSOF(yes); i++) {
-                if (strcmp(value, yes[i]) == 0) {
-                        *(bool *) field = true;
-                        return 0;
-                }
-                if (strcmp(value, no[i]) == 0) {
-                        *(bool *) field = false;
-                        return 0;
-                }
-        }
-        return -EINVAL;
+        if (b < 0)
+                return b;
+        *(bool *) field = b;
+        return 0;
 }
 
 /* Every key of [Hibernate], with its default (kjump.conf(5) documents the

@@ -77,6 +77,11 @@ void jump_settle(Target *t, const HelperParams *params, JumpResult *ret) {
         }
 
         switch (ret->header.state) {
+        case KJUMP_STATE_INVALID:
+                /* Hybrid sleep, woken from RAM: the helper discarded the
+                 * image before it came back. */
+                ret->woken = ret->header.reason == KJUMP_REASON_WOKEN;
+                break;
         case KJUMP_STATE_RESTORING:
                 /* We are back from a cold boot and a restore of this very
                  * image: it must never be restored again. */
@@ -106,6 +111,20 @@ void jump_settle(Target *t, const HelperParams *params, JumpResult *ret) {
         default:
                 break;
         }
+}
+
+HelperAfter jump_hibernate_after(const JumpConfig *c, bool *ret_platform) {
+        SleepConfig sc;
+
+        if (ret_platform)
+                *ret_platform = false;
+        if (c->hybrid)
+                return HELPER_AFTER_SUSPEND;
+        if (sleep_config_load("/", &sc) < 0)
+                return HELPER_AFTER_POWEROFF;
+        if (ret_platform)
+                *ret_platform = sc.platform_requested;
+        return sc.hibernate_after;
 }
 
 void jump_session_done(JumpSession *s) {
@@ -146,12 +165,8 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret
                                           c->target ?: KJUMP_TARGET_DEFAULT, why ?: "unknown error");
                 s.params.compression = c->compression;
                 s.params.compression_level = c->compression_level;
-                if (mode == HELPER_MODE_HIBERNATE) {
-                        HibernateAfter after = HIBERNATE_AFTER_POWEROFF;
-
-                        (void) sleep_config_hibernate_after("/", &after, &s.platform_requested);
-                        s.params.reboot_after = after == HIBERNATE_AFTER_REBOOT;
-                }
+                if (mode == HELPER_MODE_HIBERNATE)
+                        s.params.after = jump_hibernate_after(c, &s.platform_requested);
                 r = target_plan_image(&s.target, &s.params);
                 if (r < 0)
                         return reason_set(ret_reason, r, "cannot plan the image on %s: %m", s.target.device);
@@ -200,7 +215,10 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
                 log_info("HibernateMode=platform: the helper cannot enter ACPI S4 (the firmware's own "
                          "hibernation); it powers the machine off instead.");
         log_info("Jumping into the helper kernel (mode %s%s).", helper_mode_to_string(s->mode),
-                 s->params.reboot_after ? ", then reboot" : "");
+                 s->mode != HELPER_MODE_HIBERNATE           ? ""
+                 : s->params.after == HELPER_AFTER_REBOOT  ? ", then reboot"
+                 : s->params.after == HELPER_AFTER_SUSPEND ? ", then suspend to RAM (hybrid sleep)"
+                                                           : "");
         log_mark("jump", "mode=%s", helper_mode_to_string(s->mode));
         ret->jump_usec = now_usec(CLOCK_REALTIME);
         r = kexec_jump();

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "image-format.h"
@@ -18,6 +19,7 @@ typedef struct JumpConfig {
         const char *target;            /* image target spec (modes that write) */
         uint32_t compression;
         int compression_level;
+        bool hybrid;                   /* hibernate: suspend to RAM once the image is committed */
 } JumpConfig;
 
 /* Fills P with what the helper needs for MODE on this machine. */
@@ -32,6 +34,7 @@ typedef struct JumpResult {
         bool have_header;      /* header holds what the target says after the return */
         struct kjump_image_header header;
         bool resumed;          /* A came back from a restore of this image */
+        bool woken;            /* hybrid sleep: woken from RAM, the image discarded */
         int settle_error;      /* the image's state after the return could not be written
                                   (tried twice): -errno, or 0 */
 } JumpResult;
@@ -48,6 +51,12 @@ typedef struct JumpSession {
 } JumpSession;
 
 #define JUMP_SESSION_NULL { .mode = _HELPER_MODE_INVALID, .target = TARGET_NULL, .lock_fd = -EBADF }
+
+/* What the helper is to do once a hibernation image is committed: suspend
+ * for hybrid sleep, else what sleep.conf's HibernateMode= says (reboot, or
+ * power off; *ret_platform (may be NULL) set when it asked for ACPI S4,
+ * which the helper cannot enter). */
+HelperAfter jump_hibernate_after(const JumpConfig *c, bool *ret_platform);
 
 /* Unloads the helper if it is loaded and frees the session. */
 void jump_session_done(JumpSession *s);

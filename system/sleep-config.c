@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <dirent.h>
+#include <stddef.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,8 +10,42 @@
 #include "macro.h"
 #include "sleep-config.h"
 
-/* The value of HibernateMode= in TEXT's [Sleep] section, the last one. */
-static void scan(const char *text, char **value) {
+/* The [Sleep] keys kjump reads, each holding the last value seen. */
+typedef struct Values {
+        char *hibernate_mode, *hibernate_delay, *suspend_estimation, *hibernate_on_ac;
+} Values;
+
+static bool valid_any(const char *s) {
+        return true;
+}
+
+static bool valid_timespan(const char *s) {
+        uint64_t u;
+        return parse_timespan(s, &u) >= 0;
+}
+
+static bool valid_timespan_nonzero(const char *s) {
+        uint64_t u;
+        return parse_timespan(s, &u) >= 0 && u > 0;
+}
+
+static bool valid_boolean(const char *s) {
+        return parse_boolean(s) >= 0;
+}
+
+/* As systemd: an assignment that does not parse is ignored, the one
+ * before it stays. */
+static void scan(const char *text, Values *v) {
+        static const struct {
+                const char *key;
+                size_t offset;
+                bool (*valid)(const char *s);
+        } keys[] = {
+                { "HibernateMode=", offsetof(Values, hibernate_mode), valid_any },
+                { "HibernateDelaySec=", offsetof(Values, hibernate_delay), valid_timespan },
+                { "SuspendEstimationSec=", offsetof(Values, suspend_estimation), valid_timespan_nonzero },
+                { "HibernateOnACPower=", offsetof(Values, hibernate_on_ac), valid_boolean },
+        };
         bool in_sleep = false;
 
         for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
@@ -18,22 +53,34 @@ static void scan(const char *text, char **value) {
 
                 while (l > 0 && (line[0] == ' ' || line[0] == '\t'))
                         line++, l--;
+                while (l > 0 && (line[l - 1] == ' ' || line[l - 1] == '\t' || line[l - 1] == '\r'))
+                        l--;
                 if (l > 0 && line[0] == '[') {
-                        in_sleep = l >= 7 && strncmp(line, "[Sleep]", 7) == 0;
+                        in_sleep = l == 7 && strncmp(line, "[Sleep]", 7) == 0;
                         continue;
                 }
-                if (in_sleep && l > 14 && strncmp(line, "HibernateMode=", 14) == 0) {
-                        free(*value);
-                        *value = strndup(line + 14, l - 14);
+                if (!in_sleep)
+                        continue;
+                for (size_t i = 0; i < ELEMENTSOF(keys); i++) {
+                        size_t k = strlen(keys[i].key);
+                        char **field = (char **) ((uint8_t *) v + keys[i].offset);
+
+                        if (l >= k && strncmp(line, keys[i].key, k) == 0) {
+                                char *value = strndup(line + k, l - k);
+
+                                if (value && keys[i].valid(value))
+                                        free_and_replace(*field, value);
+                                free(value);
+                        }
                 }
         }
 }
 
-static void scan_file(const char *path, char **value) {
+static void scan_file(const char *path, Values *v) {
         _cleanup_free_ char *text = NULL;
 
         if (read_full_file(path, 1 << 20, &text, NULL) >= 0)
-                scan(text, value);
+                scan(text, v);
 }
 
 static int only_conf(const struct dirent *de) {
@@ -41,11 +88,12 @@ static int only_conf(const struct dirent *de) {
         return de->d_name[0] != '.' && l > 5 && strcmp(de->d_name + l - 5, ".conf") == 0;
 }
 
-int sleep_config_hibernate_after(const char *root, HibernateAfter *ret, bool *ret_platform) {
+int sleep_config_load(const char *root, SleepConfig *ret) {
         static const char *const dirs[] = { "/etc/systemd/sleep.conf.d", "/run/systemd/sleep.conf.d",
                                             "/usr/lib/systemd/sleep.conf.d" };
         const char *r = streq_ptr(root, "/") ? "" : root;
-        _cleanup_free_ char *value = NULL, *main_conf = NULL;
+        _cleanup_free_ char *main_conf = NULL;
+        Values value = {};
         char **names = NULL;
         size_t n_names = 0;
 
@@ -94,24 +142,38 @@ int sleep_config_hibernate_after(const char *root, HibernateAfter *ret, bool *re
         }
         free(names);
 
-        *ret = HIBERNATE_AFTER_POWEROFF;
-        *ret_platform = false;
-        for (const char *p = value ?: "platform shutdown"; *p; ) {
+        *ret = (SleepConfig) {
+                .hibernate_after = HELPER_AFTER_POWEROFF,
+                .hibernate_delay_usec = SLEEP_HIBERNATE_DELAY_DEFAULT_USEC,
+                .suspend_estimation_usec = SLEEP_SUSPEND_ESTIMATION_DEFAULT_USEC,
+                .hibernate_on_ac_power = true,
+        };
+        for (const char *p = value.hibernate_mode ?: "platform shutdown"; *p; ) {
                 size_t l;
 
                 p += strspn(p, " \t");
                 l = strcspn(p, " \t");
                 if (l == 6 && strncmp(p, "reboot", 6) == 0) {
-                        *ret = HIBERNATE_AFTER_REBOOT;
-                        return 0;
+                        ret->hibernate_after = HELPER_AFTER_REBOOT;
+                        break;
                 }
                 if (l == 8 && strncmp(p, "shutdown", 8) == 0)
-                        return 0;
+                        break;
                 if (l == 8 && strncmp(p, "platform", 8) == 0) {
-                        *ret_platform = true;
-                        return 0;
+                        ret->platform_requested = true;
+                        break;
                 }
                 p += l;
         }
+        if (value.hibernate_delay)
+                (void) parse_timespan(value.hibernate_delay, &ret->hibernate_delay_usec);
+        if (value.suspend_estimation)
+                (void) parse_timespan(value.suspend_estimation, &ret->suspend_estimation_usec);
+        if (value.hibernate_on_ac)
+                ret->hibernate_on_ac_power = parse_boolean(value.hibernate_on_ac);
+        free(value.hibernate_mode);
+        free(value.hibernate_delay);
+        free(value.suspend_estimation);
+        free(value.hibernate_on_ac);
         return 0;
 }

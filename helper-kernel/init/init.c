@@ -98,6 +98,33 @@ _noreturn_ static void reboot_now(void) {
         }
 }
 
+/* Hybrid sleep, after the commit: suspend to RAM with A and its disks
+ * frozen as the image has them. A wake discards the image (A runs on,
+ * its disks move away from it) and returns, to jump back; a power loss
+ * leaves the image valid, and the next boot restores it. Whatever cannot
+ * be done ends in a power-off, which is a hibernation: the image is
+ * valid and matches the disks. */
+static void hybrid_sleep(Helper *h) {
+        int r;
+
+        sync();
+        log_mark("suspending", NULL);
+        r = write_string_file("/sys/power/state", "mem");
+        if (r < 0) {
+                log_error_errno(r, "Cannot suspend to RAM (%m); hibernating instead: the next boot restores the image.");
+                power_off();
+        }
+        log_info("Woken from suspend to RAM: discarding the image and going back to the original kernel.");
+        log_mark("woken", NULL);
+        r = image_state_commit(h->target_fd, &h->params.target, &h->header, IMAGE_EVENT_INVALIDATE,
+                               KJUMP_REASON_WOKEN, "woken from hybrid sleep: the original kernel runs on");
+        if (r < 0) {
+                /* A must never run on beside a valid image of itself. */
+                log_error_errno(r, "Cannot discard the image (%m); powering off instead: the next boot restores it.");
+                power_off();
+        }
+}
+
 /* Writes the image for a write mode; returns only when the helper is to
  * jump back to A (test modes, errors). */
 static void run_write_mode(Helper *h) {
@@ -138,15 +165,22 @@ static void run_write_mode(Helper *h) {
                         log_error_errno(r, "Failed to commit the image header: %m");
                         return;
                 }
-                if (h->params.reboot_after) {
+                switch (h->params.after) {
+                case HELPER_AFTER_REBOOT:
                         /* HibernateMode=reboot: the next boot restores. */
                         log_info("Image committed; rebooting.");
                         log_mark("committed", "then=reboot");
                         reboot_now();
+                case HELPER_AFTER_SUSPEND:
+                        log_info("Image committed; suspending to RAM (hybrid sleep).");
+                        log_mark("committed", "then=suspend");
+                        hybrid_sleep(h);
+                        return;
+                default:
+                        log_info("Image committed; powering off.");
+                        log_mark("committed", "then=poweroff");
+                        power_off();
                 }
-                log_info("Image committed; powering off.");
-                log_mark("committed", "then=poweroff");
-                power_off();
         }
 
         /* Test modes: A runs on after this, so the image must never be

@@ -78,6 +78,7 @@ enum kjump_image_reason {
         KJUMP_REASON_MISMATCH = 4,     /* not for this machine (memory map, kernel) */
         KJUMP_REASON_CORRUPT = 5,      /* a checksum failed */
         KJUMP_REASON_INVALIDATED = 6,  /* invalidated by the user or a normal boot */
+        KJUMP_REASON_WOKEN = 7,        /* hybrid sleep: woken from RAM, the original kernel runs on */
         _KJUMP_REASON_MAX,
 };
 

@@ -157,8 +157,34 @@ TEST(boot_finds) {
         ASSERT_OK(check_boot_finds(root, now, &why));
 }
 
+TEST(suspend) {
+        _cleanup_free_ char *why = NULL;
+
+        /* No /sys/power at all: nothing can suspend. */
+        ASSERT_ERR(check_suspend(root, false, &why), EOPNOTSUPP);
+        ASSERT(why && strstr(why, "'mem'"));
+        why = mfree(why);
+
+        /* Suspend-to-idle only: A can suspend, the helper cannot (no S3). */
+        put("/sys/power/state", "freeze mem disk\n");
+        put("/sys/power/mem_sleep", "[s2idle]\n");
+        ASSERT_OK(check_suspend(root, false, NULL));
+        ASSERT_ERR(check_suspend(root, true, &why), EOPNOTSUPP);
+        ASSERT(why && strstr(why, "'deep'"));
+        why = mfree(why);
+
+        put("/sys/power/mem_sleep", "s2idle [deep]\n");
+        ASSERT_OK(check_suspend(root, true, NULL));
+        /* "deepest" is not "deep", "memory" not "mem". */
+        put("/sys/power/mem_sleep", "s2idle deepest\n");
+        ASSERT_ERR(check_suspend(root, true, NULL), EOPNOTSUPP);
+        put("/sys/power/state", "freeze memory disk\n");
+        ASSERT_ERR(check_suspend(root, false, NULL), EOPNOTSUPP);
+}
+
 int main(void) {
         ASSERT(mkdtemp(root));
+        test_suspend();
         test_tree();
         test_initrds();
         test_boot_finds();

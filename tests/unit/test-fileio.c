@@ -26,7 +26,33 @@ TEST(parse_numbers) {
         ASSERT_ERR(parse_size("99999999999T", &v), ERANGE);
 }
 
+TEST(parse_timespan_and_boolean) {
+        uint64_t v;
+
+        ASSERT_OK(parse_timespan("90", &v));
+        ASSERT(v == UINT64_C(90) * 1000000);
+        ASSERT_OK(parse_timespan("1h 30min", &v));
+        ASSERT(v == UINT64_C(5400) * 1000000);
+        ASSERT_OK(parse_timespan("2d3h", &v));
+        ASSERT(v == UINT64_C(183600) * 1000000);
+        ASSERT_OK(parse_timespan(" 500ms ", &v));
+        ASSERT(v == 500000);
+        ASSERT_OK(parse_timespan("15 s", &v));
+        ASSERT(v == UINT64_C(15) * 1000000);
+        ASSERT_ERR(parse_timespan("", &v), EINVAL);
+        ASSERT_ERR(parse_timespan("h", &v), EINVAL);
+        ASSERT_ERR(parse_timespan("5 fortnights", &v), EINVAL);
+        ASSERT_ERR(parse_timespan("-5s", &v), EINVAL);
+        ASSERT_ERR(parse_timespan("999999999999w", &v), ERANGE);
+
+        ASSERT(parse_boolean("yes") == 1 && parse_boolean("On") == 1 && parse_boolean("1") == 1);
+        ASSERT(parse_boolean("no") == 0 && parse_boolean("FALSE") == 0 && parse_boolean("off") == 0);
+        ASSERT_ERR(parse_boolean("maybe"), EINVAL);
+        ASSERT_ERR(parse_boolean(NULL), EINVAL);
+}
+
 int main(void) {
         test_parse_numbers();
+        test_parse_timespan_and_boolean();
         return 0;
 }

@@ -20,11 +20,11 @@ TEST(round_trip) {
         p.target.size = 3u << 20;
         ASSERT_OK(target_map_add(&p.target, 0, 1u << 20, 1u << 20));
         ASSERT_OK(target_map_add(&p.target, 1u << 20, 5u << 20, 2u << 20));
-        p.reboot_after = true;
+        p.after = HELPER_AFTER_SUSPEND;
 
         ASSERT_OK(helper_params_format(&p, &text));
         ASSERT_OK(helper_params_parse(text, &q, &error));
-        ASSERT(q.reboot_after);
+        ASSERT(q.after == HELPER_AFTER_SUSPEND);
         ASSERT(q.mode == HELPER_MODE_TEST_RESTORE);
         ASSERT(q.window.start == 0 && q.window.end == 64u << 20);
         ASSERT(memmap_equal(&p.firmware, &q.firmware));
