@@ -19,6 +19,7 @@
 #include "macro.h"
 #include "manager.h"
 #include "power-supply.h"
+#include "reason.h"
 #include "sleep-config.h"
 #include "time-util.h"
 #include "spawn-util.h"
@@ -453,7 +454,7 @@ static int real_jump(Manager *m, Operation op, JumpResult *res, char **ret_messa
 /* Suspends to RAM with a CLOCK_BOOTTIME_ALARM timer at AFTER_USEC from
  * now. 1 when the timer woke the machine, 0 when something else did (the
  * user), -errno when it could not suspend. */
-static int suspend_with_alarm(uint64_t after_usec) {
+static int suspend_with_alarm(uint64_t after_usec, char **ret_reason) {
         _cleanup_close_ int fd = -EBADF;
         struct itimerspec its = {
                 .it_value.tv_sec = (time_t) (after_usec / 1000000),
@@ -465,14 +466,12 @@ static int suspend_with_alarm(uint64_t after_usec) {
         if (after_usec == 0)
                 its.it_value.tv_nsec = 1;
         fd = timerfd_create(CLOCK_BOOTTIME_ALARM, TFD_NONBLOCK | TFD_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        if (timerfd_settime(fd, 0, &its, NULL) < 0)
-                return negative_errno();
+        if (fd < 0 || timerfd_settime(fd, 0, &its, NULL) < 0)
+                return reason_set(ret_reason, errno, "cannot set the wake-up alarm (CLOCK_BOOTTIME_ALARM): %m");
         log_mark("suspend", "alarm_s=%.1f", after_usec / 1e6);
         r = write_string_file("/sys/power/state", "mem");
         if (r < 0)
-                return r;
+                return reason_set(ret_reason, r, "writing 'mem' to /sys/power/state failed: %m");
         return read(fd, &expirations, sizeof(expirations)) == sizeof(expirations);
 }
 
@@ -499,9 +498,12 @@ static int suspend_then_hibernate(bool *ret_hibernate, char **ret_message) {
                 (void) power_supplies_read("/", &ps);
                 if (ps.has_battery)
                         interval = MIN(interval, sc.suspend_estimation_usec);
-                r = suspend_with_alarm(interval);
+                _cleanup_free_ char *why = NULL;
+
+                r = suspend_with_alarm(interval, &why);
                 if (r < 0)
-                        return asprintf(ret_message, "Suspend to RAM failed: %s.", strerror(-r)) < 0 ? -ENOMEM : r;
+                        return asprintf(ret_message, "Cannot suspend to RAM: %s.", why ?: strerror(-r)) < 0
+                                       ? -ENOMEM : r;
                 now = now_usec(CLOCK_BOOTTIME);
                 if (r == 0) {
                         log_mark("woken", "by=user");

@@ -31,17 +31,29 @@ wait_for_post() {
     fail "the hibernation never came back ($1)"
 }
 
-# Everything a user would check after the machine came back.
-verify_after_resume() {
+# What a user would check when the session is back: the workload, the
+# file written just before, the hooks run with VERB (default hibernate).
+verify_session() {
+    local verb=${1:-hibernate}
     event resumed
     /kjump-test/workload verify || fail "workload verify failed"
-    sha256sum -c "$KJUMP_STATE/dirty.sha256" >/dev/null || fail "the file written just before hibernating changed"
-    journalctl -b --no-pager -t kjump-test-hook | grep -q "pre hibernate hibernate" ||
-        fail "journalctl does not show the system-sleep hook's pre run"
-    journalctl -b --no-pager -t kjump-test-hook | grep -q "post hibernate hibernate" ||
-        fail "journalctl does not show the system-sleep hook's post run"
-    kjumpctl inspect --json | grep -q '"state":"consumed"' || fail "the restored image is not consumed"
+    sha256sum -c "$KJUMP_STATE/dirty.sha256" >/dev/null || fail "the file written just before sleeping changed"
+    journalctl -b --no-pager -t kjump-test-hook | grep -q "pre $verb $verb" ||
+        fail "journalctl does not show the system-sleep hook's pre $verb run"
+    journalctl -b --no-pager -t kjump-test-hook | grep -q "post $verb $verb" ||
+        fail "journalctl does not show the system-sleep hook's post $verb run"
     rm -f /run/kjump-test-post
+}
+
+# After a restore: the session, and the image consumed.
+verify_after_resume() {
+    verify_session "$@"
+    kjumpctl inspect --json | grep -q '"state":"consumed"' || fail "the restored image is not consumed"
+}
+
+# logind's answer to Can$1 (CanHibernate, CanHybridSleep, ...).
+logind_can() {
+    busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager "Can$1"
 }
 
 # setup, workload, systemctl hibernate, and the checks after the restore.

@@ -75,6 +75,18 @@ class Console:
                                          f"waiting for {what or pattern!r}")
                 self.cond.wait(left)
 
+    def wait_qmp_event(self, name, timeout, what=None):
+        """Waits for QMP event NAME (the console's .qmp); when QEMU exits
+        instead, the guest's own reason, if it gave one, is the failure."""
+        try:
+            return self.qmp.wait_event(name, timeout, what)
+        except ScenarioFailed:
+            for pattern, prefix in ((r"KJUMP-RESULT FAIL (.*)", "guest: "), (KERNEL_DEATH.pattern, "guest kernel: ")):
+                said = self.lines_matching(pattern)
+                if said:
+                    raise ScenarioFailed(prefix + re.search(pattern, said[0]).group(0).replace("KJUMP-RESULT FAIL ", ""))
+            raise
+
     def wait_exit(self, timeout):
         try:
             self.proc.wait(timeout * TIMEOUT_SCALE)

@@ -12,6 +12,7 @@ from .build import guest_initrd
 from .config import ACCEL, QEMU, ScenarioFailed
 from .console import Console
 from .debian import build_debian_guest
+from .qmp import Qmp
 
 
 class Rig:
@@ -29,6 +30,7 @@ class Rig:
         guest_initrd(parts, kernels, args.workload, self.initrd)
         self.disks = False
         self.faults = {}
+        self.qmps = []
 
     def with_disks(self):
         if not self.disks:
@@ -85,18 +87,24 @@ class Rig:
         shutil.rmtree(root, ignore_errors=True)
         self.http_port = self.start_http()
 
-    def boot_debian(self, scenario, extra_cmdline=""):
+    def boot_debian(self, scenario, extra_cmdline="", s3=False):
         """Boots the Debian guest: its own initramfs (initramfs-tools with
         kjump's hook), systemd, kjumpd, and the test runner."""
-        return self.boot(scenario, extra_cmdline, debian=True)
+        return self.boot(scenario, extra_cmdline, debian=True, s3=s3)
 
-    def boot(self, scenario, extra_cmdline="", debian=False):
+    def boot(self, scenario, extra_cmdline="", debian=False, s3=False):
+        """Starts QEMU. S3: the firmware offers ACPI S3 (suspend to RAM),
+        and the console's .qmp sees the guest suspend and wakes it."""
         self.runs += 1
         logpath = self.out / f"console-{self.runs}.log"
         # Only warnings and worse from the kernels: their messages would
         # otherwise interleave with the guest's own lines on the one console.
         loglevel = os.environ.get("KJUMP_VM_LOGLEVEL", "4")
-        cmdline = (f"console=ttyS0 loglevel={loglevel} panic=-1 kjump.scenario={scenario} "
+        # no_console_suspend: the console stays on across the jump, so a
+        # kernel that dies before its devices are resumed says why (a
+        # suspended console would keep its last words, and panic=-1
+        # would end QEMU without a line).
+        cmdline = (f"console=ttyS0 no_console_suspend loglevel={loglevel} panic=-1 kjump.scenario={scenario} "
                    f"{extra_cmdline}").strip()
         if self.disks and not debian:
             cmdline += (f" kjump.target={self.args.target} kjump.partuuid={self.partuuid}"
@@ -122,10 +130,20 @@ class Rig:
                 path = f"blkdebug:{conf}:{img}" if conf else str(img)
                 cmd += ["-drive", f"file={path},format=raw,if=virtio,cache=unsafe"]
             cmd += ["-nic", "user,model=virtio-net-pci"]
+        # QEMU's pc machine offers ACPI S3 by default; most guests here are
+        # a machine without it (modern laptops have suspend-to-idle only),
+        # on which kjump must not offer hybrid sleep.
+        qmp = None
+        cmd += ["-global", f"PIIX4_PM.disable_s3={0 if s3 else 1}"]
+        if s3:
+            qmp = Qmp()
+            self.qmps.append(qmp)
+            cmd += qmp.qemu_args()
         (self.out / f"qemu-{self.runs}.cmd").write_text(" ".join(cmd) + "\n")
         proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)
         con = Console(proc, logpath)
+        con.qmp = qmp
         con.start = time.monotonic()
         self.mark(con.start, f"power on (QEMU run {self.runs}, {self.args.mem} MiB)")
         self.consoles.append(con)
@@ -167,5 +185,7 @@ class Rig:
     def shutdown(self):
         for c in self.consoles:
             c.kill()
+        for q in self.qmps:
+            q.close()
         if getattr(self, "http", None):
             self.http.shutdown()

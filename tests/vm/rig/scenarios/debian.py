@@ -9,17 +9,55 @@ from ..console import fields, mark
 from .common import helper_up
 
 
-def debian_cycles(rig, scenario_name, cycles, before=(), then="poweroff"):
-    """The Debian guest hibernates CYCLES times the way SCENARIO_NAME asks;
-    after each power-off QEMU starts again on the same disk and the
-    initramfs restores the image; the guest's runner checks the rest."""
+def debian_boot(rig, scenario_name, s3=False):
+    """Boots the Debian guest for SCENARIO_NAME; returns its console and the
+    target's location (kjump.resume=) once the runner set the target up."""
     rig.with_debian()
-    con = rig.boot_debian(scenario_name)
+    con = rig.boot_debian(scenario_name, s3=s3)
     t_boot, _ = con.wait_for(r"KJUMP-EVENT boot-done", 900, "the Debian guest to boot")
     rig.timings["guest_boot_s"] = t_boot - con.start
     rig.mark(t_boot, "Debian guest up (systemd, kjumpd)")
     _, m = con.wait_for(r"KJUMP-EVENT resume-location kjump\.resume=(\S+)", 900, "the target to be set up")
-    location = m.group(1)
+    return con, m.group(1)
+
+
+def debian_image(rig, con, then):
+    """The helper's part of a hibernation: up, the image written and
+    committed, then THEN (poweroff, reboot, suspend)."""
+    helper_up(con, rig, "hibernate", 600)
+    t_w, m = con.wait_for(mark("image-written"), 1800, "the image to be written")
+    rig.mark(t_w, "image written: " + " ".join(f"{k}={v}" for k, v in fields(m).items()))
+    _, m = con.wait_for(mark("committed"), 120, "the commit")
+    if fields(m).get("then") != then:
+        raise ScenarioFailed(f"the helper committed the image and went on to {fields(m).get('then')}, not {then}")
+
+
+def debian_restore(rig, location, name, s3=False):
+    """A cold boot with the image's location: the initramfs hands over, the
+    helper restores, the original system runs again. Returns the console."""
+    con = rig.boot_debian("expect-resume", f"kjump.resume={location}", s3=s3)
+    t_v, _ = con.wait_for(mark("resume-verified"), 1800, "the initramfs to verify the image")
+    rig.mark(t_v, "initramfs: image verified, handing over")
+    t_r, _ = con.wait_for(mark("restored"), 1800, "the restore")
+    rig.mark(t_r, "RAM restored")
+    t_res, _ = con.wait_for(r"KJUMP-EVENT resumed", 600, "the original system to run again")
+    rig.mark(t_res, "original system running again")
+    rig.timings[f"power_on_to_running_{name}_s"] = t_res - con.start
+    return con
+
+
+def debian_verified(rig, con, what="workload, dirty file, hooks in the journal, image consumed"):
+    t_ok, _ = con.wait_for(r"KJUMP-EVENT verified", 900, "the checks after the return")
+    rig.mark(t_ok, what + ": verified")
+    con.wait_for(r"KJUMP-RESULT PASS", 300)
+    con.wait_exit(300)
+
+
+def debian_cycles(rig, scenario_name, cycles, before=(), then="poweroff"):
+    """The Debian guest hibernates CYCLES times the way SCENARIO_NAME asks;
+    after each power-off QEMU starts again on the same disk and the
+    initramfs restores the image; the guest's runner checks the rest."""
+    con, location = debian_boot(rig, scenario_name)
     for pattern in before:
         con.wait_for(pattern, 300)
     for cycle in range(1, cycles + 1):
@@ -31,30 +69,15 @@ def debian_cycles(rig, scenario_name, cycles, before=(), then="poweroff"):
         said = con.lines_matching(r"KJUMP-EVENT resume-location kjump\.resume=\S+")
         if said:
             location = re.search(r"kjump\.resume=(\S+)", said[-1]).group(1)
-        helper_up(con, rig, "hibernate", 600)
-        t_w, m = con.wait_for(mark("image-written"), 1800, "the image to be written")
-        rig.mark(t_w, "image written: " + " ".join(f"{k}={v}" for k, v in fields(m).items()))
-        _, m = con.wait_for(mark("committed"), 120, "the commit")
-        if fields(m).get("then") != then:
-            raise ScenarioFailed(f"the helper committed the image and went on to {fields(m).get('then')}, not {then}")
+        debian_image(rig, con, then)
         if then == "reboot":
             # The kernel says so; with -no-reboot QEMU then exits, and the
             # rig starts the machine again as its firmware would.
             con.wait_for(r"reboot: Restarting system", 120, "the helper to reboot")
         con.wait_exit(300)
         rig.mark(time.monotonic(), "reboot" if then == "reboot" else "power off")
-        con = rig.boot_debian("expect-resume", f"kjump.resume={location}")
-        t_v, _ = con.wait_for(mark("resume-verified"), 1800, "the initramfs to verify the image")
-        rig.mark(t_v, "initramfs: image verified, handing over")
-        t_r, _ = con.wait_for(mark("restored"), 1800, "the restore")
-        rig.mark(t_r, "RAM restored")
-        t_res, _ = con.wait_for(r"KJUMP-EVENT resumed", 600, "the original system to run again")
-        rig.mark(t_res, "original system running again")
-        rig.timings[f"power_on_to_running_{cycle}_s"] = t_res - con.start
-    t_ok, _ = con.wait_for(r"KJUMP-EVENT verified", 900, "the checks after the restore")
-    rig.mark(t_ok, "workload, dirty file, hooks in the journal, image consumed: verified")
-    con.wait_for(r"KJUMP-RESULT PASS", 300)
-    con.wait_exit(300)
+        con = debian_restore(rig, location, cycle)
+    debian_verified(rig, con)
 
 
 @scenario("systemd-hibernate", "Debian guest: systemctl hibernate, power off, restore from the initramfs")
@@ -72,10 +95,10 @@ def cli_hibernate(rig):
     debian_cycles(rig, "cli-hibernate", 1, before=[r"KJUMP-EVENT refused-ok"])
 
 
-def debian_one_boot(rig, scenario_name):
+def debian_one_boot(rig, scenario_name, s3=False):
     """One Debian boot whose runner checks everything itself."""
     rig.with_debian()
-    con = rig.boot_debian(scenario_name)
+    con = rig.boot_debian(scenario_name, s3=s3)
     t_boot, _ = con.wait_for(r"KJUMP-EVENT boot-done", 900, "the Debian guest to boot")
     rig.timings["guest_boot_s"] = t_boot - con.start
     con.wait_for(r"KJUMP-EVENT verified", 900, "the checks")
@@ -139,8 +162,8 @@ def restore_skipped(rig):
         raise ScenarioFailed("the helper was started for an image that must never be restored")
 
 
-@scenario("can-sleep", "Debian guest: logind offers hibernation, and neither hybrid sleep nor "
-          "suspend-then-hibernate, which kjump cannot do; systemctl refuses those")
+@scenario("can-sleep", "Debian guest without S3: logind offers nothing before the target exists, then "
+          "hibernation and suspend-then-hibernate, never hybrid sleep; systemctl refuses it")
 def can_sleep(rig):
     debian_one_boot(rig, "can-sleep")
 
@@ -149,3 +172,78 @@ def can_sleep(rig):
           "the machine restores")
 def hibernate_reboot(rig):
     debian_cycles(rig, "hibernate-reboot", 1, then="reboot")
+
+
+def helper_suspended(rig, con):
+    """Hybrid sleep: the helper commits the image and the machine enters
+    ACPI S3 (QEMU's SUSPEND event)."""
+    con.wait_for(r"KJUMP-EVENT workload-ready", 900, "the workload setup")
+    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 60)
+    rig.mark(t_req, "hybrid sleep requested")
+    debian_image(rig, con, "suspend")
+    t_s = con.wait_qmp_event("SUSPEND", 300, "the helper to suspend to RAM")
+    rig.mark(t_s, "suspended to RAM by the helper (ACPI S3)")
+
+
+@scenario("hybrid-sleep", "Debian guest: systemctl hybrid-sleep writes the image, the helper suspends to RAM; "
+          "woken, the session goes on and the image is invalid",
+          expect="image committed, then S3; woken by the user, the helper invalidates it and jumps back; "
+                 "workload intact, no restore")
+def hybrid_sleep(rig):
+    con, _ = debian_boot(rig, "hybrid-sleep", s3=True)
+    helper_suspended(rig, con)
+    con.qmp.command("system_wakeup")
+    t_w, _ = con.wait_for(mark("woken"), 300, "the helper to wake up")
+    rig.mark(t_w, "woken by the user (QMP system_wakeup): the helper discards the image")
+    t_b, _ = con.wait_for(mark("jump-back"), 300, "the helper to jump back")
+    rig.mark(t_b, "back to the original kernel")
+    debian_verified(rig, con, "workload, dirty file, hooks, image invalid (woken)")
+
+
+@scenario("hybrid-sleep-powercut", "Debian guest: hybrid sleep, then the power fails during the suspend to "
+          "RAM: the next boot restores the image",
+          expect="restored from the image written before the suspend; image consumed")
+def hybrid_sleep_powercut(rig):
+    con, location = debian_boot(rig, "hybrid-sleep-powercut", s3=True)
+    helper_suspended(rig, con)
+    con.kill()
+    rig.mark(time.monotonic(), "power cut during the suspend to RAM")
+    con = debian_restore(rig, location, "after_power_cut", s3=True)
+    debian_verified(rig, con)
+
+
+@scenario("suspend-then-hibernate", "Debian guest: systemctl suspend-then-hibernate with a short "
+          "HibernateDelaySec: suspended, woken by the RTC alarm, hibernated, restored",
+          expect="S3, the alarm wakes the machine after the delay, the image is written, power off, restored")
+def suspend_then_hibernate(rig):
+    con, location = debian_boot(rig, "suspend-then-hibernate", s3=True)
+    con.wait_for(r"KJUMP-EVENT workload-ready", 900, "the workload setup")
+    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 60)
+    rig.mark(t_req, "suspend-then-hibernate requested")
+    t_s = con.wait_qmp_event("SUSPEND", 300, "the guest to suspend to RAM")
+    rig.mark(t_s, "suspended to RAM (ACPI S3)")
+    t_w = con.wait_qmp_event("WAKEUP", 600, "the RTC alarm to wake the guest")
+    rig.mark(t_w, "woken by the RTC alarm")
+    rig.timings["suspended_s"] = t_w - t_s
+    debian_image(rig, con, "poweroff")
+    con.wait_exit(300)
+    rig.mark(time.monotonic(), "power off")
+    con = debian_restore(rig, location, "after_hibernate", s3=True)
+    debian_verified(rig, con)
+
+
+@scenario("suspend-then-hibernate-early", "Debian guest: suspend-then-hibernate woken by the user before "
+          "the delay: back in the session, nothing written",
+          expect="S3, woken before HibernateDelaySec; no helper, the image untouched")
+def suspend_then_hibernate_early(rig):
+    con, _ = debian_boot(rig, "suspend-then-hibernate-early", s3=True)
+    con.wait_for(r"KJUMP-EVENT workload-ready", 900, "the workload setup")
+    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 60)
+    rig.mark(t_req, "suspend-then-hibernate requested")
+    t_s = con.wait_qmp_event("SUSPEND", 300, "the guest to suspend to RAM")
+    rig.mark(t_s, "suspended to RAM (ACPI S3)")
+    con.qmp.command("system_wakeup")
+    rig.mark(time.monotonic(), "woken by the user (QMP system_wakeup)")
+    debian_verified(rig, con, "workload, dirty file, hooks, image untouched")
+    if con.lines_matching(mark("helper-up")):
+        raise ScenarioFailed("the helper ran although the user woke the machine before the delay")
