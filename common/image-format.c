@@ -27,6 +27,7 @@ static const char *const reason_table[_KJUMP_REASON_MAX] = {
         [KJUMP_REASON_CORRUPT] = "corrupt",
         [KJUMP_REASON_INVALIDATED] = "invalidated",
         [KJUMP_REASON_WOKEN] = "woken from hybrid sleep",
+        [KJUMP_REASON_CANCELLED] = "cancelled by the user",
 };
 
 /* One word each, for KJUMP-MARK lines. */
@@ -39,6 +40,7 @@ static const char *const reason_id_table[_KJUMP_REASON_MAX] = {
         [KJUMP_REASON_CORRUPT] = "corrupt",
         [KJUMP_REASON_INVALIDATED] = "invalidated",
         [KJUMP_REASON_WOKEN] = "woken",
+        [KJUMP_REASON_CANCELLED] = "cancelled",
 };
 
 const char *image_reason_to_id(uint32_t r) {

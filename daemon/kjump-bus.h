@@ -14,6 +14,7 @@
 #define KJUMP_ERROR_UNAVAILABLE "org.kjump1.Error.Unavailable"
 #define KJUMP_ERROR_FAILED "org.kjump1.Error.Failed"
 #define KJUMP_ERROR_INHIBITED "org.kjump1.Error.Inhibited"
+#define KJUMP_ERROR_CANCELLED "org.kjump1.Error.Cancelled"
 
 /* The unit whose ExecStart is kjump's (units/systemd-hibernate-kjump.conf):
  * logind has decided by the time it calls, inhibitors and sessions

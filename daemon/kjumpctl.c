@@ -421,6 +421,9 @@ static int verb_suspend(int argc, char *argv[]) {
                                (res.return_usec - res.jump_usec) / 1e6);
                         return 0;
                 }
+                if (res.cancelled)
+                        return log_error_errno(ECANCELED, "Hibernation cancelled by the user (Esc); the system kept "
+                                               "running.");
                 return log_error_errno(EIO, "Hibernation failed, the system kept running: %s",
                                        res.have_header && h->message[0] ? h->message :
                                        "the helper returned without writing an image");

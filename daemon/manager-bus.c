@@ -194,7 +194,9 @@ static int on_jump_done(sd_event_source *s, void *userdata) {
         mgr->state = MANAGER_IDLE;
         manager_refresh(mgr);
         if (mgr->pending_result < 0)
-                (void) sd_bus_reply_method_errorf(m, KJUMP_ERROR_FAILED, "%s", message ?: "The jump failed.");
+                (void) sd_bus_reply_method_errorf(m, mgr->pending_result == -ECANCELED ? KJUMP_ERROR_CANCELLED
+                                                                                        : KJUMP_ERROR_FAILED,
+                                                  "%s", message ?: "The jump failed.");
         else
                 (void) sd_bus_reply_method_return(m, "s", message ?: "");
         sd_bus_message_unref(m);

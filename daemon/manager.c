@@ -429,6 +429,9 @@ static int real_jump(Manager *m, Operation op, JumpResult *res, char **ret_messa
                                      (res->return_usec - res->jump_usec) / 1e6);
                         return r < 0 ? -ENOMEM : 0;
                 }
+                if (res->cancelled)
+                        return asprintf(ret_message, "Cancelled by the user (Esc) while the image was written; "
+                                        "the system kept running.") < 0 ? -ENOMEM : -ECANCELED;
                 if (res->woken && op == OPERATION_HYBRID_SLEEP) {
                         r = asprintf(ret_message, "Woken from hybrid sleep after %.1f s; the image was discarded.",
                                      (res->return_usec - res->jump_usec) / 1e6);

@@ -81,6 +81,7 @@ void jump_settle(Target *t, const HelperParams *params, JumpResult *ret) {
                 /* Hybrid sleep, woken from RAM: the helper discarded the
                  * image before it came back. */
                 ret->woken = ret->header.reason == KJUMP_REASON_WOKEN;
+                ret->cancelled = ret->header.reason == KJUMP_REASON_CANCELLED;
                 break;
         case KJUMP_STATE_RESTORING:
                 /* We are back from a cold boot and a restore of this very

@@ -35,6 +35,7 @@ typedef struct JumpResult {
         struct kjump_image_header header;
         bool resumed;          /* A came back from a restore of this image */
         bool woken;            /* hybrid sleep: woken from RAM, the image discarded */
+        bool cancelled;        /* the user pressed Esc while the image was written */
         int settle_error;      /* the image's state after the return could not be written
                                   (tried twice): -errno, or 0 */
 } JumpResult;

@@ -38,6 +38,19 @@ int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uin
  * -errno when the jump could not be made. */
 int kexec_jump_back(uint64_t entry);
 
+/* keyboard.c: the keyboards the helper kernel drives (PS/2), for Esc. */
+typedef struct Keyboards {
+        int fds[8];
+        unsigned nums[8];        /* their /dev/input/eventN */
+        size_t n;
+        unsigned scans;
+} Keyboards;
+/* Opens every input device with an Esc key not opened yet. */
+void keyboards_scan(Keyboards *k);
+/* Has Esc been pressed since the last call? Never blocks. */
+bool keyboards_esc_pressed(Keyboards *k);
+void keyboards_close(Keyboards *k);
+
 /* modes.c: the modes. Each returns 0 or -errno and sets the header's
  * message for the caller to commit. */
 int helper_write(Helper *h);

@@ -288,8 +288,11 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                 pthread_cond_broadcast(&pl.slot_free);
                 pthread_mutex_unlock(&pl.lock);
 
-                if (o->progress && (job % 64 == 63 || job + 1 == pl.n_jobs))
-                        o->progress(o->progress_userdata, ram_done, ram_total, data_start + data);
+                if (o->progress) {
+                        r = o->progress(o->progress_userdata, ram_done, ram_total, data_start + data);
+                        if (r < 0)
+                                goto finish;
+                }
         }
         r = output_flush(&out, true);
         if (r < 0)

@@ -26,8 +26,9 @@ typedef struct ImageWriteOptions {
         uint32_t compression;
         int level;
         unsigned threads;          /* compression threads, >= 1 */
-        /* Called now and then from the writing thread. */
-        void (*progress)(void *userdata, uint64_t ram_done, uint64_t ram_total, uint64_t written);
+        /* Called after every chunk from the writing thread; a negative
+         * return (-ECANCELED: the user cancelled) stops the write with it. */
+        int (*progress)(void *userdata, uint64_t ram_done, uint64_t ram_total, uint64_t written);
         void *progress_userdata;
 } ImageWriteOptions;
 

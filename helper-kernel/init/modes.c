@@ -38,19 +38,28 @@ void helper_record_failure(Helper *h, uint32_t reason, int error, const char *fo
 typedef struct Progress {
         uint64_t start;
         unsigned last_decile;
+        Keyboards keyboards;     /* hibernation: Esc cancels */
+        bool cancellable;
 } Progress;
 
-static void write_progress(void *userdata, uint64_t done, uint64_t total, uint64_t written) {
+static int write_progress(void *userdata, uint64_t done, uint64_t total, uint64_t written) {
         Progress *p = userdata;
         unsigned decile = total ? (unsigned) (done * 10 / total) : 10;
         double s = (now_usec(CLOCK_MONOTONIC) - p->start) / 1e6;
 
+        if (p->cancellable && keyboards_esc_pressed(&p->keyboards)) {
+                log_info("Esc pressed: cancelling the hibernation at %u%%.", total ? (unsigned) (done * 100 / total) : 0);
+                log_mark("cancelled", "percent=%u", total ? (unsigned) (done * 100 / total) : 0);
+                return -ECANCELED;
+        }
         if (decile == p->last_decile)
-                return;
+                return 0;
         p->last_decile = decile;
-        log_info("Saving: %3u%% of %" PRIu64 " MiB, %" PRIu64 " MiB written, %.0f MB/s of RAM.", decile * 10,
-                 total >> 20, written >> 20, s > 0 ? done / s / 1e6 : 0.0);
+        log_info("Saving: %3u%% of %" PRIu64 " MiB, %" PRIu64 " MiB written, %.0f MB/s of RAM%s.", decile * 10,
+                 total >> 20, written >> 20, s > 0 ? done / s / 1e6 : 0.0,
+                 p->cancellable && decile < 10 ? " - Esc to cancel" : "");
         log_mark("saving", "percent=%u", decile * 10);
+        return 0;
 }
 
 /* The command line to boot the helper with again for a restore: ours,
@@ -73,7 +82,10 @@ static int record_cmdline(Helper *h) {
 }
 
 int helper_write(Helper *h) {
-        Progress progress = { .start = now_usec(CLOCK_MONOTONIC) };
+        Progress progress = {
+                .start = now_usec(CLOCK_MONOTONIC),
+                .cancellable = h->params.mode == HELPER_MODE_HIBERNATE,
+        };
         int r;
 
         r = record_cmdline(h);
@@ -102,6 +114,12 @@ int helper_write(Helper *h) {
                 .progress_userdata = &progress,
         }, &h->header);
         h->header.write_usec = now_usec(CLOCK_MONOTONIC) - progress.start;
+        keyboards_close(&progress.keyboards);
+        if (r == -ECANCELED) {
+                helper_record_failure(h, KJUMP_REASON_CANCELLED, r, "Cancelled by the user (Esc) while the image "
+                                      "was written: the system kept running.");
+                return r;
+        }
         if (r == -ENOSPC) {
                 helper_record_failure(h, KJUMP_REASON_ERROR, r,
                                       "The image does not fit in its target (%" PRIu64 " bytes).",

@@ -79,6 +79,7 @@ enum kjump_image_reason {
         KJUMP_REASON_CORRUPT = 5,      /* a checksum failed */
         KJUMP_REASON_INVALIDATED = 6,  /* invalidated by the user or a normal boot */
         KJUMP_REASON_WOKEN = 7,        /* hybrid sleep: woken from RAM, the original kernel runs on */
+        KJUMP_REASON_CANCELLED = 8,    /* the user pressed Esc while the image was written */
         _KJUMP_REASON_MAX,
 };
 

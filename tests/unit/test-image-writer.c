@@ -77,6 +77,15 @@ static int restore_cb(void *userdata, const struct kjump_chunk *c, const uint8_t
 
 static char path[] = "/tmp/test-image-XXXXXX";
 
+/* Cancels after CANCEL_AFTER chunks (0: never); counts the calls. */
+static unsigned progress_calls, cancel_after;
+
+static int progress(void *userdata, uint64_t done, uint64_t total, uint64_t written) {
+        ASSERT(done <= total);
+        progress_calls++;
+        return cancel_after && progress_calls >= cancel_after ? -ECANCELED : 0;
+}
+
 static int write_image(uint32_t compression, uint64_t target_size, struct kjump_image_header *h) {
         _cleanup_(target_map_done) TargetMap map = {};
         int fd, r;
@@ -106,6 +115,7 @@ static int write_image(uint32_t compression, uint64_t target_size, struct kjump_
                 .fd = fd, .map = &map, .ranges = ram, .n_ranges = ELEMENTSOF(ram),
                 .source = { fake_map, fake_unmap, NULL },
                 .compression = compression, .threads = 3,
+                .progress = progress,
         }, h);
         if (r >= 0) {
                 h->state = KJUMP_STATE_VALID;
@@ -170,6 +180,22 @@ TEST(round_trip) {
                 ASSERT(n == h.chunk_count);
                 assert_ram_restored();
         }
+}
+
+TEST(cancelled) {
+        struct kjump_image_header h;
+
+        /* The user cancels at the third chunk: the write stops there, the
+         * header is never committed. */
+        progress_calls = 0;
+        cancel_after = 3;
+        ASSERT_ERR(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h), ECANCELED);
+        ASSERT(progress_calls == 3);
+        ASSERT(h.state == KJUMP_STATE_WRITING && h.chunk_count == 0);
+        cancel_after = 0;
+        progress_calls = 0;
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
+        ASSERT(progress_calls == h.chunk_count);
 }
 
 TEST(too_small) {
@@ -318,6 +344,7 @@ int main(void) {
         ASSERT(restored);
 
         test_round_trip();
+        test_cancelled();
         test_too_small();
         test_every_header_byte();
         test_every_index_byte();

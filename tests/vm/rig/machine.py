@@ -87,14 +87,15 @@ class Rig:
         shutil.rmtree(root, ignore_errors=True)
         self.http_port = self.start_http()
 
-    def boot_debian(self, scenario, extra_cmdline="", s3=False):
+    def boot_debian(self, scenario, extra_cmdline="", s3=False, qmp=False):
         """Boots the Debian guest: its own initramfs (initramfs-tools with
         kjump's hook), systemd, kjumpd, and the test runner."""
-        return self.boot(scenario, extra_cmdline, debian=True, s3=s3)
+        return self.boot(scenario, extra_cmdline, debian=True, s3=s3, qmp=qmp)
 
-    def boot(self, scenario, extra_cmdline="", debian=False, s3=False):
-        """Starts QEMU. S3: the firmware offers ACPI S3 (suspend to RAM),
-        and the console's .qmp sees the guest suspend and wakes it."""
+    def boot(self, scenario, extra_cmdline="", debian=False, s3=False, qmp=False):
+        """Starts QEMU. S3: the firmware offers ACPI S3 (suspend to RAM).
+        QMP (S3 implies it): the console's .qmp sees the guest suspend,
+        wakes it and presses keys."""
         self.runs += 1
         logpath = self.out / f"console-{self.runs}.log"
         # Only warnings and worse from the kernels: their messages would
@@ -133,10 +134,9 @@ class Rig:
         # QEMU's pc machine offers ACPI S3 by default; most guests here are
         # a machine without it (modern laptops have suspend-to-idle only),
         # on which kjump must not offer hybrid sleep.
-        qmp = None
         cmd += ["-global", f"PIIX4_PM.disable_s3={0 if s3 else 1}"]
-        if s3:
-            qmp = Qmp()
+        qmp = Qmp() if s3 or qmp else None
+        if qmp:
             self.qmps.append(qmp)
             cmd += qmp.qemu_args()
         (self.out / f"qemu-{self.runs}.cmd").write_text(" ".join(cmd) + "\n")

@@ -9,11 +9,11 @@ from ..console import fields, mark
 from .common import helper_up
 
 
-def debian_boot(rig, scenario_name, s3=False):
+def debian_boot(rig, scenario_name, s3=False, qmp=False):
     """Boots the Debian guest for SCENARIO_NAME; returns its console and the
     target's location (kjump.resume=) once the runner set the target up."""
     rig.with_debian()
-    con = rig.boot_debian(scenario_name, s3=s3)
+    con = rig.boot_debian(scenario_name, s3=s3, qmp=qmp)
     t_boot, _ = con.wait_for(r"KJUMP-EVENT boot-done", 900, "the Debian guest to boot")
     rig.timings["guest_boot_s"] = t_boot - con.start
     rig.mark(t_boot, "Debian guest up (systemd, kjumpd)")
@@ -247,3 +247,33 @@ def suspend_then_hibernate_early(rig):
     debian_verified(rig, con, "workload, dirty file, hooks, image untouched")
     if con.lines_matching(mark("helper-up")):
         raise ScenarioFailed("the helper ran although the user woke the machine before the delay")
+
+
+@scenario("cancel-esc", "Debian guest: Esc pressed on the keyboard while the helper writes the image: the "
+          "hibernation is cancelled, the session goes on",
+          expect="the helper stops writing, marks the image invalid (cancelled) and jumps back; the caller is "
+                 "told 'cancelled by the user'; nothing is restored")
+def cancel_esc(rig):
+    con, _ = debian_boot(rig, "cancel-esc", qmp=True)
+    con.wait_for(r"KJUMP-EVENT workload-ready", 900, "the workload setup")
+    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 60)
+    rig.mark(t_req, "hibernation requested")
+    helper_up(con, rig, "hibernate", 600)
+    t_s, _ = con.wait_for(mark("saving"), 1800, "the image write to start")
+    # The PS/2 keyboard, as a user would press Esc.
+    con.qmp.command("send-key", keys=[{"type": "qcode", "data": "esc"}])
+    rig.mark(time.monotonic(), "Esc pressed (QMP send-key)")
+    t_c, m = con.wait_for(mark("cancelled"), 300, "the helper to see Esc")
+    rig.mark(t_c, f"the helper cancelled at {fields(m).get('percent')} %")
+    t_b, _ = con.wait_for(mark("jump-back"), 300, "the helper to jump back")
+    rig.mark(t_b, "back to the original kernel")
+    if con.lines_matching(mark("committed")):
+        raise ScenarioFailed("the image was committed although Esc cancelled it")
+    debian_verified(rig, con, "workload, dirty file, hooks, image invalid (cancelled), caller told")
+
+
+@scenario("upower-critical", "Debian guest without S3: the battery runs down to 1 %; UPower's critical action "
+          "falls back from HybridSleep (not offered) to Hibernate, which kjump does; restored",
+          expect="UPower hibernates through logind and kjump; the machine is restored")
+def upower_critical(rig):
+    debian_cycles(rig, "upower-critical", 1)
