@@ -25,6 +25,7 @@
 #include "log.h"
 #include "macro.h"
 #include "helper-params.h"
+#include "spawn-util.h"
 #include "target.h"
 
 static JumpConfig arg_config = {
@@ -40,6 +41,7 @@ static bool arg_json;
 static bool arg_verify;
 static bool arg_force;
 static bool arg_boot;
+static bool arg_no_update_initrd;
 static uint64_t arg_size;
 
 /* Every option, as a bit: a verb lists the ones it uses, and any other
@@ -56,6 +58,7 @@ typedef enum Opt {
         OPT_HELPER = 1 << 8, /* --helper-kernel, --helper-initrd, --window-size, --helper-cmdline */
         OPT_FORCE = 1 << 9,
         OPT_BOOT = 1 << 10,
+        OPT_NO_UPDATE_INITRD = 1 << 11,
 } Opt;
 static unsigned arg_given;
 
@@ -67,7 +70,7 @@ static const struct {
         { OPT_TARGET, "--target" }, { OPT_COMPRESSION, "--compression" }, { OPT_SIZE, "--size" },
         { OPT_JSON, "--json" }, { OPT_VERIFY, "--verify" },
         { OPT_HELPER, "--helper-kernel/--helper-initrd/--window-size/--helper-cmdline" },
-        { OPT_FORCE, "--force" }, { OPT_BOOT, "--boot" },
+        { OPT_FORCE, "--force" }, { OPT_BOOT, "--boot" }, { OPT_NO_UPDATE_INITRD, "--no-update-initrd" },
 };
 
 static KjumpConfig config_file;
@@ -132,6 +135,8 @@ static void help(void) {
                "     --compression=C      suspend --direct: lz4 (default), zstd or stored\n"
                "     --size=SIZE          setup-target: size of the file (default: RAM plus index)\n"
                "     --force              setup-target: replace what is there\n"
+               "     --no-update-initrd   setup-target: leave the initrds as they are (by default\n"
+               "                          those that record another location are rebuilt)\n"
                "     --boot               invalidate: the boot-time invalidation (kjump-clear.service)\n"
                "     --json               inspect, status: print JSON\n"
                "     --verify             inspect: read and check every chunk\n"
@@ -163,6 +168,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_HELPER_CMDLINE,
                 ARG_FORCE,
                 ARG_BOOT,
+                ARG_NO_UPDATE_INITRD,
                 ARG_VERSION,
         };
         static const struct option options[] = {
@@ -182,6 +188,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "helper-cmdline", required_argument, NULL, ARG_HELPER_CMDLINE },
                 { "force", no_argument, NULL, ARG_FORCE },
                 { "boot", no_argument, NULL, ARG_BOOT },
+                { "no-update-initrd", no_argument, NULL, ARG_NO_UPDATE_INITRD },
                 {}
         };
         int c, r;
@@ -263,6 +270,10 @@ static int parse_argv(int argc, char *argv[]) {
                 case ARG_BOOT:
                         arg_boot = true;
                         arg_given |= OPT_BOOT;
+                        break;
+                case ARG_NO_UPDATE_INITRD:
+                        arg_no_update_initrd = true;
+                        arg_given |= OPT_NO_UPDATE_INITRD;
                         break;
                 case '?':
                         return -EINVAL;
@@ -592,6 +603,39 @@ static int verb_inspect(int argc, char *argv[]) {
         return 0;
 }
 
+/* The initrds record where the image is when they are built: those that
+ * record another place than LOCATION ("kjump.resume=...") are rebuilt with
+ * the system's own tool, so that the next boot finds the image. */
+static int update_initrds(const char *location) {
+        _cleanup_strv_free_ char **stale = NULL;
+        char *update_initramfs[] = { (char *) "/usr/sbin/update-initramfs", (char *) "-u", (char *) "-k",
+                                     (char *) "all", NULL };
+        char *dracut[] = { (char *) "/usr/bin/dracut", (char *) "--force", (char *) "--regenerate-all", NULL };
+        char **argv;
+        int n, r;
+
+        n = check_initrd_locations("/", location, &stale);
+        if (n <= 0)
+                return 0;
+        argv = access(update_initramfs[0], X_OK) == 0 ? update_initramfs
+             : access(dracut[0], X_OK) == 0           ? dracut
+                                                      : NULL;
+        if (!argv) {
+                log_warning("%s; neither update-initramfs nor dracut is installed: rebuild the initrd yourself, or "
+                            "boot with %s.", stale[0], location);
+                return -ENOENT;
+        }
+        printf("%d initrd%s record%s another image location: running %s %s %s.\n", n, n == 1 ? "" : "s",
+               n == 1 ? "s" : "", argv[0], argv[1], argv[2]);
+        fflush(stdout);
+        /* Building initrds can take minutes on a slow machine. */
+        r = spawn_wait(argv, 30ULL * 60 * 1000000);
+        if (r != 0)
+                log_warning("%s %s failed (%s): the next boot may not find the image; run it again, or boot with "
+                            "%s.", argv[0], argv[1], r > 0 ? "non-zero exit" : strerror(-r), location);
+        return r == 0 ? 0 : -EIO;
+}
+
 static int print_resume_location(const char *spec) {
         _cleanup_(target_done) Target t = TARGET_NULL;
         _cleanup_free_ char *why = NULL, *location = NULL;
@@ -680,8 +724,7 @@ static int verb_setup_target(int argc, char *argv[]) {
                 printf("%s is ready as a kjump partition.\n", resolved);
                 /* A file system's LABEL= or UUID= is gone with its
                  * signature: from now on the partition is its device. */
-                reload_kjumpd();
-                return print_resume_location(resolved);
+                spec = resolved;
         } else {
                 if (strchr(spec, '=') && spec[0] != '/')
                         return log_error_errno(ENOENT, "%s does not resolve to a partition.", spec);
@@ -695,6 +738,15 @@ static int verb_setup_target(int argc, char *argv[]) {
                         return log_error_errno(r, "Cannot set up %s: %s", spec, why ?: "error");
                 printf("%s is ready: %.0f MiB.\n", spec, mib(size));
         }
+        if (!arg_no_update_initrd) {
+                _cleanup_(target_done) Target t = TARGET_NULL;
+                _cleanup_free_ char *location = NULL, *arg = NULL;
+
+                if (target_open(spec, &t, NULL) >= 0 && target_resume_location(&t, &location) >= 0 &&
+                    asprintf(&arg, "kjump.resume=%s", location) >= 0)
+                        (void) update_initrds(arg);
+        }
+        /* After the initrds: kjumpd checks that the next boot finds it. */
         reload_kjumpd();
         return print_resume_location(spec);
 }
@@ -850,7 +902,7 @@ static const Verb verbs[] = {
         { "status", 0, 0, OPT_JSON, verb_status },
         { "check", 0, 0, OPT_TARGET, verb_check },
         { "inspect", 0, 1, OPT_JSON | OPT_VERIFY | OPT_TARGET, verb_inspect },
-        { "setup-target", 0, 1, OPT_TARGET | OPT_SIZE | OPT_FORCE, verb_setup_target },
+        { "setup-target", 0, 1, OPT_TARGET | OPT_SIZE | OPT_FORCE | OPT_NO_UPDATE_INITRD, verb_setup_target },
         { "invalidate", 0, 1, OPT_TARGET | OPT_BOOT, verb_invalidate },
         { "resume-location", 0, 1, OPT_TARGET, verb_resume_location },
 };

@@ -1,13 +1,20 @@
 #!/bin/bash
 # Builds the base of the Debian 12 test guest (systemd, no swap) with
 # debootstrap, cached as a tarball keyed by a hash of this script.
-#   build-base.sh CACHE_DIR     prints the tarball's path
+#   build-base.sh CACHE_DIR [initramfs-tools|dracut]   prints the tarball's path
+# The second argument is what makes the guest's initramfs (default
+# initramfs-tools, Debian's default; dracut is Debian's other one).
 set -euo pipefail
 cache=$1
+initrd_tool=${2:-initramfs-tools}
+case $initrd_tool in
+initramfs-tools|dracut) ;;
+*) echo "build-base: unknown initramfs tool $initrd_tool" >&2; exit 2 ;;
+esac
 mirror=${KJUMP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # polkitd fails to configure inside debootstrap's own run: it is installed
 # afterwards with apt, with /proc mounted.
-packages=systemd,systemd-sysv,dbus,udev,kmod,kexec-tools,initramfs-tools,libblkid1,liblz4-1,libzstd1,libxxhash0,libsystemd0,e2fsprogs,procps,util-linux,iproute2,stress-ng,upower
+packages=systemd,systemd-sysv,dbus,udev,kmod,kexec-tools,$initrd_tool,libblkid1,liblz4-1,libzstd1,libxxhash0,libsystemd0,e2fsprogs,procps,util-linux,iproute2,stress-ng,upower
 key=$( { echo "$mirror $packages"; cat "$0"; } | sha256sum | cut -c1-16)
 out="$cache/debian-base-$key.tar"
 if [ -f "$out" ]; then

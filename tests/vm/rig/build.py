@@ -33,8 +33,8 @@ def build_kjump():
     }
 
 
-def debian_base():
-    return subprocess.run([str(VMDIR / "debian" / "build-base.sh"), str(CACHE)], check=True,
+def debian_base(initrd_tool="initramfs-tools"):
+    return subprocess.run([str(VMDIR / "debian" / "build-base.sh"), str(CACHE), initrd_tool], check=True,
                           stdout=subprocess.PIPE, text=True).stdout.strip()
 
 

@@ -18,12 +18,12 @@ def kernel_release(bzimage):
     return data[off:off + 128].split(b" ")[0].decode()
 
 
-def build_debian_guest(kernels, out, workload):
+def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools"):
     """The Debian 12 guest with systemd: the cached debootstrap base, kjump
     installed with 'meson install' (prefix /usr), its initramfs made by
-    initramfs-tools with kjump's hook, the test runner; no swap anywhere.
-    Returns (root image, initrd)."""
-    base = debian_base()
+    INITRD_TOOL (initramfs-tools with kjump's hook, or dracut with kjump's
+    module), the test runner; no swap anywhere. Returns (root image, initrd)."""
+    base = debian_base(initrd_tool)
     guest_build = BUILDDIR.parent / (BUILDDIR.name + "-debian-guest")
     if not (guest_build / "build.ninja").exists():
         subprocess.run(["meson", "setup", str(guest_build), str(REPO), "--prefix=/usr", "--sysconfdir=/etc",
@@ -70,15 +70,25 @@ def build_debian_guest(kernels, out, workload):
     subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
     try:
         subprocess.run(["chroot", str(root), "depmod", release], check=True)
-        subprocess.run(["chroot", str(root), "mkinitramfs", "-o", f"/boot/initrd.img-{release}", release],
-                       check=True, stdout=subprocess.DEVNULL)
+        if initrd_tool == "dracut":
+            # As Debian's dracut would make it, but for any machine (the
+            # chroot is not the guest) and without modules (the guest
+            # kernel has none).
+            make = ["dracut", "--force", "--no-hostonly", "--no-kernel", f"/boot/initrd.img-{release}", release]
+            lister, hook = ["lsinitrd"], "pre-mount/10-kjump-resume.sh"
+        else:
+            make = ["mkinitramfs", "-o", f"/boot/initrd.img-{release}", release]
+            lister, hook = ["lsinitramfs"], "local-premount/kjump"
+        res = subprocess.run(["chroot", str(root)] + make, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+        if res.returncode != 0:
+            raise ScenarioFailed(f"{make[0]} failed in the guest: " + " | ".join(res.stdout.strip().splitlines()[-5:]))
     finally:
         subprocess.run(["umount", str(root / "proc")], check=False)
     initrd = out / "debian-initrd.img"
     shutil.copy(root / "boot" / f"initrd.img-{release}", initrd)
-    listing = subprocess.run(["chroot", str(root), "lsinitramfs", f"/boot/initrd.img-{release}"],
+    listing = subprocess.run(["chroot", str(root)] + lister + [f"/boot/initrd.img-{release}"],
                              stdout=subprocess.PIPE, text=True).stdout
-    for needed in ("kjump-resume", "helper.bzImage", "sbin/kexec", "local-premount/kjump"):
+    for needed in ("kjump-resume", "helper.bzImage", "sbin/kexec", hook):
         if needed not in listing:
-            raise ScenarioFailed(f"the initramfs made by initramfs-tools lacks {needed}: kjump's hook did not run")
+            raise ScenarioFailed(f"the initramfs made by {initrd_tool} lacks {needed}: kjump's hook did not run")
     return root, initrd

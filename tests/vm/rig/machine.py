@@ -76,10 +76,10 @@ class Rig:
     def mark(self, t, what):
         self.timeline.append((t, what))
 
-    def with_debian(self):
+    def with_debian(self, initrd_tool="initramfs-tools"):
         if getattr(self, "debian_disk", None):
             return
-        root, self.debian_initrd = build_debian_guest(self.kernels, self.out, self.args.workload)
+        root, self.debian_initrd = build_debian_guest(self.kernels, self.out, self.args.workload, initrd_tool)
         self.debian_disk = self.out / "debian.img"
         size_mib = 1536 + 2 * self.args.mem
         subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "kjump-root", "-d", str(root), str(self.debian_disk),

@@ -9,10 +9,10 @@ from ..console import fields, mark
 from .common import helper_up
 
 
-def debian_boot(rig, scenario_name, s3=False, qmp=False):
+def debian_boot(rig, scenario_name, s3=False, qmp=False, initrd_tool="initramfs-tools"):
     """Boots the Debian guest for SCENARIO_NAME; returns its console and the
     target's location (kjump.resume=) once the runner set the target up."""
-    rig.with_debian()
+    rig.with_debian(initrd_tool)
     con = rig.boot_debian(scenario_name, s3=s3, qmp=qmp)
     t_boot, _ = con.wait_for(r"KJUMP-EVENT boot-done", 900, "the Debian guest to boot")
     rig.timings["guest_boot_s"] = t_boot - con.start
@@ -53,11 +53,11 @@ def debian_verified(rig, con, what="workload, dirty file, hooks in the journal, 
     con.wait_exit(300)
 
 
-def debian_cycles(rig, scenario_name, cycles, before=(), then="poweroff"):
+def debian_cycles(rig, scenario_name, cycles, before=(), then="poweroff", initrd_tool="initramfs-tools"):
     """The Debian guest hibernates CYCLES times the way SCENARIO_NAME asks;
     after each power-off QEMU starts again on the same disk and the
     initramfs restores the image; the guest's runner checks the rest."""
-    con, location = debian_boot(rig, scenario_name)
+    con, location = debian_boot(rig, scenario_name, initrd_tool=initrd_tool)
     for pattern in before:
         con.wait_for(pattern, 300)
     for cycle in range(1, cycles + 1):
@@ -212,16 +212,23 @@ def hybrid_sleep_powercut(rig):
     debian_verified(rig, con)
 
 
-@scenario("suspend-then-hibernate", "Debian guest: systemctl suspend-then-hibernate with a short "
-          "HibernateDelaySec: suspended, woken by the RTC alarm, hibernated, restored",
-          expect="S3, the alarm wakes the machine after the delay, the image is written, power off, restored")
-def suspend_then_hibernate(rig):
-    con, location = debian_boot(rig, "suspend-then-hibernate", s3=True)
+def debian_suspended(rig, scenario_name):
+    """suspend-then-hibernate: the Debian guest (with S3) asks for it and
+    the original kernel suspends to RAM. Returns (console, location, when)."""
+    con, location = debian_boot(rig, scenario_name, s3=True)
     con.wait_for(r"KJUMP-EVENT workload-ready", 900, "the workload setup")
     t_req, _ = con.wait_for(r"KJUMP-EVENT request", 60)
     rig.mark(t_req, "suspend-then-hibernate requested")
     t_s = con.wait_qmp_event("SUSPEND", 300, "the guest to suspend to RAM")
     rig.mark(t_s, "suspended to RAM (ACPI S3)")
+    return con, location, t_s
+
+
+@scenario("suspend-then-hibernate", "Debian guest: systemctl suspend-then-hibernate with a short "
+          "HibernateDelaySec: suspended, woken by the RTC alarm, hibernated, restored",
+          expect="S3, the alarm wakes the machine after the delay, the image is written, power off, restored")
+def suspend_then_hibernate(rig):
+    con, location, t_s = debian_suspended(rig, "suspend-then-hibernate")
     t_w = con.wait_qmp_event("WAKEUP", 600, "the RTC alarm to wake the guest")
     rig.mark(t_w, "woken by the RTC alarm")
     rig.timings["suspended_s"] = t_w - t_s
@@ -236,12 +243,7 @@ def suspend_then_hibernate(rig):
           "the delay: back in the session, nothing written",
           expect="S3, woken before HibernateDelaySec; no helper, the image untouched")
 def suspend_then_hibernate_early(rig):
-    con, _ = debian_boot(rig, "suspend-then-hibernate-early", s3=True)
-    con.wait_for(r"KJUMP-EVENT workload-ready", 900, "the workload setup")
-    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 60)
-    rig.mark(t_req, "suspend-then-hibernate requested")
-    t_s = con.wait_qmp_event("SUSPEND", 300, "the guest to suspend to RAM")
-    rig.mark(t_s, "suspended to RAM (ACPI S3)")
+    con, _, _ = debian_suspended(rig, "suspend-then-hibernate-early")
     con.qmp.command("system_wakeup")
     rig.mark(time.monotonic(), "woken by the user (QMP system_wakeup)")
     debian_verified(rig, con, "workload, dirty file, hooks, image untouched")
@@ -277,3 +279,9 @@ def cancel_esc(rig):
           expect="UPower hibernates through logind and kjump; the machine is restored")
 def upower_critical(rig):
     debian_cycles(rig, "upower-critical", 1)
+
+
+@scenario("dracut-hibernate", "Debian guest whose initramfs dracut made (kjump's dracut module): systemctl "
+          "hibernate, power off, restore from the initramfs")
+def dracut_hibernate(rig):
+    debian_cycles(rig, "dracut-hibernate", 1, initrd_tool="dracut")
