@@ -251,7 +251,8 @@ static int parse_memmap_range(const char *v, size_t n, uint64_t *ret_start, uint
 
 int helper_cmdline_check(const char *cmdline, uint64_t window_start, uint64_t window_end, const char **ret_reason) {
         static const char *const plain[] = { "nokaslr", "quiet" };
-        static const char *const keyed[] = { "panic=", "console=", "loglevel=", "acpi_rsdp=", "kjump." };
+        static const char *const keyed[] = { "panic=", "console=", "loglevel=", "acpi_rsdp=", "clearcpuid=",
+                                             "kjump." };
         bool exactmap = false, nokaslr = false;
 
 #define REFUSE(msg) ({ if (ret_reason) *ret_reason = (msg); return -EBADMSG; })

@@ -47,8 +47,10 @@ int helper_cmdline(const char *running_cmdline, const char *extra, char **ret) {
                 return -ENOMEM;
         /* KASLR ignores memmap=exactmap: the helper must not randomize.
          * A panic in the helper reboots rather than hangs: A's disks were
-         * synced and no image is valid yet. */
-        strcpy(out, "nokaslr panic=10");
+         * synced and no image is valid yet. No MWAIT: a CPU the helper
+         * takes offline must halt, not wait on a cache line of the window
+         * that the jump back writes (helper-kernel/init/jump-back.c). */
+        strcpy(out, "nokaslr panic=10 clearcpuid=monitor");
 
         /* Keep every console=, loglevel= and quiet of the running kernel,
          * in order: the helper talks where and as much as A does. */

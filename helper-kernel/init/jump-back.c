@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
+#include <time.h>
 #include <linux/kexec.h>
 #include <linux/reboot.h>
 #include <string.h>
@@ -9,8 +12,52 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "fileio.h"
 #include "helper.h"
+#include "log.h"
 #include "macro.h"
+
+/* The kernel takes the other CPUs offline itself before a preserve-context
+ * jump, but an x86 CPU reports itself dead (cpuhp_ap_report_dead() in
+ * play_dead_common()) *before* it reaches its halt loop, and the control
+ * CPU goes on at once. The jump back then overwrites the code that CPU may
+ * still be running: A's swap_pages puts A's memory back over the whole
+ * window, the helper's kernel text included, and the CPU executes A's
+ * bytes (a triple fault: the machine resets). Seen under TCG in about 1
+ * jump back of 100, where a vCPU can be descheduled right after its report
+ * (tests/vm: "Restored ... entering the original kernel", then QEMU gone).
+ * So we take them offline first, then leave this CPU idle for a moment:
+ * a dead CPU's last instructions before its halt take microseconds on a
+ * real machine, and under TCG an idle CPU hands the host thread to the
+ * others. (The helper boots with clearcpuid=monitor, so that a dead CPU
+ * halts instead of waiting in MWAIT on a line of the window, which the
+ * swap would write: that would wake it into A's bytes on Intel.) */
+static void park_secondary_cpus(void) {
+        DIR *d = opendir("/sys/devices/system/cpu");
+        struct dirent *de;
+        unsigned parked = 0;
+
+        if (!d)
+                return;
+        while ((de = readdir(d))) {
+                _cleanup_free_ char *online = NULL;
+                unsigned n;
+                char path[64];
+
+                if (sscanf(de->d_name, "cpu%u", &n) != 1 || n == 0)
+                        continue;
+                snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/online", n);
+                if (read_one_line(path, &online) < 0 || strcmp(online, "1") != 0)
+                        continue;
+                if (write_string_file(path, "0") >= 0)
+                        parked++;
+                else
+                        log_warning_errno(errno, "Cannot take CPU %u offline before the jump: %m", n);
+        }
+        closedir(d);
+        if (parked > 0)
+                (void) nanosleep(&(struct timespec) { .tv_nsec = 20 * 1000 * 1000 }, NULL);
+}
 
 int kexec_jump_back(uint64_t entry) {
         static uint8_t page[4096] __attribute__((aligned(4096)));
@@ -44,6 +91,7 @@ int kexec_jump_back(uint64_t entry) {
                 return negative_errno();
 
         sync();
+        park_secondary_cpus();
         if (reboot(LINUX_REBOOT_CMD_KEXEC) < 0)
                 return negative_errno();
         return 0;

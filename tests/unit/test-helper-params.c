@@ -98,6 +98,7 @@ TEST(restore_cmdline) {
         static const char *const good[] = {
                 /* As recorded by a helper in the test guest. */
                 "nokaslr panic=10 console=ttyS0 loglevel=4 memmap=exactmap memmap=635K@4K memmap=64560K@960K",
+                "nokaslr panic=10 clearcpuid=monitor memmap=exactmap memmap=635K@4K memmap=64560K@960K",
                 "nokaslr panic=10 quiet memmap=exactmap memmap=635K@4K memmap=64560K@960K acpi_rsdp=0xf5a40 "
                 "kjump.test-cut-commit",
         };
