@@ -605,35 +605,42 @@ static int verb_inspect(int argc, char *argv[]) {
 
 /* The initrds record where the image is when they are built: those that
  * record another place than LOCATION ("kjump.resume=...") are rebuilt with
- * the system's own tool, so that the next boot finds the image. */
+ * the system's own tool, one kernel version at a time, so that the next
+ * boot finds the image. */
 static int update_initrds(const char *location) {
-        _cleanup_strv_free_ char **stale = NULL;
-        char *update_initramfs[] = { (char *) "/usr/sbin/update-initramfs", (char *) "-u", (char *) "-k",
-                                     (char *) "all", NULL };
-        char *dracut[] = { (char *) "/usr/bin/dracut", (char *) "--force", (char *) "--regenerate-all", NULL };
-        char **argv;
-        int n, r;
+        _cleanup_strv_free_ char **versions = NULL;
+        const char *tool = access("/usr/sbin/update-initramfs", X_OK) == 0 ? "/usr/sbin/update-initramfs"
+                         : access("/usr/bin/dracut", X_OK) == 0           ? "/usr/bin/dracut"
+                                                                          : NULL;
+        int n, r = 0;
 
-        n = check_initrd_locations("/", location, &stale);
+        n = check_stale_initrds("/", location, &versions);
         if (n <= 0)
                 return 0;
-        argv = access(update_initramfs[0], X_OK) == 0 ? update_initramfs
-             : access(dracut[0], X_OK) == 0           ? dracut
-                                                      : NULL;
-        if (!argv) {
-                log_warning("%s; neither update-initramfs nor dracut is installed: rebuild the initrd yourself, or "
-                            "boot with %s.", stale[0], location);
+        if (!tool) {
+                log_warning("%d initrd(s) record another image location, and neither update-initramfs nor dracut "
+                            "is installed: rebuild them yourself, or boot with %s.", n, location);
                 return -ENOENT;
         }
-        printf("%d initrd%s record%s another image location: running %s %s %s.\n", n, n == 1 ? "" : "s",
-               n == 1 ? "s" : "", argv[0], argv[1], argv[2]);
-        fflush(stdout);
-        /* Building initrds can take minutes on a slow machine. */
-        r = spawn_wait(argv, 30ULL * 60 * 1000000);
-        if (r != 0)
-                log_warning("%s %s failed (%s): the next boot may not find the image; run it again, or boot with "
-                            "%s.", argv[0], argv[1], r > 0 ? "non-zero exit" : strerror(-r), location);
-        return r == 0 ? 0 : -EIO;
+        for (char **v = versions; *v; v++) {
+                char *update_initramfs[] = { (char *) tool, (char *) "-u", (char *) "-k", *v, NULL };
+                char *dracut[] = { (char *) tool, (char *) "--force", (char *) "--kver", *v, NULL };
+                char **argv = strstr(tool, "dracut") ? dracut : update_initramfs;
+                int k;
+
+                printf("The initrd of kernel %s records another image location: running %s %s %s %s.\n", *v,
+                       argv[0], argv[1], argv[2], argv[3]);
+                fflush(stdout);
+                /* Building an initrd can take minutes on a slow machine. */
+                k = spawn_wait(argv, 30ULL * 60 * 1000000);
+                if (k != 0) {
+                        log_warning("%s failed for kernel %s (%s): its next boot may not find the image; run it "
+                                    "again, or boot with %s.", argv[0], *v, k > 0 ? "non-zero exit" : strerror(-k),
+                                    location);
+                        r = -EIO;
+                }
+        }
+        return r;
 }
 
 static int print_resume_location(const char *spec) {
@@ -739,11 +746,15 @@ static int verb_setup_target(int argc, char *argv[]) {
                 printf("%s is ready: %.0f MiB.\n", spec, mib(size));
         }
         if (!arg_no_update_initrd) {
-                _cleanup_(target_done) Target t = TARGET_NULL;
                 _cleanup_free_ char *location = NULL, *arg = NULL;
+                Target t = TARGET_NULL;
 
-                if (target_open(spec, &t, NULL) >= 0 && target_resume_location(&t, &location) >= 0 &&
-                    asprintf(&arg, "kjump.resume=%s", location) >= 0)
+                if (target_open(spec, &t, NULL) >= 0 && target_resume_location(&t, &location) >= 0)
+                        r = asprintf(&arg, "kjump.resume=%s", location);
+                /* Closed first: the initrd hooks open it themselves
+                 * ('kjumpctl resume-location'), and it is locked while open. */
+                target_done(&t);
+                if (arg)
                         (void) update_initrds(arg);
         }
         /* After the initrds: kjumpd checks that the next boot finds it. */

@@ -226,10 +226,11 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
         return (int) r.n;
 }
 
-int check_initrd_locations(const char *root, const char *location, char ***reasons) {
+/* Adds a sentence to R and the kernel version to V (either may be NULL)
+ * for each initrd that records another location than LOCATION. */
+static int scan_initrds(const char *root, const char *location, Reasons *r, Reasons *v) {
         _cleanup_free_ char *boot = at(root, "/boot"), *dir = at(root, "/var/lib/kjump/initrd");
-        Reasons r = { .v = *reasons, .n = strv_length(*reasons) };
-        size_t before = r.n;
+        Reasons ignored = {};
         struct dirent **list = NULL;
         int n;
 
@@ -248,19 +249,48 @@ int check_initrd_locations(const char *root, const char *location, char ***reaso
                 free(list[i]);
                 if (!version || asprintf(&path, "%s/%s", dir, version) < 0)
                         continue;
-                if (read_one_line(path, &recorded) < 0)
-                        add(&r, "The initrd of kernel %s was not made with kjump's hook, or before it recorded "
+                if (read_one_line(path, &recorded) >= 0 && streq_ptr(recorded, location))
+                        continue;
+                if (v)
+                        add(v, "%s", version);
+                if (!r)
+                        r = &ignored;
+                if (!recorded)
+                        add(r, "The initrd of kernel %s was not made with kjump's hook, or before it recorded "
                             "anything: it cannot find a hibernated image (run 'update-initramfs -u -k %s' or "
                             "'dracut -f --kver %s').", version, version, version);
-                else if (!streq_ptr(recorded, location))
-                        add(&r, "The initrd of kernel %s records %s, but the target is at %s now: it would not "
+                else
+                        add(r, "The initrd of kernel %s records %s, but the target is at %s now: it would not "
                             "find the image (run 'update-initramfs -u -k %s' or 'dracut -f --kver %s').", version,
                             streq_ptr(recorded, "none") ? "no image location" : recorded, location, version,
                             version);
         }
         free(list);
+        strv_free(ignored.v);
+        return 0;
+}
+
+int check_initrd_locations(const char *root, const char *location, char ***reasons) {
+        Reasons r = { .v = *reasons, .n = strv_length(*reasons) };
+        size_t before = r.n;
+        int k;
+
+        k = scan_initrds(root, location, &r, NULL);
         *reasons = r.v;
-        return (int) (r.n - before);
+        return k < 0 ? k : (int) (r.n - before);
+}
+
+int check_stale_initrds(const char *root, const char *location, char ***ret_versions) {
+        Reasons v = {};
+        int k;
+
+        k = scan_initrds(root, location, NULL, &v);
+        if (k < 0) {
+                strv_free(v.v);
+                return k;
+        }
+        *ret_versions = v.v;
+        return (int) v.n;
 }
 
 int check_boot_finds(const char *root, const char *location, char **ret_reason) {

@@ -30,6 +30,11 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
  * how many it added. */
 int check_initrd_locations(const char *root, const char *location, char ***reasons);
 
+/* The kernel versions whose initrd records another location than
+ * LOCATION (or none), as check_initrd_locations() finds them: their count,
+ * and the list in *RET_VERSIONS (NULL-terminated, may be NULL when 0). */
+int check_stale_initrds(const char *root, const char *location, char ***ret_versions);
+
 /* Will the next boot of this kernel look for the image at LOCATION
  * ("kjump.resume=...")? It looks where kjump.resume= on the current kernel
  * command line says, else where its initrd records (check_initrd_locations()).

@@ -131,6 +131,23 @@ TEST(initrds) {
         ASSERT(mentions(reasons, "6.13.0 records no image location"));
         ASSERT(mentions(reasons, "initrd of kernel 6.1.0 was not made with kjump's hook"));
         strv_free(reasons);
+
+        /* The versions to rebuild are those (in the order of their files in
+         * /boot: initramfs-* before initrd.img-*); none once they agree. */
+        {
+                char **versions = NULL;
+
+                ASSERT(check_stale_initrds(root, now, &versions) == 2);
+                ASSERT_STREQ(versions[0], "6.13.0");
+                ASSERT_STREQ(versions[1], "6.1.0");
+                ASSERT(versions[2] == NULL);
+                strv_free(versions);
+                versions = NULL;
+                put("/var/lib/kjump/initrd/6.13.0", "kjump.resume=UUID=6b6a756d-0000-4000-8000-000000000001:1048576\n");
+                put("/var/lib/kjump/initrd/6.1.0", "kjump.resume=UUID=6b6a756d-0000-4000-8000-000000000001:1048576\n");
+                ASSERT(check_stale_initrds(root, now, &versions) == 0);
+                strv_free(versions);
+        }
 }
 
 TEST(boot_finds) {

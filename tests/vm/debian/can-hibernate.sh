@@ -17,7 +17,8 @@ echo "$out" | grep -q "The initrd of kernel $(uname -r) records no image locatio
 # setup-target rebuilds the initrds that record another place by itself.
 kjumpctl setup-target --force > /tmp/update.out 2>&1 || { cat /tmp/update.out; fail "kjumpctl setup-target --force failed"; }
 cat /tmp/update.out
-grep -q "running /usr/sbin/update-initramfs -u -k" /tmp/update.out || fail "setup-target did not rebuild the stale initrd"
+grep -q "The initrd of kernel $(uname -r) records another image location: running /usr/sbin/update-initramfs -u -k $(uname -r)" /tmp/update.out ||
+    fail "setup-target did not rebuild the stale initrd"
 grep -q "$(grep -o 'kjump.resume=.*' /tmp/update.out)" "/var/lib/kjump/initrd/$(uname -r)" ||
     fail "the new initrd does not record the target's location"
 kjumpctl check || fail "kjumpctl check says no with the target set up and the initrd up to date"

@@ -21,7 +21,8 @@ EOF
 chmod +x /usr/lib/systemd/system-sleep/50-charger
 setup_target
 [ "$(logind_can HybridSleep)" = 's "na"' ] || fail "logind offers hybrid sleep without S3: $(logind_can HybridSleep)"
-systemctl start upower.service || fail "upower did not start"
+systemctl start upower.service ||
+    { systemctl status upower.service --no-pager; journalctl -b -u upower --no-pager | tail -n 20; fail "upower did not start"; }
 for i in $(seq 300); do
     upower -i /org/freedesktop/UPower/devices/battery_test_battery 2>/dev/null | grep -q "percentage: *60%" && break
     sleep 0.1
