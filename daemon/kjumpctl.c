@@ -807,7 +807,14 @@ static int verb_check(int argc, char *argv[]) {
         }
         n = kjump_check_with_initrds(&c, &reasons);
         if (n == 0) {
+                _cleanup_free_ char *no_suspend = NULL, *no_hybrid = NULL;
+
                 printf("yes: hibernation is possible (target %s).\n", c.target);
+                /* What the other sleep operations need on top of it. */
+                (void) check_suspend("/", false, &no_suspend);
+                (void) check_suspend("/", true, &no_hybrid);
+                printf("  suspend-then-hibernate: %s%s\n", no_suspend ? "no: " : "yes", no_suspend ?: "");
+                printf("  hybrid sleep: %s%s\n", no_hybrid ? "no: " : "yes", no_hybrid ?: "");
                 return 0;
         }
         printf("no: %d reason%s:\n", n, n == 1 ? "" : "s");
