@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <sys/inotify.h>
 #include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
@@ -259,13 +260,40 @@ void manager_refresh(Manager *m) {
                 set_unavailable(m, strdup(reasons[0]));
         } else if (m->stale_image)
                 set_unavailable(m, strdup(m->stale_image));
-        else {
+        else
                 set_unavailable(m, NULL);
-                if (m->config.preload)
-                        preload(m);
-        }
+        /* What logind offers is decided now; loading the helper can wait. */
         publish_sleep_conf(m);
+        if (!m->dry_run && !m->unavailable && m->config.preload)
+                preload(m);
         manager_properties_changed(m);
+}
+
+/* The initrd hooks record where each initrd looks for the image
+ * (/var/lib/kjump/initrd/VERSION); whether the next boot finds it is part
+ * of whether hibernation is possible. A rebuilt initrd is looked at at
+ * once, so that what logind offers follows 'update-initramfs' without a
+ * 'systemctl reload kjumpd'. */
+static int on_initrd_record(sd_event_source *s, const struct inotify_event *ev, void *userdata) {
+        Manager *m = userdata;
+
+        if (m->state != MANAGER_IDLE)
+                return 0; /* refreshed after the jump anyway */
+        log_debug("%s changed: checking again.", KJUMP_INITRD_RECORDS);
+        manager_refresh(m);
+        return 0;
+}
+
+static void watch_initrd_records(Manager *m) {
+        int r;
+
+        r = mkdir_p(KJUMP_INITRD_RECORDS, 0755);
+        if (r >= 0)
+                r = sd_event_add_inotify(m->event, NULL, KJUMP_INITRD_RECORDS,
+                                         IN_CLOSE_WRITE | IN_MOVED_TO | IN_DELETE, on_initrd_record, m);
+        if (r < 0)
+                log_warning_errno(r, "Cannot watch %s (%m): after rebuilding an initrd, run 'systemctl reload kjumpd'.",
+                                  KJUMP_INITRD_RECORDS);
 }
 
 int manager_startup(Manager *m) {
@@ -276,6 +304,7 @@ int manager_startup(Manager *m) {
         if (!m->dry_run) {
                 load_config(m);
                 invalidate_target(m, "booted without restoring");
+                watch_initrd_records(m);
         }
         manager_refresh(m);
         return 0;

@@ -30,6 +30,9 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
  * how many it added. */
 int check_initrd_locations(const char *root, const char *location, char ***reasons);
 
+/* Where the initrd hooks record each initrd's location. */
+#define KJUMP_INITRD_RECORDS "/var/lib/kjump/initrd"
+
 /* The kernel versions whose initrd records another location than
  * LOCATION (or none), as check_initrd_locations() finds them: their count,
  * and the list in *RET_VERSIONS (NULL-terminated, may be NULL when 0). */

@@ -23,6 +23,18 @@ setup_target() {
         { kjumpctl status; journalctl -b -u kjumpd --no-pager | tail -15; fail "kjumpd did not load the helper: $(kjumpctl status | grep Unavailable)"; }
 }
 
+# Waits until kjumpd says hibernation is possible (it looks again by itself
+# when an initrd is rebuilt): what logind offers follows it.
+wait_for_available() {
+    local i
+    for i in $(seq 600); do
+        [ "$(busctl get-property org.kjump1 /org/kjump1 org.kjump1.Manager UnavailableReason)" = 's ""' ] && return 0
+        sleep 0.1
+    done
+    kjumpctl status
+    fail "kjumpd still says hibernation is not available ($1)"
+}
+
 # Waits for the system-sleep hook's "post" mark: the end of a hibernation
 # that was started asynchronously (systemctl hibernate, logind).
 wait_for_post() {

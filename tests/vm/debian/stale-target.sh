@@ -44,6 +44,8 @@ result=$(busctl get-property org.kjump1 /org/kjump1 org.kjump1.Manager LastResul
 echo "kjumpd: $result"
 echo "$result" | grep -q "the image target moved and the next boot would look for the image at" ||
     fail "kjumpd did not refuse a hibernation the next boot would not find"
+# Until the initrd is rebuilt, logind does not offer it (kjumpd's drop-in).
+[ "$(logind_can Hibernate)" = 's "na"' ] || fail "logind still offers hibernation: $(logind_can Hibernate)"
 kjumpctl inspect --json > /tmp/inspect 2>&1
 grep -q '"state":"valid"\|"state":"writing"' /tmp/inspect && fail "a refused hibernation wrote an image"
 sha256sum -c "$KJUMP_STATE/filler.sha256" >/dev/null || fail "the refused hibernation wrote over the filler"
@@ -52,6 +54,8 @@ sha256sum -c "$KJUMP_STATE/filler.sha256" >/dev/null || fail "the refused hibern
 # hibernation goes to the new target (kjumpd checks again at the request
 # what made it unavailable) and the filler survives.
 update_initrd
+wait_for_available "after update-initramfs"
+[ "$(logind_can Hibernate)" = 's "yes"' ] || fail "logind does not offer hibernation again: $(logind_can Hibernate)"
 event resume-location $(kjumpctl resume-location)
 before_hibernate
 systemctl hibernate || fail "systemctl hibernate failed"
