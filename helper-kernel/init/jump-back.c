@@ -36,6 +36,7 @@ static void park_secondary_cpus(void) {
         DIR *d = opendir("/sys/devices/system/cpu");
         struct dirent *de;
         unsigned parked = 0;
+        int r;
 
         if (!d)
                 return;
@@ -49,10 +50,11 @@ static void park_secondary_cpus(void) {
                 snprintf(path, sizeof(path), "/sys/devices/system/cpu/cpu%u/online", n);
                 if (read_one_line(path, &online) < 0 || strcmp(online, "1") != 0)
                         continue;
-                if (write_string_file(path, "0") >= 0)
+                r = write_string_file(path, "0");
+                if (r >= 0)
                         parked++;
                 else
-                        log_warning_errno(errno, "Cannot take CPU %u offline before the jump: %m", n);
+                        log_warning_errno(r, "Cannot take CPU %u offline before the jump: %m", n);
         }
         closedir(d);
         if (parked > 0)
