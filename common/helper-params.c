@@ -74,6 +74,9 @@ int helper_params_format(const HelperParams *p, char **ret) {
                 fprintf(f, "target-size %" PRIu64 "\n", p->target.size);
                 if (p->after != HELPER_AFTER_POWEROFF)
                         fprintf(f, "after %s\n", helper_after_to_string(p->after));
+                if (p->vmcoreinfo_phys != 0)
+                        fprintf(f, "vmcoreinfo 0x%" PRIx64 " %" PRIu64 "\n", p->vmcoreinfo_phys, p->vmcoreinfo_size);
+                fprintf(f, "free-pages %s\n", p->skip_free_pages ? "skip" : "save");
                 for (size_t i = 0; i < p->target.n; i++)
                         fprintf(f, "extent 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "\n",
                                 p->target.extents[i].logical, p->target.extents[i].physical,
@@ -181,6 +184,23 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
                                         return fail(ret_error, n, "bad compression level");
                                 p.compression_level = (int) l;
                         }
+                } else if (strcmp(key, "vmcoreinfo") == 0) {
+                        /* "ADDRESS SIZE", as /sys/kernel/vmcoreinfo says it */
+                        char *size = strchr(value, ' ');
+
+                        if (!size)
+                                return fail(ret_error, n, "bad vmcoreinfo");
+                        *size++ = 0;
+                        if (parse_u64(value, &p.vmcoreinfo_phys) < 0 || parse_u64(size, &p.vmcoreinfo_size) < 0 ||
+                            p.vmcoreinfo_phys == 0 || p.vmcoreinfo_size == 0 || p.vmcoreinfo_size > 65536)
+                                return fail(ret_error, n, "bad vmcoreinfo size");
+                } else if (strcmp(key, "free-pages") == 0) {
+                        if (strcmp(value, "skip") == 0)
+                                p.skip_free_pages = true;
+                        else if (strcmp(value, "save") == 0)
+                                p.skip_free_pages = false;
+                        else
+                                return fail(ret_error, n, "bad free-pages");
                 } else if (strcmp(key, "target-device-size") == 0) {
                         if (parse_u64(value, &p.target_device_size) < 0)
                                 return fail(ret_error, n, "bad target device size");

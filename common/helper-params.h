@@ -61,6 +61,13 @@ typedef struct HelperParams {
         uint32_t compression;    /* enum kjump_compression */
         int compression_level;   /* 0: the codec's default */
         HelperAfter after;       /* hibernate: what the helper does once the image is committed */
+
+        /* Free pages: A's /sys/kernel/vmcoreinfo (0: none), which lets
+         * the helper find them, and whether they may be left out of the
+         * image (false when A poisons its free pages, or when asked). */
+        uint64_t vmcoreinfo_phys;
+        uint64_t vmcoreinfo_size;
+        bool skip_free_pages;
 } HelperParams;
 
 static inline bool helper_mode_needs_target(HelperMode m) {

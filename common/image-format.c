@@ -141,7 +141,8 @@ int image_header_check(const struct kjump_image_header *h, const char **ret_erro
         if (h->chunk_count > UINT64_MAX / sizeof(struct kjump_chunk) ||
             h->index_size != h->chunk_count * sizeof(struct kjump_chunk))
                 return FAIL("index size does not match the chunk count");
-        if (h->pages_stored > h->pages_total || h->pages_total > h->chunk_count * KJUMP_CHUNK_PAGES ||
+        if (h->pages_stored > h->pages_total || h->pages_free > h->pages_total - h->pages_stored ||
+            h->pages_total > h->chunk_count * KJUMP_CHUNK_PAGES ||
             h->ram_bytes != h->pages_total * KJUMP_PAGE_SIZE)
                 return FAIL("inconsistent page counts");
         if (__builtin_add_overflow(h->data_start, h->data_bytes, &data_end) ||

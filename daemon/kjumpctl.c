@@ -42,7 +42,7 @@ static bool arg_verify;
 static bool arg_force;
 static bool arg_boot;
 static bool arg_no_update_initrd;
-static uint64_t arg_size;
+static const char *arg_size_spec; /* --size, else TargetSize= */
 
 /* Every option, as a bit: a verb lists the ones it uses, and any other
  * option given with it is refused rather than silently ignored. */
@@ -91,6 +91,9 @@ static int load_config(void) {
                 arg_config.helper_initrd = config_file.helper_initrd;
                 arg_config.window_size = config_file.window_size;
         }
+        arg_config.save_free_pages = config_file.save_free_pages;
+        if (!(arg_given & OPT_SIZE))
+                arg_size_spec = config_file.target_size;
         if (!(arg_given & OPT_COMPRESSION)) {
                 arg_config.compression = config_file.compression;
                 arg_config.compression_level = config_file.compression_level;
@@ -133,7 +136,7 @@ static void help(void) {
                "     --target=SPEC        Image file or partition: PATH, UUID=, PARTUUID=, LABEL=\n"
                "                          (default: kjump.conf's Target=, else %s)\n"
                "     --compression=C      suspend --direct: lz4 (default), zstd or stored\n"
-               "     --size=SIZE          setup-target: size of the file (default: RAM plus index)\n"
+               "     --size=N%%|SIZE|ram  setup-target: size of the file (default: TargetSize=, 60%% of RAM)\n"
                "     --force              setup-target: replace what is there\n"
                "     --no-update-initrd   setup-target: leave the initrds as they are (by default\n"
                "                          those that record another location are rebuilt)\n"
@@ -228,13 +231,16 @@ static int parse_argv(int argc, char *argv[]) {
                         arg_config.compression = r;
                         arg_given |= OPT_COMPRESSION;
                         break;
-                case ARG_SIZE:
-                        r = parse_size(optarg, &arg_size);
-                        if (r < 0 || arg_size < (UINT64_C(1) << 20))
-                                return log_error_errno(EINVAL, "Invalid size '%s': need at least 1M.", optarg);
-                        arg_size = ALIGN_TO(arg_size, (uint64_t) 4096);
+                case ARG_SIZE: {
+                        uint64_t dummy;
+
+                        if (target_size_parse(optarg, UINT64_C(1) << 30, UINT64_MAX, &dummy) < 0)
+                                return log_error_errno(EINVAL, "Invalid size '%s': expected N%% of RAM (1..100), "
+                                                       "a size of at least 16M, or ram.", optarg);
+                        arg_size_spec = optarg;
                         arg_given |= OPT_SIZE;
                         break;
+                }
                 case ARG_JSON:
                         arg_json = true;
                         arg_given |= OPT_JSON;
@@ -317,8 +323,10 @@ static void print_outcome(const JumpResult *res) {
                 printf("\n");
         }
         if (h->chunk_count > 0)
-                printf("Saved %.0f MiB of RAM (%" PRIu64 " pages with data) as %.1f MiB in %.2f s (%.0f MB/s).\n",
-                       mib(h->ram_bytes), h->pages_stored, mib(h->data_bytes + h->index_size), h->write_usec / 1e6,
+                printf("Saved %.0f MiB of RAM (%" PRIu64 " pages with data, %.0f MiB free not saved) as %.1f MiB "
+                       "in %.2f s (%.0f MB/s).\n",
+                       mib(h->ram_bytes), h->pages_stored, mib(h->pages_free * KJUMP_PAGE_SIZE),
+                       mib(h->data_bytes + h->index_size), h->write_usec / 1e6,
                        h->write_usec ? h->ram_bytes / (double) h->write_usec : 0.0);
 }
 
@@ -501,12 +509,13 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
                 printf(",\"compression\":\"%s\",\"created_usec\":%" PRIu64 ",\"written_usec\":%" PRIu64
                        ",\"jump_back_entry\":%" PRIu64 ",\"window_start\":%" PRIu64 ",\"window_end\":%" PRIu64
                        ",\"target_size\":%" PRIu64 ",\"ram_bytes\":%" PRIu64 ",\"pages_total\":%" PRIu64
-                       ",\"pages_stored\":%" PRIu64 ",\"data_bytes\":%" PRIu64 ",\"chunk_count\":%" PRIu64
+                       ",\"pages_stored\":%" PRIu64 ",\"pages_free\":%" PRIu64 ",\"data_bytes\":%" PRIu64
+                       ",\"chunk_count\":%" PRIu64
                        ",\"index_offset\":%" PRIu64 ",\"index_size\":%" PRIu64 ",\"write_usec\":%" PRIu64
                        ",\"memmap\":[",
                        image_compression_to_string(h->compression), h->created_usec, h->written_usec,
                        h->jump_back_entry, h->window_start, h->window_end, h->target_size, h->ram_bytes,
-                       h->pages_total, h->pages_stored, h->data_bytes, h->chunk_count, h->index_offset,
+                       h->pages_total, h->pages_stored, h->pages_free, h->data_bytes, h->chunk_count, h->index_offset,
                        h->index_size, h->write_usec);
                 for (uint32_t i = 0; i < h->memmap_count; i++)
                         printf("%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"ram\":%s}", i ? "," : "",
@@ -546,6 +555,8 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
         printf("Entry:        0x%" PRIx64 "\n", h->jump_back_entry);
         printf("RAM saved:    %.1f MiB in %" PRIu64 " chunks, %" PRIu64 " of %" PRIu64 " pages with data\n",
                mib(h->ram_bytes), h->chunk_count, h->pages_stored, h->pages_total);
+        printf("Free pages:   %" PRIu64 " (%.1f MiB) free in the original kernel, not saved\n", h->pages_free,
+               mib(h->pages_free * KJUMP_PAGE_SIZE));
         printf("Image size:   %.1f MiB of %.1f MiB\n", mib(h->data_bytes + h->index_size + KJUMP_IMAGE_HEADER_SIZE),
                mib(h->target_size));
         printf("Memory map:   %u entries\n", h->memmap_count);
@@ -710,7 +721,7 @@ static void reload_kjumpd(void) {
 static int verb_setup_target(int argc, char *argv[]) {
         _cleanup_free_ char *why = NULL, *resolved = NULL;
         const char *spec = NULL;
-        uint64_t size = arg_size;
+        uint64_t size = 0;
         struct stat st;
         int r;
 
@@ -735,10 +746,22 @@ static int verb_setup_target(int argc, char *argv[]) {
         } else {
                 if (strchr(spec, '=') && spec[0] != '/')
                         return log_error_errno(ENOENT, "%s does not resolve to a partition.", spec);
-                if (size == 0) {
-                        r = target_size_for_ram(&size);
+                {
+                        _cleanup_(memmap_done) MemMap m = {};
+                        uint64_t full;
+
+                        r = target_size_for_ram(&full);
+                        if (r >= 0)
+                                r = memmap_read_sysfs("/sys/firmware/memmap", &m);
                         if (r < 0)
                                 return log_error_errno(r, "Cannot size the image from /sys/firmware/memmap: %m");
+                        r = target_size_parse(arg_size_spec, memmap_ram_bytes(&m), full, &size);
+                        if (r < 0)
+                                return log_error_errno(r, "Invalid target size '%s'.", arg_size_spec);
+                        if (size < full)
+                                printf("The image file holds %.0f MiB, less than RAM (%.0f MiB): at each hibernation "
+                                       "kjump checks that the image fits, dropping the page cache if needed.\n",
+                                       mib(size), mib(memmap_ram_bytes(&m)));
                 }
                 r = target_setup_file(spec, size, arg_force, &why);
                 if (r < 0)

@@ -119,6 +119,7 @@ static JumpConfig jump_config(const Manager *m) {
                 .target = m->config.target,
                 .compression = m->config.compression,
                 .compression_level = m->config.compression_level,
+                .save_free_pages = m->config.save_free_pages,
         };
 }
 

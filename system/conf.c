@@ -10,6 +10,7 @@
 #include "fileio.h"
 #include "image-format.h"
 #include "jump.h"
+#include "target.h"
 #include "macro.h"
 #include "target.h"
 
@@ -31,6 +32,14 @@ typedef int (*ConfigParser)(const char *value, void *field);
 
 static int parse_target(const char *value, void *field) {
         return *value ? set_string(field, value) : -EINVAL;
+}
+
+static int parse_target_size(const char *value, void *field) {
+        uint64_t dummy;
+
+        if (target_size_parse(value, UINT64_C(1) << 30, UINT64_MAX, &dummy) < 0)
+                return -EINVAL;
+        return set_string(field, value);
 }
 
 static int parse_absolute_path(const char *value, void *field) {
@@ -84,6 +93,8 @@ static const struct ConfigKey {
 } config_keys[] = {
         { "Target", parse_target, offsetof(KjumpConfig, target), KJUMP_TARGET_DEFAULT,
           "Target= needs a path or UUID=, PARTUUID=, LABEL=" },
+        { "TargetSize", parse_target_size, offsetof(KjumpConfig, target_size), KJUMP_TARGET_SIZE_DEFAULT,
+          "TargetSize= must be N% of RAM (1..100), a size of at least 16M, or ram, got" },
         { "HelperKernel", parse_absolute_path, offsetof(KjumpConfig, helper_kernel), KJUMP_HELPER_DIR "/helper.bzImage",
           "expected an absolute path, got" },
         { "HelperInitrd", parse_absolute_path, offsetof(KjumpConfig, helper_initrd), KJUMP_HELPER_DIR "/helper.cpio",
@@ -95,6 +106,8 @@ static const struct ConfigKey {
         { "CompressionLevel", parse_level, offsetof(KjumpConfig, compression_level), "0",
           "CompressionLevel= must be 0..22, got" },
         { "Preload", parse_bool, offsetof(KjumpConfig, preload), "yes", "Preload= must be yes or no, got" },
+        { "SaveFreePages", parse_bool, offsetof(KjumpConfig, save_free_pages), "no",
+          "SaveFreePages= must be yes or no, got" },
 };
 
 _Static_assert(KJUMP_WINDOW_SIZE_DEFAULT == UINT64_C(64) << 20, "WindowSize's default in config_keys");
@@ -108,6 +121,7 @@ void kjump_config_defaults(KjumpConfig *c) {
 
 void kjump_config_done(KjumpConfig *c) {
         free(c->target);
+        free(c->target_size);
         free(c->helper_kernel);
         free(c->helper_initrd);
         *c = (KjumpConfig) {};

@@ -9,21 +9,25 @@
  *
  *   [Hibernate]
  *   Target=/var/lib/kjump/image      path, UUID=, PARTUUID=, LABEL=
+ *   TargetSize=60%                   setup-target's file size: N% of RAM, a size, or "ram"
  *   HelperKernel=/usr/lib/kjump/helper.bzImage
  *   HelperInitrd=/usr/lib/kjump/helper.cpio
  *   WindowSize=64M
  *   Compression=lz4                  lz4, zstd or stored
  *   CompressionLevel=0               0: the codec's default
  *   Preload=yes                      keep the helper loaded (pins WindowSize of RAM)
+ *   SaveFreePages=no                 save A's free pages too
  */
 typedef struct KjumpConfig {
         char *target;
+        char *target_size;   /* setup-target's default size: "N%" of RAM, a size, or "ram" */
         char *helper_kernel;
         char *helper_initrd;
         uint64_t window_size;
         uint32_t compression;
         int compression_level;
         bool preload;
+        bool save_free_pages;
 } KjumpConfig;
 
 /* KJUMP_CONF_DIR comes from the build: SYSCONFDIR/kjump. */

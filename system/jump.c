@@ -6,10 +6,13 @@
 
 #include "image-reader.h"
 #include "image-state.h"
+#include "fileio.h"
 #include "jump.h"
+#include "kernel-facts.h"
 #include "kexec-load.h"
 #include "log.h"
 #include "macro.h"
+#include "meminfo.h"
 #include "reason.h"
 #include "sleep-config.h"
 #include "memmap.h"
@@ -40,6 +43,22 @@ int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p, c
         p->mode = mode;
         p->firmware = m;
         m = (MemMap) {};
+
+        /* Free pages: where A's VMCOREINFO is, and whether they may be
+         * left out (not when A poisons them: it checks the poison when it
+         * hands them out again). */
+        r = kernel_vmcoreinfo_read("/sys/kernel/vmcoreinfo", &p->vmcoreinfo_phys, &p->vmcoreinfo_size);
+        if (r < 0 && r != -ENOENT)
+                log_warning_errno(r, "Cannot read /sys/kernel/vmcoreinfo (%m): the image will hold free pages too.");
+        p->skip_free_pages = !c->save_free_pages && p->vmcoreinfo_phys != 0;
+        if (p->skip_free_pages) {
+                _cleanup_free_ char *cmdline = NULL;
+
+                if (read_one_line("/proc/cmdline", &cmdline) >= 0 && kernel_poisons_free_pages(cmdline)) {
+                        log_info("The kernel poisons its free pages (page_poison=): the image will hold them too.");
+                        p->skip_free_pages = false;
+                }
+        }
         return 0;
 }
 
@@ -191,6 +210,52 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret
         return 0;
 }
 
+/* A target smaller than RAM: right before the jump, the image must fit
+ * even if every page in use is incompressible. If it might not, the
+ * clean page cache goes first (after a sync, all of it is clean); the
+ * hibernation is refused only when that is not enough. */
+static int ensure_fit(JumpSession *s, char **ret_reason) {
+        uint64_t need, have = s->target.map.size, before;
+        MemInfo mi;
+        int r;
+
+        if (target_image_need(&s->params, 0) <= have)
+                return 0; /* fits even with every page saved */
+        if (!s->params.skip_free_pages)
+                return reason_set(ret_reason, ENOSPC, "the target holds %" PRIu64 " MiB, less than RAM, and the "
+                                  "image must hold every page (the kernel's free pages cannot be left out: %s)",
+                                  have >> 20, s->params.vmcoreinfo_phys ? "page poisoning or SaveFreePages=yes"
+                                                                        : "no /sys/kernel/vmcoreinfo");
+        r = meminfo_read("/proc/meminfo", &mi);
+        if (r < 0)
+                return reason_set(ret_reason, r, "cannot read /proc/meminfo to see whether the image fits: %m");
+        need = target_image_need(&s->params, mi.free);
+        if (need <= have)
+                return 0;
+        before = mi.free;
+        log_info("The image might not fit: up to %" PRIu64 " MiB, the target holds %" PRIu64 " MiB; dropping the "
+                 "page cache (%" PRIu64 " MiB).", need >> 20, have >> 20, mi.cached >> 20);
+        sync();
+        r = write_string_file("/proc/sys/vm/drop_caches", "1");
+        if (r < 0)
+                return reason_set(ret_reason, r, "the image might not fit (up to %" PRIu64 " MiB in a %" PRIu64
+                                  " MiB target) and the page cache cannot be dropped: %m", need >> 20, have >> 20);
+        r = meminfo_read("/proc/meminfo", &mi);
+        if (r < 0)
+                return reason_set(ret_reason, r, "cannot read /proc/meminfo to see whether the image fits: %m");
+        need = target_image_need(&s->params, mi.free);
+        log_info("Dropped the page cache: %" PRIu64 " MiB freed; the image takes up to %" PRIu64 " MiB of the "
+                 "target's %" PRIu64 " MiB.", (mi.free > before ? mi.free - before : 0) >> 20, need >> 20, have >> 20);
+        log_mark("dropped-caches", "freed_mib=%" PRIu64 " need_mib=%" PRIu64 " target_mib=%" PRIu64,
+                 (mi.free > before ? mi.free - before : 0) >> 20, need >> 20, have >> 20);
+        if (need > have)
+                return reason_set(ret_reason, ENOSPC, "the image might not fit in the target: up to %" PRIu64
+                                  " MiB of RAM in use even without the page cache, the target holds %" PRIu64
+                                  " MiB; close programs, or make the target larger "
+                                  "('kjumpctl setup-target --force --size SIZE')", need >> 20, have >> 20);
+        return 0;
+}
+
 int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
         int r;
 
@@ -202,6 +267,9 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
                 /* The map in the loaded helper may be days old: it must
                  * still be the target's, block for block, right now. */
                 r = target_recheck(&s->target, &s->params, ret_reason);
+                if (r < 0)
+                        return r;
+                r = ensure_fit(s, ret_reason);
                 if (r < 0)
                         return r;
                 r = target_begin_image(&s->target, &s->params);

@@ -20,6 +20,7 @@ typedef struct JumpConfig {
         uint32_t compression;
         int compression_level;
         bool hybrid;                   /* hibernate: suspend to RAM once the image is committed */
+        bool save_free_pages;          /* SaveFreePages= */
 } JumpConfig;
 
 /* Fills P with what the helper needs for MODE on this machine. */

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <zlib.h>
 
+#include "cmdline.h"
 #include "fileio.h"
 #include "kernel-facts.h"
 #include "macro.h"
@@ -150,4 +151,30 @@ int kernel_config_read(const char *root, const char *release, char **ret) {
         if (read_gzip(gz, ret) >= 0)
                 return 0;
         return read_full_file(plain, 16u << 20, ret, NULL);
+}
+
+int kernel_vmcoreinfo_read(const char *path, uint64_t *ret_phys, uint64_t *ret_size) {
+        _cleanup_free_ char *line = NULL;
+        unsigned long long phys, size;
+        char end;
+        int r;
+
+        r = read_one_line(path, &line);
+        if (r < 0)
+                return r;
+        if (sscanf(line, "%llx %llx%c", &phys, &size, &end) != 2 || phys == 0 || size == 0 || size > 65536)
+                return -EBADMSG;
+        *ret_phys = phys;
+        *ret_size = size;
+        return 0;
+}
+
+bool kernel_poisons_free_pages(const char *cmdline) {
+        _cleanup_free_ char *value = NULL;
+        int r = cmdline_get_value(cmdline, "page_poison", &value);
+
+        if (r <= 0)
+                return r < 0; /* cannot tell: say yes */
+        /* The kernel reads it with kstrtobool(); anything else: say yes. */
+        return parse_boolean(value) != 0;
 }

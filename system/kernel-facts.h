@@ -29,4 +29,12 @@ int kernel_drivers_missing(const char *devdir, const char *drivers, char **ret_m
 
 /* The running kernel's configuration below ROOT: /proc/config.gz, else
  * /boot/config-RELEASE. */
+/* /sys/kernel/vmcoreinfo ("ADDRESS SIZE", hex): the physical address and
+ * size of the kernel's VMCOREINFO note. -ENOENT without one. */
+int kernel_vmcoreinfo_read(const char *path, uint64_t *ret_phys, uint64_t *ret_size);
+
+/* Does the kernel command line CMDLINE turn on free-page poisoning
+ * (page_poison=1)? Then free pages hold a pattern the kernel checks. */
+bool kernel_poisons_free_pages(const char *cmdline);
+
 int kernel_config_read(const char *root, const char *release, char **ret);

@@ -362,6 +362,52 @@ int target_size_for_ram(uint64_t *ret) {
         return 0;
 }
 
+uint64_t target_image_need(const HelperParams *params, uint64_t free_bytes) {
+        _cleanup_free_ MemRange *ram = NULL;
+        uint64_t outside, chunks = 0, free_outside = 0, used, window = params->window.end - params->window.start;
+        size_t n = 0;
+
+        if (memmap_ram_outside(&params->firmware, &params->window, &ram, &n) < 0)
+                return UINT64_MAX;
+        outside = ranges_bytes(ram, n);
+        for (size_t i = 0; i < n; i++)
+                chunks += DIV_ROUND_UP(ram[i].end - ram[i].start, (uint64_t) KJUMP_CHUNK_PAGES * KJUMP_PAGE_SIZE);
+        /* The free pages inside the window do not shrink the image. */
+        if (params->skip_free_pages && free_bytes > window)
+                free_outside = MIN(free_bytes - window, outside);
+        used = outside - free_outside;
+        return KJUMP_IMAGE_HEADER_SIZE + ALIGN_TO(params->target.n * sizeof(struct kjump_extent), (uint64_t) 4096) +
+               ALIGN_TO(chunks * sizeof(struct kjump_chunk), (uint64_t) 4096) + used +
+               (UINT64_C(16) << 20) + outside / 100;
+}
+
+int target_size_parse(const char *s, uint64_t ram, uint64_t full, uint64_t *ret) {
+        uint64_t v;
+        size_t n;
+
+        if (!s || !*s || strcmp(s, "ram") == 0) {
+                *ret = full;
+                return 0;
+        }
+        n = strlen(s);
+        if (s[n - 1] == '%') {
+                char digits[8];
+
+                if (n - 1 == 0 || n - 1 >= sizeof(digits))
+                        return -EINVAL;
+                memcpy(digits, s, n - 1);
+                digits[n - 1] = 0;
+                if (parse_u64(digits, &v) < 0 || v == 0 || v > 100)
+                        return -EINVAL;
+                *ret = MIN(ALIGN_TO(ram / 100 * v, (uint64_t) 1 << 20), full);
+                return 0;
+        }
+        if (parse_size(s, &v) < 0 || v < (UINT64_C(16) << 20))
+                return -EINVAL;
+        *ret = ALIGN_TO(v, (uint64_t) 1 << 20);
+        return 0;
+}
+
 static int set_immutable(int fd, bool on) {
         int flags;
 

@@ -27,6 +27,8 @@ typedef struct Target {
 #define TARGET_NULL { .fd = -EBADF, .excl_fd = -EBADF }
 
 #define KJUMP_TARGET_DEFAULT "/var/lib/kjump/image"
+/* TargetSize='s default (docs/performance.md, "How large a target"). */
+#define KJUMP_TARGET_SIZE_DEFAULT "60%"
 
 void target_done(Target *t);
 
@@ -53,6 +55,17 @@ int target_resume_location(const Target *t, char **ret);
 /* The size a file target needs to hold any image of this machine's RAM:
  * every page stored uncompressed, the index, and the header. */
 int target_size_for_ram(uint64_t *ret);
+
+/* The most an image can take on a target planned in PARAMS when A holds
+ * FREE_BYTES free (MemFree): every page outside the window that is not
+ * free, stored uncompressed, with the header, the extent map, the index
+ * and a margin for what A allocates on its way into the helper. Without
+ * free-page skipping (PARAMS) every page counts. */
+uint64_t target_image_need(const HelperParams *params, uint64_t free_bytes);
+
+/* TargetSize= as a number of bytes for a machine of RAM bytes: "N%" of
+ * RAM or a size ("8G"); "ram" (or empty): target_size_for_ram(). */
+int target_size_parse(const char *s, uint64_t ram, uint64_t full, uint64_t *ret);
 
 /* Creates (or re-creates) a file target of SIZE bytes at PATH: allocated,
  * fully written, mapped, 0600, immutable. An existing file is replaced only

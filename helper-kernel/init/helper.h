@@ -4,6 +4,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "free-pages.h"
 #include "helper-params.h"
 #include "image-reader.h"
 #include "image-writer.h"
@@ -18,6 +19,8 @@ typedef struct Helper {
         bool test_cut_commit;           /* kjump.test-cut-commit: power off before the commit (tests) */
         MemRange *ram;                  /* A's RAM outside the window */
         size_t n_ram;
+        FreePages free;                 /* A's free pages, when found */
+        bool have_free;
         struct kjump_image_header header;
 } Helper;
 
@@ -53,6 +56,9 @@ void keyboards_close(Keyboards *k);
 
 /* modes.c: the modes. Each returns 0 or -errno and sets the header's
  * message for the caller to commit. */
+/* Finds A's free pages (free-pages.h) when the parameters allow it; on
+ * any doubt the image saves every page, and the reason is logged. */
+void helper_find_free_pages(Helper *h);
 int helper_write(Helper *h);
 int helper_verify(Helper *h);
 int helper_restore(Helper *h);

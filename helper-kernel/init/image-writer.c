@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "fileio.h"
+#include "free-pages.h"
 #include "image-reader.h"
 #include "image-writer.h"
 #include "macro.h"
@@ -22,6 +23,7 @@ typedef struct Slot {
         uint64_t job;      /* the chunk it holds, valid when done */
         bool done;
         int error;
+        unsigned n_free;   /* pages of the chunk free in A */
         struct kjump_chunk chunk;
         uint8_t *out;      /* image_chunk_bound() bytes */
 } Slot;
@@ -50,21 +52,33 @@ static bool page_is_zero(const uint8_t *p) {
         return true;
 }
 
-/* Reads one chunk of RAM, keeps its non-zero pages, and compresses them. */
+/* Reads one chunk of RAM, keeps its pages that are neither free in A nor
+ * zero, and compresses them. */
 static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot) {
         const ImageWriteOptions *o = pl->o;
         struct kjump_chunk *c = &slot->chunk;
         size_t length, n = 0;
+        int64_t bit = -1;
         uint8_t *src;
         int r;
 
         *c = pl->chunks[job];
+        slot->n_free = 0;
+        if (o->free_pages) {
+                bit = free_pages_bit(o->free_pages, c->phys_start);
+                if (bit < 0)
+                        return -EINVAL;
+        }
         length = (size_t) c->page_count * KJUMP_PAGE_SIZE;
         src = o->source.map(o->source.userdata, c->phys_start, length);
         if (!src)
                 return negative_errno();
         for (unsigned i = 0; i < c->page_count; i++) {
                 const uint8_t *page = src + (size_t) i * KJUMP_PAGE_SIZE;
+                if (bit >= 0 && free_pages_test(o->free_pages, bit + i)) {
+                        slot->n_free++;
+                        continue;
+                }
                 if (page_is_zero(page))
                         continue;
                 c->present[i / 8] |= 1u << (i % 8);
@@ -192,7 +206,7 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         _cleanup_free_ struct kjump_extent *extents = NULL;
         Pipeline pl = { .o = o };
         Output out = { .fd = o->fd, .map = o->map };
-        uint64_t index_size, data = 0, stored = 0, pages = 0, ram_done = 0, ram_total, data_start, map_checksum = 0;
+        uint64_t index_size, data = 0, stored = 0, pages = 0, free_pages = 0, ram_done = 0, ram_total, data_start, map_checksum = 0;
         unsigned n_threads = MAX(o->threads, 1u), started = 0;
         int r = 0;
 
@@ -279,6 +293,7 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                         goto finish;
                 data += c->data_size;
                 stored += image_chunk_present_pages(c);
+                free_pages += slot->n_free;
                 pages += c->page_count;
                 ram_done += (uint64_t) c->page_count * KJUMP_PAGE_SIZE;
 
@@ -301,6 +316,7 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         h->chunk_count = pl.n_jobs;
         h->pages_total = pages;
         h->pages_stored = stored;
+        h->pages_free = free_pages;
         h->ram_bytes = pages * KJUMP_PAGE_SIZE;
         h->data_bytes = data;
         h->index_offset = out.logical;

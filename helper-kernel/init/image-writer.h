@@ -26,6 +26,9 @@ typedef struct ImageWriteOptions {
         uint32_t compression;
         int level;
         unsigned threads;          /* compression threads, >= 1 */
+        /* A's free pages (free-pages.h), never read nor saved; NULL: none
+         * known. Its ranges must be RANGES. */
+        const struct FreePages *free_pages;
         /* Called after every chunk from the writing thread; a negative
          * return (-ECANCELED: the user cancelled) stops the write with it. */
         int (*progress)(void *userdata, uint64_t ram_done, uint64_t ram_total, uint64_t written);
@@ -33,7 +36,7 @@ typedef struct ImageWriteOptions {
 } ImageWriteOptions;
 
 /* Writes the chunk data and the index, flushes them, and fills H's totals
- * (chunk_count, pages_*, ram_bytes, data_bytes, index_*). Does not write
+ * (chunk_count, pages_* (pages_free too), ram_bytes, data_bytes, index_*). Does not write
  * the header: commit it with image_commit_header(). -ENOSPC when the
  * image does not fit. */
 int image_write(const ImageWriteOptions *o, struct kjump_image_header *h);

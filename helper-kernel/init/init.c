@@ -145,6 +145,7 @@ static void run_write_mode(Helper *h) {
                 return;
         }
 
+        helper_find_free_pages(h);
         if (helper_write(h) < 0)
                 return;
 

@@ -62,6 +62,66 @@ static int write_progress(void *userdata, uint64_t done, uint64_t total, uint64_
         return 0;
 }
 
+/* A's RAM, all of it, the window included, with touching ranges merged. */
+static int a_ram_all(const MemMap *firmware, MemRange **ret, size_t *ret_n) {
+        MemRange *a;
+        size_t n, k = 0;
+        int r;
+
+        r = memmap_ram_outside(firmware, &(MemRange) { 0, 0 }, &a, &n);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < n; i++) {
+                if (k > 0 && a[i].start <= a[k - 1].end)
+                        a[k - 1].end = MAX(a[k - 1].end, a[i].end);
+                else
+                        a[k++] = a[i];
+        }
+        *ret = a;
+        *ret_n = k;
+        return 0;
+}
+
+void helper_find_free_pages(Helper *h) {
+        _cleanup_free_ MemRange *a_ram = NULL;
+        const char *why = NULL;
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
+        size_t n_a_ram;
+        int r;
+
+        if (!h->params.skip_free_pages) {
+                log_info("Free pages: saved like the others (%s).", h->params.vmcoreinfo_phys
+                         ? "SaveFreePages=yes or page poisoning" : "A has no VMCOREINFO");
+                log_mark("free-pages", "skipped=no reason=%s", h->params.vmcoreinfo_phys ? "asked" : "no-vmcoreinfo");
+                return;
+        }
+        r = a_ram_all(&h->params.firmware, &a_ram, &n_a_ram);
+        if (r >= 0)
+                r = free_pages_find(&(FreePageInput) {
+                        .source = { physmem_source.map, physmem_source.unmap, h },
+                        .a_ram = a_ram,
+                        .n_a_ram = n_a_ram,
+                        .window = h->params.window,
+                        .jump_back_entry = h->entry,
+                        .vmcoreinfo_phys = h->params.vmcoreinfo_phys,
+                        .vmcoreinfo_size = h->params.vmcoreinfo_size,
+                        .ranges = h->ram,
+                        .n_ranges = h->n_ram,
+                }, &h->free, &why);
+        if (r < 0) {
+                log_warning("Free pages: not found (%s: %s); the image saves every page.", why ?: "error",
+                            strerror(-r));
+                log_mark("free-pages", "skipped=no reason=doubt");
+                return;
+        }
+        h->have_free = true;
+        log_info("Free pages: %" PRIu64 " MiB of A's RAM outside the window is free and will not be saved "
+                 "(A counts %" PRIu64 " MiB free in all; found in %.2f s).", (h->free.n_free * 4096) >> 20,
+                 (h->free.counter * 4096) >> 20, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
+        log_mark("free-pages", "skipped=yes free_mib=%" PRIu64 " counter_mib=%" PRIu64 " found_mib=%" PRIu64,
+                 (h->free.n_free * 4096) >> 20, (h->free.counter * 4096) >> 20, (h->free.n_free_all * 4096) >> 20);
+}
+
 /* The command line to boot the helper with again for a restore: ours,
  * without what the preserve-context load added for this jump only. */
 static int record_cmdline(Helper *h) {
@@ -110,6 +170,7 @@ int helper_write(Helper *h) {
                 .compression = h->params.compression,
                 .level = h->params.compression_level,
                 .threads = h->cpus,
+                .free_pages = h->have_free ? &h->free : NULL,
                 .progress = write_progress,
                 .progress_userdata = &progress,
         }, &h->header);

@@ -21,7 +21,9 @@
  *
  * A chunk covers up to KJUMP_CHUNK_PAGES consecutive 4 KiB pages of one RAM
  * range of the original kernel. Its present[] bitmap says which pages have
- * data; pages not present were zero and are restored as zero. The data of
+ * data; pages not present were zero, or free in the original kernel (its
+ * buddy allocator's, found by the helper: their contents do not matter),
+ * and are restored as zero. The data of
  * the present pages, in order, is stored compressed (or as is) at
  * data_offset. Every page of the original kernel's RAM outside the helper's
  * window is covered by exactly one chunk, so a restore writes every page.
@@ -131,8 +133,10 @@ struct kjump_image_header {
         char message[KJUMP_MESSAGE_MAX]; /* human-readable reason, NUL-terminated */
         char helper_cmdline[KJUMP_CMDLINE_MAX]; /* the helper's command line, to boot it again
                                                    confined the same way for a restore */
+        uint64_t pages_free;           /* pages not saved because they were free (a subset of
+                                          pages_total - pages_stored); 0 in older images */
         uint8_t reserved[4096 - 8 - 6 * 4 - 32 - KJUMP_RELEASE_MAX - 7 - 17 * 8 - 8 - 8 -
-                         KJUMP_MEMMAP_MAX * 24 - KJUMP_MESSAGE_MAX - KJUMP_CMDLINE_MAX - 8];
+                         KJUMP_MEMMAP_MAX * 24 - KJUMP_MESSAGE_MAX - KJUMP_CMDLINE_MAX - 8 - 8];
         uint64_t header_checksum;      /* XXH3-64 of the header with this field 0 */
 } __attribute__((packed));
 

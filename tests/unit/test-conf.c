@@ -14,11 +14,16 @@ TEST(defaults_and_values) {
         kjump_config_defaults(&c);
         ASSERT_STREQ(c.target, "/var/lib/kjump/image");
         ASSERT(c.window_size == 64u << 20 && c.compression == KJUMP_COMPRESS_LZ4 && c.preload);
+        ASSERT_STREQ(c.target_size, "60%");
+        ASSERT(!c.save_free_pages);
 
         ASSERT_OK(kjump_config_parse(&c, "t.conf",
                                      "# comment\n[Hibernate]\nTarget = PARTUUID=1234\nWindowSize=96M\n"
                                      "Compression=zstd\nCompressionLevel=3\nPreload=no\n"
-                                     "HelperKernel=/opt/k\nHelperInitrd=/opt/i\n", &error));
+                                     "HelperKernel=/opt/k\nHelperInitrd=/opt/i\nTargetSize=8G\n"
+                                     "SaveFreePages=yes\n", &error));
+        ASSERT_STREQ(c.target_size, "8G");
+        ASSERT(c.save_free_pages);
         ASSERT_STREQ(c.target, "PARTUUID=1234");
         ASSERT(c.window_size == 96u << 20 && c.compression == KJUMP_COMPRESS_ZSTD);
         ASSERT(c.compression_level == 3 && !c.preload);
@@ -40,6 +45,14 @@ TEST(errors_name_file_and_line) {
                 { "[Hibernate]\njunk\n", "f.conf:2: expected KEY=VALUE, got 'junk'" },
                 { "[Hibernate]\nCompressionLevel=99\n", "f.conf:2: CompressionLevel= must be 0..22, got '99'" },
                 { "[Hibernate]\nTarget=\n", "f.conf:2: Target= needs a path or UUID=, PARTUUID=, LABEL=" },
+                { "[Hibernate]\nTargetSize=0%\n",
+                  "f.conf:2: TargetSize= must be N% of RAM (1..100), a size of at least 16M, or ram, got '0%'" },
+                { "[Hibernate]\nTargetSize=101%\n",
+                  "f.conf:2: TargetSize= must be N% of RAM (1..100), a size of at least 16M, or ram, got '101%'" },
+                { "[Hibernate]\nTargetSize=1M\n",
+                  "f.conf:2: TargetSize= must be N% of RAM (1..100), a size of at least 16M, or ram, got '1M'" },
+                { "[Hibernate]\nSaveFreePages=sometimes\n",
+                  "f.conf:2: SaveFreePages= must be yes or no, got 'sometimes'" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

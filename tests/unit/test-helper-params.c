@@ -21,10 +21,14 @@ TEST(round_trip) {
         ASSERT_OK(target_map_add(&p.target, 0, 1u << 20, 1u << 20));
         ASSERT_OK(target_map_add(&p.target, 1u << 20, 5u << 20, 2u << 20));
         p.after = HELPER_AFTER_SUSPEND;
+        p.vmcoreinfo_phys = 0x2d7f9000;
+        p.vmcoreinfo_size = 0x1000;
+        p.skip_free_pages = true;
 
         ASSERT_OK(helper_params_format(&p, &text));
         ASSERT_OK(helper_params_parse(text, &q, &error));
         ASSERT(q.after == HELPER_AFTER_SUSPEND);
+        ASSERT(q.vmcoreinfo_phys == 0x2d7f9000 && q.vmcoreinfo_size == 0x1000 && q.skip_free_pages);
         ASSERT(q.mode == HELPER_MODE_TEST_RESTORE);
         ASSERT(q.window.start == 0 && q.window.end == 64u << 20);
         ASSERT(memmap_equal(&p.firmware, &q.firmware));
@@ -66,6 +70,10 @@ TEST(rejects) {
                 { BASE ID "extent 0 4096 1 2\n", "line 6: bad extent" },
                 { BASE "compression lzma\n", "line 5: unknown compression" },
                 { BASE "compression zstd 99\n", "line 5: bad compression level" },
+                { BASE "vmcoreinfo 0x1000\n", "line 5: bad vmcoreinfo" },
+                { BASE "vmcoreinfo 0x1000 0\n", "line 5: bad vmcoreinfo size" },
+                { BASE "vmcoreinfo 0 4096\n", "line 5: bad vmcoreinfo size" },
+                { BASE "free-pages maybe\n", "line 5: bad free-pages" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

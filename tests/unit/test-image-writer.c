@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "image-reader.h"
+#include "free-pages.h"
 #include "image-writer.h"
 #include "macro.h"
 #include "tests.h"
@@ -86,6 +87,8 @@ static int progress(void *userdata, uint64_t done, uint64_t total, uint64_t writ
         return cancel_after && progress_calls >= cancel_after ? -ECANCELED : 0;
 }
 
+static const FreePages *free_pages; /* what the next write_image() leaves out */
+
 static int write_image(uint32_t compression, uint64_t target_size, struct kjump_image_header *h) {
         _cleanup_(target_map_done) TargetMap map = {};
         int fd, r;
@@ -115,6 +118,7 @@ static int write_image(uint32_t compression, uint64_t target_size, struct kjump_
                 .fd = fd, .map = &map, .ranges = ram, .n_ranges = ELEMENTSOF(ram),
                 .source = { fake_map, fake_unmap, NULL },
                 .compression = compression, .threads = 3,
+                .free_pages = free_pages,
                 .progress = progress,
         }, h);
         if (r >= 0) {
@@ -180,6 +184,41 @@ TEST(round_trip) {
                 ASSERT(n == h.chunk_count);
                 assert_ram_restored();
         }
+}
+
+TEST(free_pages_left_out) {
+        /* Pages free in A are neither read nor saved: they come back as
+         * zero, every other page as it was. */
+        uint64_t first_bit[ELEMENTSOF(ram)] = { 0, (8 * MIB) / 4096 };
+        uint8_t bitmap[(8 * MIB + 5 * MIB + 12288) / 4096 / 8 + 1] = {};
+        FreePages f = { .ranges = ram, .n_ranges = ELEMENTSOF(ram), .first_bit = first_bit, .bitmap = bitmap };
+        uint64_t marked = 0;
+        struct kjump_image_header h;
+        const char *error = NULL;
+
+        /* the second MiB of the first range, and pages 3..7 of the second */
+        for (uint64_t b = 256; b < 512; b++, marked++)
+                bitmap[b / 8] |= 1u << (b % 8);
+        for (uint64_t b = first_bit[1] + 3; b < first_bit[1] + 8; b++, marked++)
+                bitmap[b / 8] |= 1u << (b % 8);
+        free_pages = &f;
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
+        free_pages = NULL;
+        ASSERT(h.pages_free == marked);
+        ASSERT(h.pages_stored + h.pages_free <= h.pages_total);
+        memset(restored, 0xcc, fake_size);
+        ASSERT_OK(read_image(&error, NULL));
+        for (size_t i = 0; i < ELEMENTSOF(ram); i++)
+                for (uint64_t p = ram[i].start; p < ram[i].end; p += 4096) {
+                        int64_t bit = free_pages_bit(&f, p);
+                        static const uint8_t zero[4096];
+
+                        ASSERT(bit >= 0);
+                        if (free_pages_test(&f, bit))
+                                ASSERT(memcmp(restored + p, zero, 4096) == 0);
+                        else
+                                ASSERT(memcmp(restored + p, fake + p, 4096) == 0);
+                }
 }
 
 TEST(cancelled) {
@@ -344,6 +383,7 @@ int main(void) {
         ASSERT(restored);
 
         test_round_trip();
+        test_free_pages_left_out();
         test_cancelled();
         test_too_small();
         test_every_header_byte();

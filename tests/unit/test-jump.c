@@ -9,6 +9,7 @@
 
 #include "image-reader.h"
 #include "jump.h"
+#include "target.h"
 #include "macro.h"
 #include "tests.h"
 
@@ -110,6 +111,52 @@ TEST(settle_error) {
         ASSERT(res.resumed && res.settle_error < 0);
 }
 
+TEST(target_size) {
+        const uint64_t G = UINT64_C(1) << 30, M = UINT64_C(1) << 20;
+        uint64_t v;
+
+        ASSERT_OK(target_size_parse("60%", 16 * G, 17 * G, &v));
+        ASSERT(v == ALIGN_TO(16 * G / 100 * 60, M));
+        ASSERT_OK(target_size_parse("100%", 16 * G, 16 * G + 5 * M, &v));
+        ASSERT(v == 16 * G); /* a fraction is never more than the full size */
+        ASSERT_OK(target_size_parse("ram", 16 * G, 17 * G, &v));
+        ASSERT(v == 17 * G);
+        ASSERT_OK(target_size_parse(NULL, 16 * G, 17 * G, &v));
+        ASSERT(v == 17 * G);
+        ASSERT_OK(target_size_parse("8G", 16 * G, 17 * G, &v));
+        ASSERT(v == 8 * G);
+        ASSERT_ERR(target_size_parse("0%", 16 * G, 17 * G, &v), EINVAL);
+        ASSERT_ERR(target_size_parse("%", 16 * G, 17 * G, &v), EINVAL);
+        ASSERT_ERR(target_size_parse("150%", 16 * G, 17 * G, &v), EINVAL);
+        ASSERT_ERR(target_size_parse("4M", 16 * G, 17 * G, &v), EINVAL);
+        ASSERT_ERR(target_size_parse("lots", 16 * G, 17 * G, &v), EINVAL);
+}
+
+TEST(image_need) {
+        _cleanup_(helper_params_done) HelperParams p = {};
+        const uint64_t M = UINT64_C(1) << 20;
+        uint64_t all, half, none;
+
+        p.window = (MemRange) { 0, 64 * M };
+        ASSERT_OK(memmap_add(&p.firmware, 0, 0x9fc00, "System RAM"));
+        ASSERT_OK(memmap_add(&p.firmware, 0x100000, 1024 * M, "System RAM"));
+        ASSERT_OK(target_map_add(&p.target, 0, 0, 512 * M));
+        p.target.size = 512 * M;
+
+        /* Without free-page skipping every page outside the window counts. */
+        all = target_image_need(&p, 900 * M);
+        ASSERT(all == target_image_need(&p, 0));
+        ASSERT(all > 960 * M && all < 1000 * M);
+        p.skip_free_pages = true;
+        ASSERT(target_image_need(&p, 0) == all);
+        /* Free memory counts only beyond what the window may hold. */
+        ASSERT(target_image_need(&p, 64 * M) == all);
+        half = target_image_need(&p, 64 * M + 480 * M);
+        ASSERT(half == all - 480 * M);
+        none = target_image_need(&p, 4096 * M);
+        ASSERT(none < 64 * M && none > 16 * M); /* the header, the index and the margin */
+}
+
 int main(void) {
         int fd = mkstemp(path);
 
@@ -118,6 +165,8 @@ int main(void) {
         close(fd);
         test_decisions();
         test_settle_error();
+        test_target_size();
+        test_image_need();
         unlink(path);
         return 0;
 }

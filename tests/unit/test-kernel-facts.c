@@ -1,8 +1,11 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "fileio.h"
 
@@ -104,6 +107,32 @@ static void check_driver_list(const char *list, const char *config) {
         }
 }
 
+TEST(free_page_facts) {
+        char path[] = "/tmp/test-vmcoreinfo-XXXXXX";
+        uint64_t phys = 0, size = 0;
+        int fd = mkstemp(path);
+
+        ASSERT(fd >= 0);
+        ASSERT(write(fd, "0x000000002d7f9000 1024\n", 24) == 24);
+        close(fd);
+        ASSERT_OK(kernel_vmcoreinfo_read(path, &phys, &size));
+        ASSERT(phys == 0x2d7f9000 && size == 0x1024);
+        fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+        ASSERT(fd >= 0 && write(fd, "garbage\n", 8) == 8);
+        close(fd);
+        ASSERT_ERR(kernel_vmcoreinfo_read(path, &phys, &size), EBADMSG);
+        unlink(path);
+        ASSERT_ERR(kernel_vmcoreinfo_read(path, &phys, &size), ENOENT);
+
+        ASSERT(!kernel_poisons_free_pages("BOOT_IMAGE=/vmlinuz root=/dev/vda1 quiet"));
+        ASSERT(!kernel_poisons_free_pages("page_poison=0 init_on_free=1"));
+        ASSERT(!kernel_poisons_free_pages("page_poison=off"));
+        ASSERT(kernel_poisons_free_pages("page_poison=1"));
+        ASSERT(kernel_poisons_free_pages("page_poison=on quiet"));
+        ASSERT(kernel_poisons_free_pages("page_poison=0 page_poison=y"));
+        ASSERT(kernel_poisons_free_pages("page_poison=what"));
+}
+
 int main(int argc, char *argv[]) {
         if (argc == 3)
                 check_driver_list(argv[1], argv[2]);
@@ -111,5 +140,6 @@ int main(int argc, char *argv[]) {
         test_versions();
         test_gdt_fix();
         test_config();
+        test_free_page_facts();
         return 0;
 }

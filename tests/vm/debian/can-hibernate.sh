@@ -17,6 +17,10 @@ echo "$out" | grep -q "The initrd of kernel $(uname -r) records no image locatio
 # setup-target rebuilds the initrds that record another place by itself.
 kjumpctl setup-target --force > /tmp/update.out 2>&1 || { cat /tmp/update.out; fail "kjumpctl setup-target --force failed"; }
 cat /tmp/update.out
+# Without --size, TargetSize='s default: 60% of RAM.
+grep -q "The image file holds .* MiB, less than RAM" /tmp/update.out || fail "setup-target did not size the file from TargetSize="
+[ "$(stat -c %s /var/lib/kjump/image)" -lt "$(awk '/^MemTotal:/ { print $2 * 1024 }' /proc/meminfo)" ] ||
+    fail "the default image file is not smaller than RAM"
 grep -q "The initrd of kernel $(uname -r) records another image location: running /usr/sbin/update-initramfs -u -k $(uname -r)" /tmp/update.out ||
     fail "setup-target did not rebuild the stale initrd"
 grep -q "$(grep -o 'kjump.resume=.*' /tmp/update.out)" "/var/lib/kjump/initrd/$(uname -r)" ||

@@ -14,7 +14,8 @@ wait_for_kjumpd() {
 # kjump.resume=, so the guest's own initrds need not be rebuilt (that is
 # can-hibernate's part).
 setup_target() {
-    kjumpctl setup-target --no-update-initrd > /tmp/setup.out 2>&1 ||
+    # As large as RAM: any workload fits (TargetSize='s default is small-target's and can-hibernate's).
+    kjumpctl setup-target --size ram --no-update-initrd > /tmp/setup.out 2>&1 ||
         { cat /tmp/setup.out; fail "kjumpctl setup-target failed"; }
     cat /tmp/setup.out
     event resume-location $(grep -o 'kjump.resume=.*' /tmp/setup.out)

@@ -2,10 +2,14 @@
 # for real; the helper writes the image and powers off. When the machine
 # is restored, this script carries on from the jump and checks everything.
 . /kjump-test/scenarios/lib.sh
-setup_target
+# kjump.target-size=SIZE (small-target): the image file's size.
+setup_target "$(sed -n 's/.*kjump\.target-size=\([^ ]*\).*/\1/p' /proc/cmdline)"
 event resume-location $(kjumpctl resume-location "$TARGET") || fail "kjumpctl resume-location failed"
 network_check "before hibernating"
 /kjump-test/workload setup || fail "workload setup failed"
+# kjump.fill=PERCENT (small-target): RAM in use up to PERCENT, half page cache.
+fill=$(sed -n 's/.*kjump\.fill=\([0-9]*\).*/\1/p' /proc/cmdline)
+[ -z "$fill" ] || fill_memory "$fill"
 write_dirty_file
 event workload-ready
 event clock before=$(date +%s)
@@ -17,6 +21,7 @@ kjumpctl suspend --direct --mode hibernate --target "$TARGET" ${extra:+--helper-
 event clock after=$(date +%s)
 event resumed
 /kjump-test/workload verify || fail "workload verify failed"
+fill_verify
 sha256sum -c "$KJUMP_STATE/dirty.sha256" >/dev/null || fail "the file written just before hibernating changed"
 echo 3 > /proc/sys/vm/drop_caches
 sha256sum -c "$KJUMP_STATE/dirty.sha256" >/dev/null || fail "the file written just before hibernating is not on the disk"

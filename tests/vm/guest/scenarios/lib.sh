@@ -15,7 +15,8 @@ setup_target() {
     file|"")
         mkdir -p /data/kjump
         TARGET=/data/kjump/image
-        kjumpctl setup-target ${1:+--size "$1"} "$TARGET" || fail "kjumpctl setup-target failed"
+        # A file as large as RAM unless asked: any workload fits.
+        kjumpctl setup-target --size "${1:-ram}" "$TARGET" || fail "kjumpctl setup-target failed"
         ;;
     partition)
         partuuid=$(sed -n 's/.*kjump\.partuuid=\([^ ]*\).*/\1/p' /proc/cmdline)
@@ -63,6 +64,40 @@ network_check() {
         fail "network: the request to the host failed ($1)"
     [ "$token" = kjump-network-ok ] || fail "network: wrong answer '$token' ($1)"
     echo "network works ($1)"
+}
+
+# RAM in use up to PERCENT of MemTotal, half of it clean page cache of a
+# file on the disk, the rest (what the workload does not already use)
+# incompressible anonymous memory of a live process (fill_verify checks it).
+fill_memory() {
+    total=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)
+    goal=$((total * $1 / 100))
+    dd if=/dev/urandom of=/data/cache bs=1M count=$((goal / 2)) 2>/dev/null || fail "cannot write /data/cache"
+    sync
+    used=$(awk '/^MemTotal:/ { t = $2 } /^MemFree:/ { f = $2 } END { print int((t - f) / 1024) }' /proc/meminfo)
+    if [ "$used" -lt "$goal" ]; then
+        mkdir -p "$KJUMP_STATE/fill"
+        kjump-memhog --size "$((goal - used))M" --pattern random --seed 5 --state "$KJUMP_STATE/fill" &
+        echo $! > "$KJUMP_STATE/fill.pid"
+        n=0
+        while [ ! -e "$KJUMP_STATE/fill/ready" ]; do
+            n=$((n + 1)); [ $n -lt 6000 ] || fail "the fill process never became ready"
+            sleep 0.1
+        done
+    fi
+    event memory $(awk '/^(MemTotal|MemFree|Cached):/ { printf "%s=%d ", $1, $2 / 1024 }' /proc/meminfo | tr -d :)
+}
+
+fill_verify() {
+    [ -e "$KJUMP_STATE/fill.pid" ] || return 0
+    rm -f "$KJUMP_STATE/fill/result"
+    kill -USR1 "$(cat "$KJUMP_STATE/fill.pid")" || fail "the fill process is gone"
+    n=0
+    while [ ! -e "$KJUMP_STATE/fill/result" ]; do
+        n=$((n + 1)); [ $n -lt 6000 ] || fail "the fill process never answered"
+        sleep 0.1
+    done
+    [ "$(cat "$KJUMP_STATE/fill/result")" = ok ] || fail "the fill process's memory: $(cat "$KJUMP_STATE/fill/result")"
 }
 
 # A file written just before the jump, still dirty in the page cache.

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The jump and the image, without a power cycle: the helper jumps back."""
 from ..registry import scenario
-from .common import VERIFIED, WRITTEN, check_inspect_on_host, jump_and_back
+from .common import FREE_PAGES, VERIFIED, WRITTEN, check_inspect_on_host, jump_and_back
 
 
 @scenario("jump-roundtrip", "A jumps into the helper with preserve-context and the helper jumps back",
@@ -14,17 +14,18 @@ def jump_roundtrip(rig):
           ci=[{"mem": 1024}, {"mem": 2048, "target": "partition"}])
 def image_test(rig):
     rig.with_disks()
-    jump_and_back(rig, "image-test", "test", [WRITTEN, VERIFIED])
+    jump_and_back(rig, "image-test", "test", [FREE_PAGES, WRITTEN, VERIFIED])
     check_inspect_on_host(rig)
 
 
 @scenario("image-test-restore", "the helper writes an image, overwrites A's RAM, restores it and jumps back",
           ci=[{"mem": 1024}, {"mem": 2048, "target": "partition"},
-              {"mem": 1536, "workload": "tests/vm/workloads/process-tree.sh"}])
+              {"mem": 1536, "workload": "tests/vm/workloads/process-tree.sh"},
+              {"mem": 1024, "workload": "tests/vm/workloads/churn.sh"}])
 def image_test_restore(rig):
     rig.with_disks()
     jump_and_back(rig, "image-test-restore", "test-restore", [
-        WRITTEN, VERIFIED,
+        FREE_PAGES, WRITTEN, VERIFIED,
         ("scribbled", 600, "the helper to overwrite A's RAM"),
         ("read-back", 1200, "the restore"),
     ])

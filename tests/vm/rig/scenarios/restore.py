@@ -1,15 +1,34 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """Hibernation across a power-off, and the boots that must not restore."""
+import re
+
 from ..config import ScenarioFailed
 from ..registry import scenario
 from .common import cut_then_fresh, fresh_boot, hibernate_boot, restore_boot, restore_refused_by_helper
 
 
 @scenario("hibernate-restore", "hibernate, power off, cold boot, restore: the guest carries on",
-          ci=[{"mem": 1024}, {"mem": 2048, "target": "partition"}])
+          ci=[{"mem": 1024}, {"mem": 2048, "target": "partition"},
+              {"mem": 1024, "workload": "tests/vm/workloads/churn.sh"}])
 def hibernate_restore(rig):
     rig.with_disks()
     location = hibernate_boot(rig)
+    restore_boot(rig, location)
+
+
+@scenario("small-target", "a target of 40% of RAM with 60% in use, half of it page cache: kjumpd drops the "
+          "cache, the image fits, the restore carries on", ci=[{"mem": 2048}])
+def small_target(rig):
+    rig.with_disks()
+    location = hibernate_boot(rig, extra="kjump.target-size=40% kjump.fill=60")
+    first = (rig.out / "console-1.log").read_text(errors="replace")
+    memory = re.search(r"KJUMP-EVENT memory (.*)", first)
+    dropped = re.search(r"KJUMP-MARK dropped-caches (.*)", first)
+    if not memory or not dropped:
+        raise ScenarioFailed("kjumpd did not drop the page cache to make the image fit "
+                             f"(memory before: {memory.group(1) if memory else '?'})")
+    rig.facts["memory_before"] = memory.group(1).strip()
+    rig.facts["dropped_caches"] = dropped.group(1).strip()
     restore_boot(rig, location)
 
 
