@@ -54,6 +54,17 @@ void keyboards_scan(Keyboards *k);
 bool keyboards_esc_pressed(Keyboards *k);
 void keyboards_close(Keyboards *k);
 
+/* screen.c: progress on the display (/dev/tty1), "Hibernating: 41 % -
+ * 1.2 GB/s - Esc to cancel" and a bar; a no-op without a display. */
+typedef struct Screen {
+        int fd;
+        int last;                /* the percent shown */
+} Screen;
+void screen_open(Screen *s, const char *title);
+void screen_progress(Screen *s, const char *what, unsigned percent, double bytes_per_s, const char *hint);
+void screen_message(Screen *s, const char *message);
+void screen_close(Screen *s);
+
 /* modes.c: the modes. Each returns 0 or -errno and sets the header's
  * message for the caller to commit. */
 /* Finds A's free pages (free-pages.h) when the parameters allow it; on

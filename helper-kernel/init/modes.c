@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
+#include <pthread.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -40,6 +41,7 @@ typedef struct Progress {
         unsigned last_decile;
         Keyboards keyboards;     /* hibernation: Esc cancels */
         bool cancellable;
+        Screen screen;
 } Progress;
 
 static int write_progress(void *userdata, uint64_t done, uint64_t total, uint64_t written) {
@@ -50,8 +52,12 @@ static int write_progress(void *userdata, uint64_t done, uint64_t total, uint64_
         if (p->cancellable && keyboards_esc_pressed(&p->keyboards)) {
                 log_info("Esc pressed: cancelling the hibernation at %u%%.", total ? (unsigned) (done * 100 / total) : 0);
                 log_mark("cancelled", "percent=%u", total ? (unsigned) (done * 100 / total) : 0);
+                screen_message(&p->screen, "Cancelled: going back to the running system.");
                 return -ECANCELED;
         }
+        screen_progress(&p->screen, p->cancellable ? "Hibernating" : "Saving a test image",
+                        total ? (unsigned) (done * 100 / total) : 100, s > 0 ? done / s : 0.0,
+                        p->cancellable ? "Esc to cancel" : NULL);
         if (decile == p->last_decile)
                 return 0;
         p->last_decile = decile;
@@ -157,6 +163,7 @@ int helper_write(Helper *h) {
 
         h->header.jump_back_entry = h->entry;
         h->header.compression = h->params.compression;
+        screen_open(&progress.screen, progress.cancellable ? "hibernating" : "testing the image");
         log_info("Writing the image to %s: %" PRIu64 " MiB of RAM, %s, %u threads.", h->target_device,
                  ranges_bytes(h->ram, h->n_ram) >> 20, image_compression_to_string(h->params.compression),
                  h->cpus);
@@ -176,6 +183,10 @@ int helper_write(Helper *h) {
         }, &h->header);
         h->header.write_usec = now_usec(CLOCK_MONOTONIC) - progress.start;
         keyboards_close(&progress.keyboards);
+        if (r >= 0)
+                screen_message(&progress.screen, progress.cancellable ? "Image saved: powering off."
+                                                                      : "Test image saved.");
+        screen_close(&progress.screen);
         if (r == -ECANCELED) {
                 helper_record_failure(h, KJUMP_REASON_CANCELLED, r, "Cancelled by the user (Esc) while the image "
                                       "was written: the system kept running.");
@@ -202,6 +213,37 @@ int helper_write(Helper *h) {
         return 0;
 }
 
+/* The restore's progress, from the decoding threads. */
+typedef struct RestoreProgress {
+        Helper *h;
+        pthread_mutex_t lock;
+        uint64_t done, total, start;
+        unsigned last_decile;
+        Screen screen;
+} RestoreProgress;
+
+static int restore_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
+        RestoreProgress *p = userdata;
+        int r = physmem_restore_chunk(p->h, c, raw);
+        unsigned percent, decile;
+        double s;
+
+        if (r < 0)
+                return r;
+        pthread_mutex_lock(&p->lock);
+        p->done += (uint64_t) c->page_count * KJUMP_PAGE_SIZE;
+        percent = p->total ? (unsigned) (p->done * 100 / p->total) : 100;
+        decile = percent / 10;
+        s = (now_usec(CLOCK_MONOTONIC) - p->start) / 1e6;
+        screen_progress(&p->screen, "Restoring", percent, s > 0 ? p->done / s : 0.0, NULL);
+        if (decile != p->last_decile) {
+                p->last_decile = decile;
+                log_mark("restoring", "percent=%u", decile * 10);
+        }
+        pthread_mutex_unlock(&p->lock);
+        return 0;
+}
+
 /* Reads the committed image back from the disk and checks it, handing
  * every chunk to CB (NULL: verify only). */
 static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
@@ -220,9 +262,17 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
                 r = image_read_index(h->target_fd, &h->params.target, &on_disk, &chunks, &why);
         if (r >= 0)
                 r = image_check_index_covers_ram(&on_disk, chunks, &why);
-        if (r >= 0)
-                r = cb ? image_for_each_chunk(h->target_fd, &h->params.target, &on_disk, chunks, h->cpus, cb, h, &why)
-                       : image_verify(h->target_fd, &h->params.target, &on_disk, chunks, h->cpus, &why);
+        if (r >= 0 && cb) {
+                RestoreProgress p = { .h = h, .total = on_disk.ram_bytes, .start = now_usec(CLOCK_MONOTONIC) };
+
+                pthread_mutex_init(&p.lock, NULL);
+                screen_open(&p.screen, "restoring");
+                r = image_for_each_chunk(h->target_fd, &h->params.target, &on_disk, chunks, h->cpus, cb, &p, &why);
+                screen_message(&p.screen, r >= 0 ? "Memory restored: resuming." : "The image is damaged: not restored.");
+                screen_close(&p.screen);
+                pthread_mutex_destroy(&p.lock);
+        } else if (r >= 0)
+                r = image_verify(h->target_fd, &h->params.target, &on_disk, chunks, h->cpus, &why);
         if (r < 0)
                 return log_error_errno(r, "%s failed: %s (%m).", what, why ?: "error");
         log_info("%s: %" PRIu64 " chunks checked in %.2f s.", what, on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
@@ -236,5 +286,5 @@ int helper_verify(Helper *h) {
 }
 
 int helper_restore(Helper *h) {
-        return read_back(h, physmem_restore_chunk, "Restore");
+        return read_back(h, restore_chunk, "Restore");
 }

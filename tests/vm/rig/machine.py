@@ -76,10 +76,11 @@ class Rig:
     def mark(self, t, what):
         self.timeline.append((t, what))
 
-    def with_debian(self, initrd_tool="initramfs-tools"):
+    def with_debian(self, initrd_tool="initramfs-tools", package=None):
         if getattr(self, "debian_disk", None):
             return
-        root, self.debian_initrd = build_debian_guest(self.kernels, self.out, self.args.workload, initrd_tool)
+        root, self.debian_initrd = build_debian_guest(self.kernels, self.out, self.args.workload, initrd_tool,
+                                                      package)
         self.debian_disk = self.out / "debian.img"
         size_mib = 1536 + 2 * self.args.mem
         subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "kjump-root", "-d", str(root), str(self.debian_disk),
@@ -92,10 +93,11 @@ class Rig:
         kjump's hook), systemd, kjumpd, and the test runner."""
         return self.boot(scenario, extra_cmdline, debian=True, s3=s3, qmp=qmp)
 
-    def boot(self, scenario, extra_cmdline="", debian=False, s3=False, qmp=False):
+    def boot(self, scenario, extra_cmdline="", debian=False, s3=False, qmp=False, screen=False):
         """Starts QEMU. S3: the firmware offers ACPI S3 (suspend to RAM).
         QMP (S3 implies it): the console's .qmp sees the guest suspend,
-        wakes it and presses keys."""
+        wakes it and presses keys. SCREEN (implies QMP): a VGA display
+        for screenshots (rig/screen.py)."""
         self.runs += 1
         logpath = self.out / f"console-{self.runs}.log"
         # Only warnings and worse from the kernels: their messages would
@@ -135,7 +137,9 @@ class Rig:
         # a machine without it (modern laptops have suspend-to-idle only),
         # on which kjump must not offer hybrid sleep.
         cmd += ["-global", f"PIIX4_PM.disable_s3={0 if s3 else 1}"]
-        qmp = Qmp() if s3 or qmp else None
+        if screen:
+            cmd += ["-vga", "std"]
+        qmp = Qmp() if s3 or qmp or screen else None
         if qmp:
             self.qmps.append(qmp)
             cmd += qmp.qemu_args()

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The jump and the image, without a power cycle: the helper jumps back."""
 from ..registry import scenario
-from .common import FREE_PAGES, VERIFIED, WRITTEN, check_inspect_on_host, jump_and_back
+from .common import (FREE_PAGES, SCREENS_RESTORE, SCREENS_WRITE, VERIFIED, WRITTEN, check_inspect_on_host,
+                     jump_and_back)
 
 
 @scenario("jump-roundtrip", "A jumps into the helper with preserve-context and the helper jumps back",
@@ -14,7 +15,7 @@ def jump_roundtrip(rig):
           ci=[{"mem": 1024}, {"mem": 2048, "target": "partition"}])
 def image_test(rig):
     rig.with_disks()
-    jump_and_back(rig, "image-test", "test", [FREE_PAGES, WRITTEN, VERIFIED])
+    jump_and_back(rig, "image-test", "test", [FREE_PAGES, SCREENS_WRITE, WRITTEN, VERIFIED])
     check_inspect_on_host(rig)
 
 
@@ -25,8 +26,9 @@ def image_test(rig):
 def image_test_restore(rig):
     rig.with_disks()
     jump_and_back(rig, "image-test-restore", "test-restore", [
-        FREE_PAGES, WRITTEN, VERIFIED,
+        FREE_PAGES, SCREENS_WRITE, WRITTEN, VERIFIED,
         ("scribbled", 600, "the helper to overwrite A's RAM"),
+        SCREENS_RESTORE,
         ("read-back", 1200, "the restore"),
     ])
     check_inspect_on_host(rig)

@@ -7,6 +7,7 @@ import time
 
 from ..config import WINDOW_MIB, ScenarioFailed
 from ..console import fields, mark
+from ..screen import expect_progress_on_screen
 
 
 def helper_up(con, rig, mode, timeout=300):
@@ -27,7 +28,7 @@ def helper_up(con, rig, mode, timeout=300):
 def jump_and_back(rig, scenario, mode, helper_steps=()):
     """One boot: the guest jumps into the helper in MODE, the helper passes
     HELPER_STEPS (marks, in order) and jumps back, the workload verifies."""
-    con = rig.boot(scenario)
+    con = rig.boot(scenario, screen=any(s[0] == "screens" for s in helper_steps))
     t_boot, _ = con.wait_for(r"KJUMP-EVENT boot-done", 600, "the guest to boot")
     rig.timings["guest_boot_s"] = t_boot - con.start
     con.wait_for(r"KJUMP-EVENT workload-ready", 900, "the workload setup")
@@ -38,6 +39,9 @@ def jump_and_back(rig, scenario, mode, helper_steps=()):
     # lines are below the console's log level.
     t_helper = max(t_jump, t_up - float(f["boot_s"]))
     for name, timeout, what in helper_steps:
+        if name == "screens":
+            expect_progress_on_screen(rig, con, timeout, what)
+            continue
         t, m = con.wait_for(mark(name), timeout, what)
         if name == "free-pages":
             expect_free_pages_skipped(rig, m)
@@ -58,6 +62,9 @@ def jump_and_back(rig, scenario, mode, helper_steps=()):
 
 
 WRITTEN = ("image-written", 1800, "the image to be written")
+# Screenshots while the image is written, and while it is restored.
+SCREENS_WRITE = ("screens", "writing", ["saving percent=10", "saving percent=90"])
+SCREENS_RESTORE = ("screens", "restoring", ["restoring percent=10", "restoring percent=90"])
 FREE_PAGES = ("free-pages", 600, "the helper to look for A's free pages")
 
 
@@ -128,7 +135,7 @@ def hibernate_boot(rig, cut=None, scenario="hibernate", extra=""):
     image and powers off. CUT names the mark at which QEMU is killed instead
     (a power cut): "saving" (mid-data) and so on. Returns the kjump.resume=
     location the guest printed."""
-    con = rig.boot(scenario, extra)
+    con = rig.boot(scenario, extra, screen=cut is None)
     t_boot, _ = con.wait_for(r"KJUMP-EVENT boot-done", 600, "the guest to boot")
     rig.timings["guest_boot_s"] = t_boot - con.start
     _, m = con.wait_for(r"KJUMP-EVENT resume-location kjump\.resume=(\S+)", 600, "the resume location")
@@ -151,6 +158,8 @@ def hibernate_boot(rig, cut=None, scenario="hibernate", extra=""):
     t_free, m = con.wait_for(mark("free-pages"), 600, "the helper to look for A's free pages")
     expect_free_pages_skipped(rig, m)
     rig.mark(t_free, "free pages found: " + " ".join(f"{k}={v}" for k, v in fields(m).items()))
+    if cut is None:
+        expect_progress_on_screen(rig, con, "hibernating", SCREENS_WRITE[2])
     rig.timings["request_to_jump_s"] = max(t_jump, t_up - float(f["boot_s"])) - t_req
     if cut:
         con.wait_for(mark(cut), 1800, f"the helper to reach {cut}")
@@ -172,13 +181,14 @@ def hibernate_boot(rig, cut=None, scenario="hibernate", extra=""):
 def restore_boot(rig, location):
     """Second boot: kjump-resume finds the image and hands over; A runs
     again in the middle of the first boot's script, which checks it all."""
-    con = rig.boot("expect-resume", f"kjump.resume={location}")
+    con = rig.boot("expect-resume", f"kjump.resume={location}", screen=True)
     t_verified, m = con.wait_for(mark("resume-verified"), 1800, "kjump-resume to verify the image")
     rig.mark(t_verified, f"initrd: image verified ({fields(m).get('ram_mib')} MiB of RAM)")
     rig.timings["power_on_to_image_verified_s"] = t_verified - con.start
     con.wait_for(mark("resume-handover"), 300, "the handover to the helper")
     t_up, _ = helper_up(con, rig, "restore")
     rig.mark(t_up, "restore started (helper up)")
+    expect_progress_on_screen(rig, con, "restoring", SCREENS_RESTORE[2])
     t_restored, _ = con.wait_for(mark("restored"), 1800, "the restore")
     rig.mark(t_restored, "RAM restored, entering the original kernel")
     t_after, m = con.wait_for(r"KJUMP-EVENT clock after=(\d+)", 600, "the original kernel to run again")
