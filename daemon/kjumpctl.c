@@ -120,6 +120,7 @@ static void help(void) {
                "                          HibernateDelaySec= unless woken before\n"
                "  status                  Show kjumpd's state (--json)\n"
                "  check                   Say whether hibernation is possible, and every reason not\n"
+               "  check-kernel VERSION    Say what an installed kernel lacks for kjump\n"
                "  inspect [PATH|DEVICE]   Show an image's header (--verify: check every checksum)\n"
                "  setup-target [SPEC]     Create the image file (default %s), or prepare\n"
                "                          a partition (--force: even if it holds data)\n"
@@ -812,6 +813,24 @@ static int verb_invalidate(int argc, char *argv[]) {
         return 0;
 }
 
+/* From the kernel's postinst hook (/etc/kernel/postinst.d/kjump): says
+ * what a newly installed kernel lacks; never fails the installation. */
+static int verb_check_kernel(int argc, char *argv[]) {
+        _cleanup_strv_free_ char **reasons = NULL;
+        int n = kjump_check_kernel("/", argv[1], &reasons);
+
+        if (n < 0)
+                return log_error_errno(n, "Cannot check kernel %s: %m", argv[1]);
+        if (n == 0) {
+                printf("kjump: kernel %s can hibernate with kjump.\n", argv[1]);
+                return 0;
+        }
+        printf("kjump: kernel %s cannot hibernate with kjump:\n", argv[1]);
+        for (int i = 0; i < n; i++)
+                printf("  - %s\n", reasons[i]);
+        return 0;
+}
+
 static int verb_check(int argc, char *argv[]) {
         _cleanup_(kjump_config_done) KjumpConfig c = {};
         _cleanup_strv_free_ char **reasons = NULL;
@@ -942,6 +961,7 @@ static const Verb verbs[] = {
         { "suspend-then-hibernate", 0, 0, OPT_FROM_SYSTEMD, verb_suspend_then_hibernate },
         { "status", 0, 0, OPT_JSON, verb_status },
         { "check", 0, 0, OPT_TARGET, verb_check },
+        { "check-kernel", 1, 1, 0, verb_check_kernel },
         { "inspect", 0, 1, OPT_JSON | OPT_VERIFY | OPT_TARGET, verb_inspect },
         { "setup-target", 0, 1, OPT_TARGET | OPT_SIZE | OPT_FORCE | OPT_NO_UPDATE_INITRD, verb_setup_target },
         { "invalidate", 0, 1, OPT_TARGET | OPT_BOOT, verb_invalidate },

@@ -69,6 +69,50 @@ static char *at(const char *root, const char *path) {
         return s;
 }
 
+/* What a kernel RELEASE (its config below ROOT) lacks for kjump. */
+static void kernel_reasons(const char *root, const char *release, Reasons *r) {
+        _cleanup_free_ char *config = NULL, *backports = NULL, *p_backports = NULL;
+
+        if (kernel_config_read(root, release, &config) < 0)
+                add(r, "The configuration of kernel %s (/boot/config-%s) cannot be read: kjump cannot tell "
+                    "whether it has CONFIG_KEXEC_JUMP.", release, release);
+        else {
+                static const struct {
+                        const char *option, *why;
+                } needed[] = {
+                        { "CONFIG_KEXEC", "kexec_load(2)" },
+                        { "CONFIG_KEXEC_JUMP", "the jump into the helper and back" },
+                        { "CONFIG_HIBERNATION", "the device callbacks around the jump" },
+                };
+                for (size_t i = 0; i < ELEMENTSOF(needed); i++)
+                        if (!streq_ptr(kernel_config_get(config, needed[i].option), "y"))
+                                add(r, "The kernel %s was built without %s (%s): use a kernel that "
+                                    "has it (Debian's do not; Ubuntu's and Fedora's do).", release,
+                                    needed[i].option, needed[i].why);
+        }
+        p_backports = at(root, KJUMP_DATA_DIR "/kernel-backports");
+        if (p_backports)
+                (void) read_full_file(p_backports, 1 << 20, &backports, NULL);
+        if (!kernel_has_gdt_fix(release, backports))
+                add(r, "The kernel %s lacks \"x86/kexec: Restore GDT on return from ::preserve_context "
+                    "kexec\" (Linux 6.13; 6.12.5 and 6.6.66 stable): the jump back would crash. Use a "
+                    "newer kernel; a distribution kernel with the fix backported belongs in %s.",
+                    release, KJUMP_DATA_DIR "/kernel-backports");
+}
+
+int kjump_check_kernel(const char *root, const char *release, char ***ret) {
+        Reasons r = {};
+
+        kernel_reasons(root, release, &r);
+        if (!r.v) {
+                r.v = calloc(1, sizeof(char *));
+                if (!r.v)
+                        return -ENOMEM;
+        }
+        *ret = r.v;
+        return (int) r.n;
+}
+
 int kjump_check(const KjumpConfig *c, char ***ret) {
         return kjump_check_at("/", c, false, ret);
 }
@@ -96,33 +140,10 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
         /* The kernel: its configuration and its version. */
         {
                 _cleanup_free_ char *p_release = at(root, "/proc/sys/kernel/osrelease"), *release = NULL,
-                                    *config = NULL, *backports = NULL, *p_backports = NULL, *ima = NULL,
-                                    *p_ima = at(root, "/sys/kernel/security/ima/policy");
+                                    *ima = NULL, *p_ima = at(root, "/sys/kernel/security/ima/policy");
 
-                if (p_release && read_one_line(p_release, &release) >= 0) {
-                        if (kernel_config_read(root, release, &config) >= 0) {
-                                static const struct {
-                                        const char *option, *why;
-                                } needed[] = {
-                                        { "CONFIG_KEXEC", "kexec_load(2)" },
-                                        { "CONFIG_KEXEC_JUMP", "the jump into the helper and back" },
-                                        { "CONFIG_HIBERNATION", "the device callbacks around the jump" },
-                                };
-                                for (size_t i = 0; i < ELEMENTSOF(needed); i++)
-                                        if (!streq_ptr(kernel_config_get(config, needed[i].option), "y"))
-                                                add(&r, "The kernel %s was built without %s (%s): use a kernel that "
-                                                    "has it (Debian's do not; Ubuntu's and Fedora's do).", release,
-                                                    needed[i].option, needed[i].why);
-                        }
-                        p_backports = at(root, KJUMP_DATA_DIR "/kernel-backports");
-                        if (p_backports)
-                                (void) read_full_file(p_backports, 1 << 20, &backports, NULL);
-                        if (!kernel_has_gdt_fix(release, backports))
-                                add(&r, "The kernel %s lacks \"x86/kexec: Restore GDT on return from ::preserve_context "
-                                    "kexec\" (Linux 6.13; 6.12.5 and 6.6.66 stable): the jump back would crash. Use a "
-                                    "newer kernel; a distribution kernel with the fix backported belongs in %s.",
-                                    release, KJUMP_DATA_DIR "/kernel-backports");
-                }
+                if (p_release && read_one_line(p_release, &release) >= 0)
+                        kernel_reasons(root, release, &r);
                 /* An IMA policy that appraises kexec images refuses
                  * kexec_load, which cannot carry a signature. */
                 if (p_ima && read_full_file(p_ima, 1 << 20, &ima, NULL) >= 0)

@@ -11,6 +11,11 @@
  * and the sentences in *ret (NULL-terminated, free with strv_free). */
 int kjump_check(const KjumpConfig *c, char ***ret);
 
+/* What kernel RELEASE, installed below ROOT (its /boot/config-RELEASE),
+ * lacks for kjump: KEXEC_JUMP and the rest, the GDT fix. For a kernel not
+ * running yet (kjumpctl check-kernel, from the kernel's postinst hook). */
+int kjump_check_kernel(const char *root, const char *release, char ***ret);
+
 /* kjump_check(), and whether each installed initrd records where the
  * target is now (check_initrd_locations()): what 'kjumpctl check' says. A
  * stale initrd does not stop kjumpd, which cannot know the next boot's

@@ -143,12 +143,14 @@ int kernel_drivers_missing(const char *devdir, const char *drivers, char **ret_m
 }
 
 int kernel_config_read(const char *root, const char *release, char **ret) {
-        _cleanup_free_ char *gz = NULL, *plain = NULL;
+        _cleanup_free_ char *gz = NULL, *plain = NULL, *p_running = NULL, *running = NULL;
         const char *r = streq_ptr(root, "/") ? "" : root;
 
-        if (asprintf(&gz, "%s/proc/config.gz", r) < 0 || asprintf(&plain, "%s/boot/config-%s", r, release) < 0)
+        if (asprintf(&gz, "%s/proc/config.gz", r) < 0 || asprintf(&plain, "%s/boot/config-%s", r, release) < 0 ||
+            asprintf(&p_running, "%s/proc/sys/kernel/osrelease", r) < 0)
                 return -ENOMEM;
-        if (read_gzip(gz, ret) >= 0)
+        /* /proc/config.gz is the running kernel's: only for that one. */
+        if (read_one_line(p_running, &running) >= 0 && streq_ptr(running, release) && read_gzip(gz, ret) >= 0)
                 return 0;
         return read_full_file(plain, 16u << 20, ret, NULL);
 }

@@ -93,6 +93,20 @@ TEST(tree) {
         ASSERT(!mentions(reasons, "lacks"));
         ASSERT(mentions(reasons, "func=KEXEC_KERNEL_CHECK"));
         strv_free(reasons);
+        /* An installed kernel that does not run (check-kernel, from the
+         * kernel's postinst hook): its /boot config, never the running
+         * kernel's /proc/config.gz; none at all is said too. */
+        ASSERT(kjump_check_kernel(root, "6.1.0-28-amd64", &reasons) == 2);
+        ASSERT(mentions(reasons, "6.1.0-28-amd64 was built without CONFIG_KEXEC_JUMP"));
+        ASSERT(mentions(reasons, "6.1.0-28-amd64 lacks"));
+        strv_free(reasons);
+        put("/boot/config-6.13.2", "CONFIG_KEXEC=y\nCONFIG_KEXEC_JUMP=y\nCONFIG_HIBERNATION=y\n");
+        ASSERT(kjump_check_kernel(root, "6.13.2", &reasons) == 0);
+        ASSERT(reasons && !reasons[0]);
+        strv_free(reasons);
+        ASSERT(kjump_check_kernel(root, "6.14.0", &reasons) == 1);
+        ASSERT(mentions(reasons, "/boot/config-6.14.0) cannot be read"));
+        strv_free(reasons);
         put("/sys/kernel/security/ima/policy", "measure func=KEXEC_KERNEL_CHECK\n");
 
         put("/sys/kernel/security/lockdown", "[none] integrity confidentiality");

@@ -18,29 +18,37 @@ def kernel_release(bzimage):
     return data[off:off + 128].split(b" ")[0].decode()
 
 
-def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools"):
+def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", package=None):
     """The Debian 12 guest with systemd: the cached debootstrap base, kjump
     installed with 'meson install' (prefix /usr), its initramfs made by
     INITRD_TOOL (initramfs-tools with kjump's hook, or dracut with kjump's
-    module), the test runner; no swap anywhere. Returns (root image, initrd)."""
+    module), the test runner; no swap anywhere. Returns (root image, initrd).
+    With PACKAGE (a .deb) kjump is not installed: the .deb waits in
+    /kjump-test for the scenario to install it."""
     base = debian_base(initrd_tool)
     guest_build = BUILDDIR.parent / (BUILDDIR.name + "-debian-guest")
-    if not (guest_build / "build.ninja").exists():
+    if package:
+        pass
+    elif not (guest_build / "build.ninja").exists():
         subprocess.run(["meson", "setup", str(guest_build), str(REPO), "--prefix=/usr", "--sysconfdir=/etc",
                         f"-Dhelper-kernel={kernels['helper']}"], check=True, stdout=subprocess.DEVNULL)
     else:
         subprocess.run(["meson", "configure", str(guest_build), f"-Dhelper-kernel={kernels['helper']}"],
                        check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["ninja", "-C", str(guest_build)], check=True, stdout=subprocess.DEVNULL)
+    if not package:
+        subprocess.run(["ninja", "-C", str(guest_build)], check=True, stdout=subprocess.DEVNULL)
 
     root = out / "debian-root"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir()
     subprocess.run(["tar", "-C", str(root), "-xf", base], check=True)
-    subprocess.run(["meson", "install", "-C", str(guest_build), "--destdir", str(root), "--quiet"],
-                   check=True, stdout=subprocess.DEVNULL)
+    if not package:
+        subprocess.run(["meson", "install", "-C", str(guest_build), "--destdir", str(root), "--quiet"],
+                       check=True, stdout=subprocess.DEVNULL)
     t = root / "kjump-test"
     shutil.copytree(VMDIR / "debian", t / "debian")
+    if package:
+        shutil.copy(package, t / Path(package).name)
     shutil.copy(workload, t / "workload")
     os.chmod(t / "workload", 0o755)
     shutil.copy(BUILDDIR / "tests" / "kjump-memhog", root / "usr" / "local" / "bin" / "kjump-memhog")
@@ -51,13 +59,13 @@ def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools"):
     for unit, path in (("kjump-test.service", "/etc/systemd/system/kjump-test.service"),
                        ("kjumpd.service", "/lib/systemd/system/kjumpd.service")):
         link = wants / unit
-        if not link.exists():
+        if not link.exists() and (unit == "kjump-test.service" or not package):
             link.symlink_to(path)
     # As 'systemctl enable kjumpd' does (Also=kjump-clear.service).
     sysinit = root / "etc" / "systemd" / "system" / "sysinit.target.wants"
     sysinit.mkdir(parents=True, exist_ok=True)
     link = sysinit / "kjump-clear.service"
-    if not link.exists():
+    if not link.exists() and not package:
         link.symlink_to("/lib/systemd/system/kjump-clear.service")
 
     # The guest kernel has no modules; initramfs-tools wants the directory.
@@ -89,6 +97,8 @@ def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools"):
     listing = subprocess.run(["chroot", str(root)] + lister + [f"/boot/initrd.img-{release}"],
                              stdout=subprocess.PIPE, text=True).stdout
     for needed in ("kjump-resume", "helper.bzImage", "sbin/kexec", hook):
-        if needed not in listing:
+        if package and needed != "sbin/kexec" and needed in listing:
+            raise ScenarioFailed(f"the initramfs holds {needed} before kjump's package is installed")
+        if not package and needed not in listing:
             raise ScenarioFailed(f"the initramfs made by {initrd_tool} lacks {needed}: kjump's hook did not run")
     return root, initrd

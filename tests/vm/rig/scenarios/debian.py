@@ -1,11 +1,14 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The Debian 12 guest: systemd, logind, polkit, kjumpd, initramfs-tools."""
 import re
+import subprocess
 import time
 
 from ..config import ScenarioFailed
 from ..registry import scenario
 from ..console import fields, mark
+from ..debian import kernel_release
+from ..package import build_deb
 from .common import helper_up
 
 
@@ -33,9 +36,10 @@ def debian_image(rig, con, then):
 
 
 def debian_restore(rig, location, name, s3=False):
-    """A cold boot with the image's location: the initramfs hands over, the
-    helper restores, the original system runs again. Returns the console."""
-    con = rig.boot_debian("expect-resume", f"kjump.resume={location}", s3=s3)
+    """A cold boot with the image's location (None: the one the initramfs
+    recorded): the initramfs hands over, the helper restores, the original
+    system runs again. Returns the console."""
+    con = rig.boot_debian("expect-resume", f"kjump.resume={location}" if location else "", s3=s3)
     t_v, _ = con.wait_for(mark("resume-verified"), 1800, "the initramfs to verify the image")
     rig.mark(t_v, "initramfs: image verified, handing over")
     t_r, _ = con.wait_for(mark("restored"), 1800, "the restore")
@@ -105,6 +109,32 @@ def debian_one_boot(rig, scenario_name, s3=False):
     con.wait_for(r"KJUMP-RESULT PASS", 300)
     con.wait_exit(300)
     return con
+
+
+@scenario("package-install", "Debian guest: apt install ./kjump_*.deb (built and lintian-checked from the tree), "
+          "setup-target, systemctl hibernate, the package's own initrd restores; apt purge leaves nothing")
+def package_install(rig):
+    deb = build_deb(rig.out)
+    rig.facts["package"] = deb.name
+    rig.with_debian(package=deb)
+    con = rig.boot_debian("package-install", qmp=False)
+    t_boot, _ = con.wait_for(r"KJUMP-EVENT boot-done", 900, "the Debian guest to boot")
+    rig.mark(t_boot, "Debian guest up, kjump not installed")
+    _, m = con.wait_for(r"KJUMP-EVENT resume-location kjump\.resume=(\S+)", 1800, "apt install and setup-target")
+    rig.facts["resume_location"] = m.group(1)
+    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 900, "the workload setup")
+    rig.mark(t_req, "installed, target set up; systemctl hibernate")
+    debian_image(rig, con, "poweroff")
+    con.wait_exit(300)
+    rig.mark(time.monotonic(), "power off")
+    # The next boot uses the initrd the package made in the guest, which
+    # must find the image by itself: no kjump.resume= on the command line.
+    release = kernel_release(rig.kernels["guest"])
+    rig.debian_initrd = rig.out / "guest-made-initrd.img"
+    subprocess.run(["debugfs", "-R", f"dump -p /boot/initrd.img-{release} {rig.debian_initrd}", str(rig.debian_disk)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    con = debian_restore(rig, None, "package")
+    debian_verified(rig, con, "workload verified; apt purge left no kjump file, and logind as before")
 
 
 @scenario("can-hibernate", "Debian guest: CanHibernate says yes; kjumpctl check names a missing target")
