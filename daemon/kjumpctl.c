@@ -672,6 +672,8 @@ static int print_resume_location(const char *spec) {
                 if (target && strcmp(target, spec) != 0)
                         fprintf(stderr, "Set Target=%s in kjump.conf (or pass --target=%s).\n", target, target);
         }
+        if (t.is_file && t.layout && *t.layout)
+                fprintf(stderr, "%s lies on %s%s: the helper writes it there raw.\n", t.file, t.layout, t.device);
         printf("kjump.resume=%s\n", location);
         return 0;
 }
@@ -851,7 +853,13 @@ static int verb_check(int argc, char *argv[]) {
         if (n == 0) {
                 _cleanup_free_ char *no_suspend = NULL, *no_hybrid = NULL;
 
-                printf("yes: hibernation is possible (target %s).\n", c.target);
+                _cleanup_(target_done) Target t = TARGET_NULL;
+
+                if (target_open(c.target, &t, NULL) >= 0 && t.is_file)
+                        printf("yes: hibernation is possible (target %s, on %s%s).\n", c.target, t.layout ?: "",
+                               t.device);
+                else
+                        printf("yes: hibernation is possible (target %s).\n", c.target);
                 /* What the other sleep operations need on top of it. */
                 (void) check_suspend("/", false, &no_suspend);
                 (void) check_suspend("/", true, &no_hybrid);

@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dm-stack.h"
 #include "fileio.h"
 #include "hexdecoct.h"
 #include "file-extents.h"
@@ -34,6 +35,7 @@
 void target_done(Target *t) {
         free(t->spec);
         free(t->file);
+        free(t->layout);
         free(t->device);
         safe_close(t->fd);
         safe_close(t->excl_fd);
@@ -107,6 +109,46 @@ static int refuse_stacked(const char *sys, char **ret_error) {
                         *strrchr(disk, '/') = 0;
                 }
         }
+        return 0;
+}
+
+/* Carries MAP (offsets on DEV, the file system's device) down through
+ * device-mapper to the device the helper writes raw (*ret_dev), re-reading
+ * every table now. *ret_layout: what lies between, "kjvg-root (linear) on
+ * " and so on ("" when DEV is that device). */
+static int map_through_stack(dev_t dev, TargetMap *map, dev_t *ret_dev, char **ret_layout, char **ret_error) {
+        _cleanup_free_ char *layout = strdup("");
+        int r;
+
+        if (!layout)
+                return -ENOMEM;
+        for (unsigned depth = 0; dm_is_dm(dev); depth++) {
+                _cleanup_(dm_table_done) DmTable table = {};
+                _cleanup_(target_map_done) TargetMap below = {};
+                char *more;
+                dev_t next;
+
+                if (depth >= 8)
+                        return reason_set(ret_error, ELOOP, "device-mapper is stacked too deep below it");
+                r = dm_table_read(dev, &table);
+                if (r < 0)
+                        return reason_set(ret_error, r, "cannot read the device-mapper table of %u:%u: %m",
+                                          major(dev), minor(dev));
+                r = dm_map_through(&table, map, &next, &below, ret_error);
+                if (r < 0)
+                        return r;
+                target_map_done(map);
+                *map = below;
+                below = (TargetMap) {};
+                if (asprintf(&more, "%sLVM/device-mapper %s (linear) on ", layout, table.name) < 0)
+                        return -ENOMEM;
+                free(layout);
+                layout = more;
+                dev = next;
+        }
+        *ret_dev = dev;
+        if (ret_layout)
+                *ret_layout = TAKE_PTR(layout);
         return 0;
 }
 
@@ -207,12 +249,21 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 r = target_map_file(ffd, &t.map, &why);
                 if (r < 0)
                         return reason_set(ret_error, -r, "cannot use %s: %s", t.file, why ?: strerror(-r));
-                r = device_of(st.st_dev, &t.device, &t.device_size, ret_error);
+                r = map_through_stack(st.st_dev, &t.map, &t.device_rdev, &t.layout, ret_error);
+                if (r < 0) {
+                        char *e = NULL;
+
+                        if (ret_error && *ret_error && asprintf(&e, "%s: %s", t.file, *ret_error) >= 0) {
+                                free(*ret_error);
+                                *ret_error = e;
+                        }
+                        return r;
+                }
+                r = device_of(t.device_rdev, &t.device, &t.device_size, ret_error);
                 if (r < 0)
                         return r;
                 t.file_dev = st.st_dev;
                 t.file_ino = st.st_ino;
-                t.device_rdev = st.st_dev;
         } else if (S_ISBLK(st.st_mode)) {
                 t.device = TAKE_PTR(path);
                 /* A partition is only safe when nothing uses it. */
@@ -636,6 +687,18 @@ int target_recheck(Target *t, const HelperParams *params, char **ret_reason) {
                 if (r < 0)
                         return reason_set(ret_reason, ESTALE, "%s cannot be mapped any more: %s", t->file,
                                       why ?: strerror(-r));
+                /* The whole stack again: a logical volume may have moved. */
+                {
+                        _cleanup_free_ char *e = NULL;
+                        dev_t below;
+
+                        r = map_through_stack(st.st_dev, &now, &below, NULL, &e);
+                        if (r < 0)
+                                return reason_set(ret_reason, ESTALE, "%s cannot be mapped any more: %s", t->file,
+                                                  e ?: strerror(-r));
+                        if (below != t->device_rdev)
+                                return reason_set(ret_reason, ESTALE, "%s now lies on another device", t->file);
+                }
         } else {
                 _cleanup_free_ char *path = NULL;
                 uint64_t size;
@@ -696,7 +759,19 @@ int target_resume_location(const Target *t, char **ret) {
 
         /* Names that survive device renames: the file system's UUID for a
          * file, the partition's PARTUUID for a partition. Never /dev/sdX. */
+        if (t->is_file && t->file_dev == t->device_rdev) {
+                uuid = blkid_get_tag_value(NULL, "UUID", t->device);
+                if (!uuid)
+                        return -ENODATA;
+                return asprintf(ret, "UUID=%s:%" PRIu64, uuid, offset) < 0 ? -ENOMEM : 0;
+        }
+        /* Below device-mapper the offsets are the device's, which the
+         * boot reads raw before anything is activated: its PARTUUID, or
+         * for a whole disk the UUID of what it holds (an LVM physical
+         * volume's). */
         if (t->is_file) {
+                if (partition_uuid(t->device, &uuid) >= 0)
+                        return asprintf(ret, "PARTUUID=%s:%" PRIu64, uuid, offset) < 0 ? -ENOMEM : 0;
                 uuid = blkid_get_tag_value(NULL, "UUID", t->device);
                 if (!uuid)
                         return -ENODATA;

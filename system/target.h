@@ -22,6 +22,7 @@ typedef struct Target {
         int fd;              /* the device, O_RDWR | O_DIRECT */
         int excl_fd;         /* a partition held O_EXCL across a jump, or -EBADF */
         TargetMap map;       /* the image's logical space on the device */
+        char *layout;        /* a file: the device-mapper volumes between it and device ("" if none) */
 } Target;
 
 #define TARGET_NULL { .fd = -EBADF, .excl_fd = -EBADF }

@@ -121,6 +121,7 @@ static void check_recheck(const char *file) {
         ASSERT(t.file && t.spec && stat(file, &st) == 0);
         t.file_dev = st.st_dev;
         t.file_ino = st.st_ino;
+        t.device_rdev = st.st_dev; /* a loop device, no device-mapper: the file system's own */
         t.device_size = p.target_device_size = 1u << 30;
         fd = open(file, O_RDONLY | O_CLOEXEC);
         ASSERT(fd >= 0);
