@@ -152,6 +152,27 @@ static int map_through_stack(dev_t dev, TargetMap *map, dev_t *ret_dev, char **r
         return 0;
 }
 
+/* Would every byte of DEV's device-mapper stack carry an image? The map
+ * of the whole device goes down through every table. */
+static int check_whole_stack(dev_t dev, char **ret_error) {
+        _cleanup_(target_map_done) TargetMap whole = {};
+        _cleanup_free_ char *size = NULL, *sys = NULL;
+        uint64_t sectors;
+        dev_t below;
+        int r;
+
+        if (asprintf(&sys, "/sys/dev/block/%u:%u", major(dev), minor(dev)) < 0)
+                return -ENOMEM;
+        r = read_one_line_at(sys, ".", "size", &size);
+        if (r < 0 || parse_u64(size, &sectors) < 0 || sectors * 512 < 4096)
+                return reason_set(ret_error, EIO, "cannot read the size of block device %u:%u", major(dev), minor(dev));
+        whole.size = (sectors * 512) & ~UINT64_C(4095);
+        r = target_map_add(&whole, 0, 0, whole.size);
+        if (r < 0)
+                return r;
+        return map_through_stack(dev, &whole, &below, NULL, ret_error);
+}
+
 /* The block device behind DEV, refusing stacks the helper cannot drive. */
 static int device_of(dev_t dev, char **ret_path, uint64_t *ret_size, char **ret_error) {
         _cleanup_free_ char *sys = NULL, *p = NULL, *uevent = NULL, *size = NULL;
@@ -544,6 +565,16 @@ int target_setup_file(const char *path, uint64_t size, bool force, char **ret_er
                 return reason_set(ret_error, errno, "cannot create %s: %s", path, strerror(errno));
         if (fchown(fd, 0, 0) < 0 || fchmod(fd, 0600) < 0)
                 return reason_set(ret_error, errno, "cannot protect %s: %s", path, strerror(errno));
+        /* Refused before a single block is written: a file system or a
+         * device-mapper stack the helper cannot write through (filling the
+         * file would already write through a snapshot origin). */
+        r = refuse_file_system(fd, path, ret_error);
+        if (r >= 0 && fstat(fd, &st) >= 0 && dm_is_dm(st.st_dev))
+                r = check_whole_stack(st.st_dev, ret_error);
+        if (r < 0) {
+                (void) unlink(path);
+                return r;
+        }
         /* Allocate in one go for few extents, then write every block:
          * fallocate alone leaves unwritten extents, which the file system
          * would zero over the helper's data on next access. */

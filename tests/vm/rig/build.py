@@ -10,7 +10,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from .config import BUILDDIR, CACHE, QEMU, REPO, VMDIR, ScenarioSkipped, log
+from .config import BUILDDIR, CACHE, QEMU, REPO, VMDIR, ScenarioFailed, ScenarioSkipped, log
 
 
 def build_kernels():
@@ -33,9 +33,38 @@ def build_kjump():
     }
 
 
-def debian_base(initrd_tool="initramfs-tools"):
-    return subprocess.run([str(VMDIR / "debian" / "build-base.sh"), str(CACHE), initrd_tool], check=True,
+def debian_base(initrd_tool="initramfs-tools", extra_packages=()):
+    """The cached debootstrap base; with EXTRA_PACKAGES, a copy with them
+    installed too (apt in a chroot), cached beside it by their names."""
+    base = subprocess.run([str(VMDIR / "debian" / "build-base.sh"), str(CACHE), initrd_tool], check=True,
                           stdout=subprocess.PIPE, text=True).stdout.strip()
+    if not extra_packages:
+        return base
+    derived = Path(base[:-len(".tar")] + "-" + "-".join(sorted(extra_packages)) + ".tar")
+    if derived.exists():
+        return str(derived)
+    with tempfile.TemporaryDirectory(dir=CACHE) as tmp:
+        root = Path(tmp) / "root"
+        root.mkdir()
+        subprocess.run(["tar", "-C", str(root), "-xf", base], check=True)
+        shutil.copy("/etc/resolv.conf", root / "etc" / "resolv.conf")
+        subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
+        try:
+            env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+            for cmd in (["apt-get", "update", "-q"],
+                        ["apt-get", "install", "-y", "-q", "--no-install-recommends"] + list(extra_packages)):
+                res = subprocess.run(["chroot", str(root)] + cmd, env=env, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+                if res.returncode != 0:
+                    raise ScenarioFailed(f"cannot install {' '.join(extra_packages)} into the Debian base: "
+                                          + " | ".join(res.stdout.strip().splitlines()[-3:]))
+        finally:
+            subprocess.run(["umount", str(root / "proc")], check=False)
+        subprocess.run(["sh", "-c", f"rm -rf {root}/var/cache/apt/archives/*.deb {root}/var/lib/apt/lists/*"],
+                       check=True)
+        subprocess.run(["tar", "-C", str(root), "-cf", str(derived) + ".tmp", "."], check=True)
+        os.rename(str(derived) + ".tmp", derived)
+    return str(derived)
 
 
 def build():

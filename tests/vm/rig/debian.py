@@ -18,14 +18,14 @@ def kernel_release(bzimage):
     return data[off:off + 128].split(b" ")[0].decode()
 
 
-def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", package=None):
+def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", package=None, extra_packages=()):
     """The Debian 12 guest with systemd: the cached debootstrap base, kjump
     installed with 'meson install' (prefix /usr), its initramfs made by
     INITRD_TOOL (initramfs-tools with kjump's hook, or dracut with kjump's
     module), the test runner; no swap anywhere. Returns (root image, initrd).
     With PACKAGE (a .deb) kjump is not installed: the .deb waits in
     /kjump-test for the scenario to install it."""
-    base = debian_base(initrd_tool)
+    base = debian_base(initrd_tool, extra_packages)
     guest_build = BUILDDIR.parent / (BUILDDIR.name + "-debian-guest")
     if package:
         pass

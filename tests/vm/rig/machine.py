@@ -76,11 +76,17 @@ class Rig:
     def mark(self, t, what):
         self.timeline.append((t, what))
 
-    def with_debian(self, initrd_tool="initramfs-tools", package=None):
+    def with_debian(self, initrd_tool="initramfs-tools", package=None, extra_packages=(), extra_disk_mib=0):
+        """The Debian guest's disk; EXTRA_PACKAGES installed in it (lvm2),
+        and a second, empty disk of EXTRA_DISK_MIB (vdb) when asked."""
         if getattr(self, "debian_disk", None):
             return
         root, self.debian_initrd = build_debian_guest(self.kernels, self.out, self.args.workload, initrd_tool,
-                                                      package)
+                                                      package, extra_packages)
+        if extra_disk_mib:
+            self.debian_extra_disk = self.out / "extra.img"
+            with open(self.debian_extra_disk, "wb") as f:
+                f.truncate(extra_disk_mib << 20)
         self.debian_disk = self.out / "debian.img"
         size_mib = 1536 + 2 * self.args.mem
         subprocess.run(["mkfs.ext4", "-q", "-F", "-L", "kjump-root", "-d", str(root), str(self.debian_disk),
@@ -122,6 +128,8 @@ class Rig:
             cmdline = (f"root=/dev/vda rw systemd.show_status=0 kjump.http={self.http_port} " + cmdline)
             cmd += ["-initrd", str(self.debian_initrd), "-append", cmdline,
                     "-drive", f"file={self.debian_disk},format=raw,if=virtio,cache=unsafe",
+                    *(["-drive", f"file={self.debian_extra_disk},format=raw,if=virtio,cache=unsafe"]
+                      if getattr(self, "debian_extra_disk", None) else []),
                     "-nic", "user,model=virtio-net-pci"]
         else:
             cmd += ["-initrd", str(self.initrd), "-append", cmdline]

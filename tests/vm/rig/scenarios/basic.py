@@ -34,9 +34,15 @@ def image_test_restore(rig):
     check_inspect_on_host(rig)
 
 
-@scenario("image-error", "the target is too small: the helper reports it and A keeps running")
+@scenario("image-error", "the target is far too small: kjump refuses before the jump with the figures; A keeps "
+          "running, the target untouched")
 def image_error(rig):
     rig.with_disks()
-    jump_and_back(rig, "image-error", "test", [
-        ("helper-failed", 1800, "the helper to report the error"),
-    ])
+    con = rig.boot("image-error")
+    t_boot, _ = con.wait_for(r"KJUMP-EVENT boot-done", 600, "the guest to boot")
+    rig.timings["guest_boot_s"] = t_boot - con.start
+    con.wait_for(r"KJUMP-EVENT workload-ready", 900, "the workload setup")
+    con.wait_for(r"KJUMP-EVENT request", 60)
+    con.wait_for(r"KJUMP-EVENT verified", 900, "the refusal and the checks after it")
+    con.wait_for(r"KJUMP-RESULT PASS", 600)
+    con.wait_exit(120)

@@ -137,6 +137,13 @@ def package_install(rig):
     debian_verified(rig, con, "workload verified; apt purge left no kjump file, and logind as before")
 
 
+@scenario("lvm-hibernate", "Debian guest: the image file on a plain LVM volume (two segments): its extents carried "
+          "through device-mapper to the disk; a snapshot origin refused; systemctl hibernate, restored")
+def lvm_hibernate(rig):
+    rig.with_debian(extra_packages=("lvm2",), extra_disk_mib=2 * rig.args.mem + 512)
+    debian_cycles(rig, "lvm-hibernate", 1)
+
+
 @scenario("can-hibernate", "Debian guest: CanHibernate says yes; kjumpctl check names a missing target")
 def can_hibernate(rig):
     debian_one_boot(rig, "can-hibernate")
