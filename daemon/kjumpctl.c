@@ -833,6 +833,19 @@ static int verb_check_kernel(int argc, char *argv[]) {
         return 0;
 }
 
+/* The layout the target lies on, when it can be opened: "ext4 on
+ * LVM/device-mapper vg-root (linear) on /dev/sda3". */
+static void print_layout(const char *spec) {
+        _cleanup_(target_done) Target t = TARGET_NULL;
+
+        if (target_open(spec, &t, NULL) < 0)
+                return;
+        if (t.is_file)
+                printf("  layout: %s on %s on %s%s\n", t.file, t.fs_name ?: "a file system", t.layout ?: "", t.device);
+        else
+                printf("  layout: the partition %s\n", t.device);
+}
+
 static int verb_check(int argc, char *argv[]) {
         _cleanup_(kjump_config_done) KjumpConfig c = {};
         _cleanup_strv_free_ char **reasons = NULL;
@@ -853,13 +866,8 @@ static int verb_check(int argc, char *argv[]) {
         if (n == 0) {
                 _cleanup_free_ char *no_suspend = NULL, *no_hybrid = NULL;
 
-                _cleanup_(target_done) Target t = TARGET_NULL;
-
-                if (target_open(c.target, &t, NULL) >= 0 && t.is_file)
-                        printf("yes: hibernation is possible (target %s, on %s%s).\n", c.target, t.layout ?: "",
-                               t.device);
-                else
-                        printf("yes: hibernation is possible (target %s).\n", c.target);
+                printf("yes: hibernation is possible (target %s).\n", c.target);
+                print_layout(c.target);
                 /* What the other sleep operations need on top of it. */
                 (void) check_suspend("/", false, &no_suspend);
                 (void) check_suspend("/", true, &no_hybrid);
@@ -870,6 +878,7 @@ static int verb_check(int argc, char *argv[]) {
         printf("no: %d reason%s:\n", n, n == 1 ? "" : "s");
         for (int i = 0; i < n; i++)
                 printf("  - %s\n", reasons[i]);
+        print_layout(c.target);
         return -EOPNOTSUPP;
 }
 

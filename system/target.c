@@ -264,6 +264,12 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 r = refuse_file_system(ffd, t.file, ret_error);
                 if (r < 0)
                         return r;
+                {
+                        struct statfs sfs;
+
+                        t.fs_name = fstatfs(ffd, &sfs) >= 0 && (unsigned long) sfs.f_type == XFS_SUPER_MAGIC ? "xfs"
+                                                                                                          : "ext4";
+                }
                 if (st.st_uid != 0 || (st.st_mode & 077))
                         return reason_set(ret_error, EPERM, "%s must be owned by root and not accessible to others "
                                       "(run 'kjumpctl setup-target')", t.file);

@@ -23,6 +23,7 @@ typedef struct Target {
         int excl_fd;         /* a partition held O_EXCL across a jump, or -EBADF */
         TargetMap map;       /* the image's logical space on the device */
         char *layout;        /* a file: the device-mapper volumes between it and device ("" if none) */
+        const char *fs_name; /* a file: its file system, "ext4" or "xfs" */
 } Target;
 
 #define TARGET_NULL { .fd = -EBADF, .excl_fd = -EBADF }

@@ -37,6 +37,10 @@ grep -q "lies on LVM/device-mapper kjvg-images (linear) on /dev/vdb" /tmp/setup.
     fail "setup-target did not name the layout"
 grep -q "kjump.resume=UUID=$(blkid -o value -s UUID /dev/vdb):" /tmp/setup.out ||
     fail "the resume location does not name the physical volume"
+kjumpctl check > /tmp/check.out 2>&1
+cat /tmp/check.out
+grep -q "layout: /var/lib/kjump/image on ext4 on LVM/device-mapper kjvg-images (linear) on /dev/vdb" /tmp/check.out ||
+    fail "kjumpctl check did not name the layout"
 before_hibernate
 systemctl hibernate || fail "systemctl hibernate failed"
 wait_for_post "systemctl hibernate"
