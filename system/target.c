@@ -209,14 +209,19 @@ static int device_of(dev_t dev, char **ret_path, uint64_t *ret_size, char **ret_
 
 /* The file systems whose extent maps the helper may write through: FIEMAP
  * gives their physical blocks on the one device below them. */
-static int refuse_file_system(int fd, const char *path, char **ret_error) {
+static int refuse_file_system(int fd, const char *path, const char **ret_name, char **ret_error) {
         struct statfs sfs;
 
         if (fstatfs(fd, &sfs) < 0)
                 return reason_set(ret_error, errno, "cannot statfs %s: %s", path, strerror(errno));
         switch ((unsigned long) sfs.f_type) {
         case EXT4_SUPER_MAGIC:
+                if (ret_name)
+                        *ret_name = "ext4";
+                return 0;
         case XFS_SUPER_MAGIC:
+                if (ret_name)
+                        *ret_name = "xfs";
                 return 0;
         case BTRFS_SUPER_MAGIC:
                 return reason_set(ret_error, EOPNOTSUPP, "%s is on btrfs, whose extents FIEMAP reports in its own "
@@ -261,15 +266,9 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 ffd = open(t.file, O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
                 if (ffd < 0)
                         return reason_set(ret_error, errno, "cannot open %s: %s", t.file, strerror(errno));
-                r = refuse_file_system(ffd, t.file, ret_error);
+                r = refuse_file_system(ffd, t.file, &t.fs_name, ret_error);
                 if (r < 0)
                         return r;
-                {
-                        struct statfs sfs;
-
-                        t.fs_name = fstatfs(ffd, &sfs) >= 0 && (unsigned long) sfs.f_type == XFS_SUPER_MAGIC ? "xfs"
-                                                                                                          : "ext4";
-                }
                 if (st.st_uid != 0 || (st.st_mode & 077))
                         return reason_set(ret_error, EPERM, "%s must be owned by root and not accessible to others "
                                       "(run 'kjumpctl setup-target')", t.file);
@@ -574,7 +573,7 @@ int target_setup_file(const char *path, uint64_t size, bool force, char **ret_er
         /* Refused before a single block is written: a file system or a
          * device-mapper stack the helper cannot write through (filling the
          * file would already write through a snapshot origin). */
-        r = refuse_file_system(fd, path, ret_error);
+        r = refuse_file_system(fd, path, NULL, ret_error);
         if (r >= 0 && fstat(fd, &st) >= 0 && dm_is_dm(st.st_dev))
                 r = check_whole_stack(st.st_dev, ret_error);
         if (r < 0) {
