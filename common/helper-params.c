@@ -46,6 +46,7 @@ HelperAfter helper_after_from_string(const char *s) {
 void helper_params_done(HelperParams *p) {
         memmap_done(&p->firmware);
         target_map_done(&p->target);
+        image_key_done(&p->key);
 }
 
 int helper_params_format(const HelperParams *p, char **ret) {
@@ -77,6 +78,13 @@ int helper_params_format(const HelperParams *p, char **ret) {
                 if (p->vmcoreinfo_phys != 0)
                         fprintf(f, "vmcoreinfo 0x%" PRIx64 " %" PRIu64 "\n", p->vmcoreinfo_phys, p->vmcoreinfo_size);
                 fprintf(f, "free-pages %s\n", p->skip_free_pages ? "skip" : "save");
+                if (p->key.set) {
+                        char hex[2 * KJUMP_KEY_SIZE + 1];
+
+                        hex_encode(p->key.master, sizeof(p->key.master), hex);
+                        fprintf(f, "key %s\n", hex);
+                        explicit_bzero(hex, sizeof(hex));
+                }
                 for (size_t i = 0; i < p->target.n; i++)
                         fprintf(f, "extent 0x%" PRIx64 " 0x%" PRIx64 " 0x%" PRIx64 "\n",
                                 p->target.extents[i].logical, p->target.extents[i].physical,
@@ -164,6 +172,16 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
                                 return fail(ret_error, n, "bad memmap entry");
                         if (memmap_add(&p.firmware, r.start, r.end, type) < 0)
                                 return -ENOMEM;
+                } else if (strcmp(key, "key") == 0) {
+                        uint8_t master[KJUMP_KEY_SIZE];
+                        int k = hex_decode(value, master, sizeof(master));
+
+                        if (k >= 0)
+                                k = image_key_from_master(&p.key, master);
+                        explicit_bzero(master, sizeof(master));
+                        explicit_bzero(value, strlen(value));
+                        if (k < 0)
+                                return fail(ret_error, n, "bad key");
                 } else if (strcmp(key, "image-id") == 0) {
                         if (hex_decode(value, p.image_id, sizeof(p.image_id)) < 0)
                                 return fail(ret_error, n, "bad image id");

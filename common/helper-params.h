@@ -7,6 +7,7 @@
 
 #include "memmap.h"
 #include "extent-map.h"
+#include "image-crypto.h"
 
 /* What the loader tells the helper. It travels as the text file
  * KJUMP_PARAMS_PATH inside a small cpio archive appended to the helper's
@@ -68,6 +69,12 @@ typedef struct HelperParams {
         uint64_t vmcoreinfo_phys;
         uint64_t vmcoreinfo_size;
         bool skip_free_pages;
+
+        /* A protected image's key (include/kjump/image.h, "Protection"):
+         * made by A for this image alone, or read from the key block at
+         * boot. It lives only in RAM: in the helper's window and in the
+         * program that made or read it, which wipes it when done. */
+        ImageKey key;
 } HelperParams;
 
 static inline bool helper_mode_needs_target(HelperMode m) {

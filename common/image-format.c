@@ -6,6 +6,7 @@
 #include <xxhash.h>
 #include <zstd.h>
 
+#include "image-crypto.h"
 #include "image-format.h"
 #include "macro.h"
 
@@ -106,6 +107,14 @@ int image_header_check(const struct kjump_image_header *h, const char **ret_erro
                 return FAIL("unknown reason");
         if (h->compression >= _KJUMP_COMPRESS_MAX)
                 return FAIL("unknown compression");
+        if (h->protection >= _KJUMP_PROTECT_MAX)
+                return FAIL("unknown protection");
+        if (h->protection == KJUMP_PROTECT_LUKS &&
+            (h->key_offset % KJUMP_PAGE_SIZE || h->key_offset < 2 * KJUMP_IMAGE_HEADER_SIZE ||
+             h->key_offset > h->target_size - KJUMP_PAGE_SIZE || h->key_device_offset % KJUMP_PAGE_SIZE))
+                return FAIL("bad key block offset");
+        if (h->protection == KJUMP_PROTECT_NONE && (h->key_offset || h->key_device_offset))
+                return FAIL("a key block in an unprotected image");
         if (memchr(h->kernel_release, 0, sizeof(h->kernel_release)) == NULL)
                 return FAIL("kernel release not terminated");
         if (memchr(h->message, 0, sizeof(h->message)) == NULL)
@@ -151,12 +160,16 @@ int image_header_check(const struct kjump_image_header *h, const char **ret_erro
                 return FAIL("index outside the target");
         if (h->state != KJUMP_STATE_INVALID && h->jump_back_entry == 0)
                 return FAIL("no jump-back entry");
+        if (h->protection == KJUMP_PROTECT_LUKS && h->key_offset < h->index_offset + h->index_size &&
+            h->key_offset + KJUMP_PAGE_SIZE > h->data_start)
+                return FAIL("the key block overlaps the image");
         return 0;
 }
 
 int image_index_check(const struct kjump_image_header *h, const struct kjump_chunk *chunks,
                       const char **ret_error) {
         uint64_t pages = 0, stored = 0, next_data = h->data_start, prev_end = 0;
+        uint32_t tag = h->protection != KJUMP_PROTECT_NONE ? KJUMP_AEAD_TAG_SIZE : 0;
 
         if (image_checksum(chunks, h->index_size, 0) != h->index_checksum)
                 return FAIL("index checksum mismatch");
@@ -184,8 +197,10 @@ int image_index_check(const struct kjump_image_header *h, const struct kjump_chu
                         return FAIL("chunk with an unknown compression");
                 if ((c->data_size == 0) != (present == 0))
                         return FAIL("chunk data size does not match its pages");
-                if (c->compression == KJUMP_COMPRESS_STORED && c->data_size != c->raw_size)
+                if (c->compression == KJUMP_COMPRESS_STORED && c->data_size > 0 && c->data_size != c->raw_size + tag)
                         return FAIL("stored chunk with a wrong size");
+                if (c->data_size > 0 && c->data_size <= tag)
+                        return FAIL("protected chunk without its tag");
                 if (c->data_size > image_chunk_bound())
                         return FAIL("chunk data too large");
                 if (c->data_size > 0) {
@@ -214,11 +229,11 @@ unsigned image_chunk_present_pages(const struct kjump_chunk *c) {
 
 size_t image_chunk_bound(void) {
         size_t raw = KJUMP_CHUNK_PAGES * KJUMP_PAGE_SIZE;
-        return MAX((size_t) LZ4_compressBound(raw), ZSTD_compressBound(raw));
+        return MAX((size_t) LZ4_compressBound(raw), ZSTD_compressBound(raw)) + KJUMP_AEAD_TAG_SIZE;
 }
 
 int image_chunk_encode(struct kjump_chunk *c, uint32_t compression, int level, const void *raw,
-                       size_t raw_size, void *out) {
+                       size_t raw_size, void *out, const ImageKey *key, const uint8_t image_id[16]) {
         size_t n = 0;
 
         if (raw_size > KJUMP_CHUNK_PAGES * KJUMP_PAGE_SIZE || raw_size % KJUMP_PAGE_SIZE)
@@ -253,29 +268,43 @@ int image_chunk_encode(struct kjump_chunk *c, uint32_t compression, int level, c
         if (n == 0 || n >= raw_size) {
                 memcpy(out, raw, raw_size);
                 c->compression = KJUMP_COMPRESS_STORED;
-                c->data_size = raw_size;
-        } else {
+                n = raw_size;
+        } else
                 c->compression = compression;
-                c->data_size = n;
+        c->data_size = n;
+        if (key) {
+                int r = image_chunk_seal(key, image_id, c, out, n);
+                if (r < 0)
+                        return r;
+                c->data_size += KJUMP_AEAD_TAG_SIZE;
         }
         return 0;
 }
 
-int image_chunk_decode(const struct kjump_chunk *c, const void *data, void *out, const char **ret_error) {
+int image_chunk_decode(const struct kjump_chunk *c, uint8_t *data, void *out, const ImageKey *key,
+                       const uint8_t image_id[16], const char **ret_error) {
+        uint32_t size = c->data_size;
+
+        if (key) {
+                /* Opened in place: nothing unauthenticated is decompressed. */
+                if (image_chunk_open(key, image_id, c, data, size, data) < 0)
+                        return FAIL("chunk authentication failed (changed, moved, or another key)");
+                size -= KJUMP_AEAD_TAG_SIZE;
+        }
         switch (c->compression) {
         case KJUMP_COMPRESS_STORED:
-                if (c->data_size != c->raw_size)
+                if (size != c->raw_size)
                         return FAIL("stored chunk with a wrong size");
                 memcpy(out, data, c->raw_size);
                 break;
         case KJUMP_COMPRESS_LZ4: {
-                int k = LZ4_decompress_safe(data, out, (int) c->data_size, (int) c->raw_size);
+                int k = LZ4_decompress_safe((const char *) data, out, (int) size, (int) c->raw_size);
                 if (k < 0 || (uint32_t) k != c->raw_size)
                         return FAIL("LZ4 data does not decompress to the chunk's size");
                 break;
         }
         case KJUMP_COMPRESS_ZSTD: {
-                size_t k = ZSTD_decompress(out, c->raw_size, data, c->data_size);
+                size_t k = ZSTD_decompress(out, c->raw_size, data, size);
                 if (ZSTD_isError(k) || k != c->raw_size)
                         return FAIL("zstd data does not decompress to the chunk's size");
                 break;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "image-crypto.h"
 #include "kjump/image.h"
 #include "memmap.h"
 
@@ -33,13 +34,15 @@ size_t image_chunk_bound(void);
 
 /* Compresses RAW (n_present pages) with C into OUT (image_chunk_bound()
  * bytes) and fills the chunk's compression, data_size, raw_size and
- * checksum. Falls back to STORED when compression does not help. */
+ * checksum. Falls back to STORED when compression does not help. With KEY
+ * (NULL: an unprotected image) the data is then sealed for IMAGE_ID. */
 int image_chunk_encode(struct kjump_chunk *chunk, uint32_t compression, int level, const void *raw,
-                       size_t raw_size, void *out);
+                       size_t raw_size, void *out, const ImageKey *key, const uint8_t image_id[16]);
 
-/* Decompresses DATA into OUT (chunk->raw_size bytes) and checks the
- * checksum. */
-int image_chunk_decode(const struct kjump_chunk *chunk, const void *data, void *out, const char **ret_error);
+/* Opens DATA (with KEY, in place) and decompresses it into OUT
+ * (chunk->raw_size bytes), and checks the checksum. */
+int image_chunk_decode(const struct kjump_chunk *chunk, uint8_t *data, void *out, const ImageKey *key,
+                       const uint8_t image_id[16], const char **ret_error);
 
 /* Number of present pages. */
 unsigned image_chunk_present_pages(const struct kjump_chunk *chunk);

@@ -79,11 +79,35 @@ int image_read_header(int fd, const TargetMap *map, struct kjump_image_header *r
         return 0;
 }
 
-int image_read_index(int fd, const TargetMap *map, const struct kjump_image_header *h,
+int image_authenticate_header(const struct kjump_image_header *h, const ImageKey *key, const char **ret_error) {
+        uint8_t mac[KJUMP_MAC_SIZE];
+
+        if (h->protection == KJUMP_PROTECT_NONE)
+                return 0;
+        if (!key || !key->set) {
+                if (ret_error)
+                        *ret_error = "the image is encrypted and its key is not at hand";
+                return -ENOKEY;
+        }
+        image_header_mac(key, h, mac);
+        if (!image_mac_equal(mac, h->header_mac)) {
+                if (ret_error)
+                        *ret_error = "the header does not authenticate under the image's key (forged, or another key)";
+                return -EBADMSG;
+        }
+        return 0;
+}
+
+int image_read_index(int fd, const TargetMap *map, const struct kjump_image_header *h, const ImageKey *key,
                      struct kjump_chunk **ret, const char **ret_error) {
         _cleanup_free_ uint8_t *buf = NULL;
+        uint8_t mac[KJUMP_MAC_SIZE];
         size_t n;
         int r;
+
+        r = image_authenticate_header(h, key, ret_error);
+        if (r < 0)
+                return r;
 
         if (h->chunk_count == 0 || h->index_offset % IO_ALIGN) {
                 if (ret_error)
@@ -107,6 +131,14 @@ int image_read_index(int fd, const TargetMap *map, const struct kjump_image_head
                         *ret_error = "cannot read the index";
                 return r;
         }
+        if (h->protection != KJUMP_PROTECT_NONE) {
+                image_mac(key, buf, (size_t) h->index_size, mac);
+                if (!image_mac_equal(mac, h->index_mac)) {
+                        if (ret_error)
+                                *ret_error = "the index does not authenticate under the image's key";
+                        return -EBADMSG;
+                }
+        }
         r = image_index_check(h, (const struct kjump_chunk *) buf, ret_error);
         if (r < 0)
                 return r;
@@ -128,6 +160,14 @@ int image_read_index(int fd, const TargetMap *map, const struct kjump_image_head
                         if (ret_error)
                                 *ret_error = "extent map checksum mismatch";
                         return -EBADMSG;
+                }
+                if (h->protection != KJUMP_PROTECT_NONE) {
+                        image_mac(key, mbuf, (size_t) h->map_count * sizeof(struct kjump_extent), mac);
+                        if (!image_mac_equal(mac, h->map_mac)) {
+                                if (ret_error)
+                                        *ret_error = "the extent map does not authenticate under the image's key";
+                                return -EBADMSG;
+                        }
                 }
         }
 
@@ -151,6 +191,8 @@ typedef struct Decoder {
         const char *why;
         ImageChunkCallback cb;
         void *userdata;
+        const ImageKey *key;       /* NULL: unprotected */
+        const uint8_t *image_id;
 } Decoder;
 
 static void decoder_fail(Decoder *d, int r, const char *why) {
@@ -189,7 +231,7 @@ static void *decode_worker(void *userdata) {
                 d->slots[ready].state = SLOT_BUSY;
                 pthread_mutex_unlock(&d->lock);
 
-                r = image_chunk_decode(d->slots[ready].chunk, d->slots[ready].data, raw, &why);
+                r = image_chunk_decode(d->slots[ready].chunk, d->slots[ready].data, raw, d->key, d->image_id, &why);
                 if (r >= 0)
                         r = d->cb(d->userdata, d->slots[ready].chunk, raw);
 
@@ -226,16 +268,25 @@ static ssize_t decoder_take_slot(Decoder *d) {
 }
 
 int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_header *h,
-                         const struct kjump_chunk *chunks, unsigned threads, ImageChunkCallback cb,
-                         void *userdata, const char **ret_error) {
+                         const struct kjump_chunk *chunks, const ImageKey *key, unsigned threads,
+                         ImageChunkCallback cb, void *userdata, const char **ret_error) {
         size_t cap = IO_BUFFER + ALIGN_TO(image_chunk_bound(), (size_t) IO_ALIGN) + IO_ALIGN;
         _cleanup_free_ uint8_t *buf = aligned_alloc_direct(cap);
         _cleanup_free_ pthread_t *tids = NULL;
         uint64_t buf_start = h->data_start, buf_end = h->data_start;
         uint64_t data_end = ALIGN_TO(h->data_start + h->data_bytes, (uint64_t) IO_ALIGN);
-        Decoder d = { .cb = cb, .userdata = userdata };
+        Decoder d = { .cb = cb, .userdata = userdata, .image_id = h->image_id };
         unsigned started = 0;
         int r = 0;
+
+        if (h->protection != KJUMP_PROTECT_NONE) {
+                if (!key || !key->set) {
+                        if (ret_error)
+                                *ret_error = "the image is encrypted and its key is not at hand";
+                        return -ENOKEY;
+                }
+                d.key = key;
+        }
 
         threads = MAX(threads, 1u);
         d.n_slots = 2 * threads;
@@ -413,6 +464,6 @@ static int no_op_chunk(void *userdata, const struct kjump_chunk *c, const uint8_
 }
 
 int image_verify(int fd, const TargetMap *map, const struct kjump_image_header *h, const struct kjump_chunk *chunks,
-                 unsigned threads, const char **ret_error) {
-        return image_for_each_chunk(fd, map, h, chunks, threads, no_op_chunk, NULL, ret_error);
+                 const ImageKey *key, unsigned threads, const char **ret_error) {
+        return image_for_each_chunk(fd, map, h, chunks, key, threads, no_op_chunk, NULL, ret_error);
 }

@@ -19,8 +19,14 @@ int image_read_header(int fd, const TargetMap *map, struct kjump_image_header *r
 int image_read_located(int fd, uint64_t offset, struct kjump_image_header *ret, TargetMap *ret_map,
                        const char **ret_error);
 
-/* Reads and checks the index of a checked header. */
-int image_read_index(int fd, const TargetMap *map, const struct kjump_image_header *h,
+/* A protected header's MAC, under KEY: -ENOKEY without a key, -EBADMSG
+ * when it does not authenticate. 0 for an unprotected image. */
+int image_authenticate_header(const struct kjump_image_header *h, const ImageKey *key, const char **ret_error);
+
+/* Reads and checks the index of a checked header, and the extent map; for
+ * a protected image authenticates the header, the index and the map under
+ * KEY first (-ENOKEY: no KEY). */
+int image_read_index(int fd, const TargetMap *map, const struct kjump_image_header *h, const ImageKey *key,
                      struct kjump_chunk **ret, const char **ret_error);
 
 /* Reads the data of every chunk in order (one thread, sequential
@@ -30,8 +36,8 @@ int image_read_index(int fd, const TargetMap *map, const struct kjump_image_head
  * error: a bad chunk is -EBADMSG with a reason. */
 typedef int (*ImageChunkCallback)(void *userdata, const struct kjump_chunk *c, const uint8_t *raw);
 int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_header *h,
-                         const struct kjump_chunk *chunks, unsigned threads, ImageChunkCallback cb,
-                         void *userdata, const char **ret_error);
+                         const struct kjump_chunk *chunks, const ImageKey *key, unsigned threads,
+                         ImageChunkCallback cb, void *userdata, const char **ret_error);
 
 /* Allocates N bytes aligned for O_DIRECT. */
 void *aligned_alloc_direct(size_t n);
@@ -39,4 +45,4 @@ void *aligned_alloc_direct(size_t n);
 /* Reads, decodes and checks every chunk (image_for_each_chunk()), keeping
  * nothing: the whole-image verification. */
 int image_verify(int fd, const TargetMap *map, const struct kjump_image_header *h, const struct kjump_chunk *chunks,
-                 unsigned threads, const char **ret_error);
+                 const ImageKey *key, unsigned threads, const char **ret_error);

@@ -92,6 +92,7 @@ static int load_config(void) {
                 arg_config.window_size = config_file.window_size;
         }
         arg_config.save_free_pages = config_file.save_free_pages;
+        arg_config.encryption = config_file.encryption;
         if (!(arg_given & OPT_SIZE))
                 arg_size_spec = config_file.target_size;
         if (!(arg_given & OPT_COMPRESSION)) {
@@ -543,6 +544,16 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
         if (h->error)
                 printf("Error:        %s\n", strerror(h->error));
         printf("Format:       kjump image v%u, %s\n", h->version, image_compression_to_string(h->compression));
+        switch (h->protection) {
+        case KJUMP_PROTECT_LUKS:
+                printf("Protection:   encrypted and authenticated (XChaCha20-Poly1305, BLAKE2b); the key in a key "
+                       "block inside the dm-crypt volume, at its offset %" PRIu64 "\n", h->key_device_offset);
+                break;
+        default:
+                printf("Protection:   none: plaintext, checksums only (Encryption=none, or no encryption on this "
+                       "system)\n");
+                break;
+        }
         printf("Image id:     %s\n", id);
         printf("Kernel:       ");
         print_escaped_n(h->kernel_release[0] ? h->kernel_release : "?", sizeof(h->kernel_release));
@@ -569,6 +580,9 @@ static int verb_inspect(int argc, char *argv[]) {
         const char *path;
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
         _cleanup_close_ int fd = -EBADF;
+        _cleanup_(target_done) Target t = TARGET_NULL;
+        _cleanup_(image_key_done) ImageKey key = {};
+        const TargetMap *map = NULL;
         struct kjump_image_header h;
         const char *why = NULL;
         char verdict[256];
@@ -582,10 +596,24 @@ static int verb_inspect(int argc, char *argv[]) {
                         return r;
                 path = target_spec();
         }
-        r = open_image(path, &fd);
-        if (r < 0)
-                return r;
-        r = image_read_header(fd, NULL, &h, &why);
+        /* A target is read where the helper wrote it: on the device below
+         * the file system (and below dm-crypt, whose view of those blocks
+         * is noise). Anything else (a copy of an image) is read as is. */
+        {
+                _cleanup_free_ char *e = NULL;
+
+                if (geteuid() == 0 && target_open(path, &t, &e) >= 0) {
+                        fd = fcntl(t.fd, F_DUPFD_CLOEXEC, 3);
+                        if (fd < 0)
+                                return log_error_errno(errno, "Cannot duplicate a file descriptor: %m");
+                        map = &t.map;
+                } else {
+                        r = open_image(path, &fd);
+                        if (r < 0)
+                                return r;
+                }
+        }
+        r = image_read_header(fd, map, &h, &why);
         if (r == -ENOMSG)
                 return log_error_errno(r, "%s holds no kjump image.", path);
         if (r < 0)
@@ -600,17 +628,30 @@ static int verb_inspect(int argc, char *argv[]) {
                 print_header(path, &h, "nothing to verify: the image was never completed");
                 return log_error_errno(ENODATA, "%s: the image has no data.", path);
         }
-        r = image_read_index(fd, NULL, &h, &chunks, &why);
+        if (h.protection == KJUMP_PROTECT_LUKS) {
+                if (t.crypt_rdev == 0) {
+                        print_header(path, &h, "not possible here: the key is in the dm-crypt volume of its target");
+                        return log_error_errno(ENOKEY, "%s: the image is encrypted and this is not its target.", path);
+                }
+                r = key_block_read(t.crypt_rdev, h.key_device_offset, h.image_id, &key);
+                if (r < 0) {
+                        print_header(path, &h, "not possible: its key is destroyed");
+                        return log_error_errno(r, "%s: the image's key is gone (destroyed after a restore, an "
+                                               "invalidation or a test).", path);
+                }
+        }
+        r = image_read_index(fd, map, &h, &key, &chunks, &why);
         if (r >= 0)
                 r = image_check_index_covers_ram(&h, chunks, &why);
         if (r >= 0)
-                r = image_verify(fd, NULL, &h, chunks, cpus_online(), &why);
+                r = image_verify(fd, map, &h, chunks, &key, cpus_online(), &why);
         if (r < 0) {
                 snprintf(verdict, sizeof(verdict), "FAILED: %s", why ?: strerror(-r));
                 print_header(path, &h, verdict);
                 return log_error_errno(r, "%s: verification failed: %s.", path, why ?: "read error");
         }
-        snprintf(verdict, sizeof(verdict), "OK, %" PRIu64 " chunks, every checksum matches", h.chunk_count);
+        snprintf(verdict, sizeof(verdict), "OK, %" PRIu64 " chunks, every checksum matches%s", h.chunk_count,
+                 h.protection != KJUMP_PROTECT_NONE ? " and every chunk authenticates" : "");
         print_header(path, &h, verdict);
         return 0;
 }

@@ -120,6 +120,7 @@ static JumpConfig jump_config(const Manager *m) {
                 .compression = m->config.compression,
                 .compression_level = m->config.compression_level,
                 .save_free_pages = m->config.save_free_pages,
+                .encryption = m->config.encryption,
         };
 }
 

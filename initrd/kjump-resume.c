@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -90,12 +92,45 @@ static int open_device(const char *spec, char **ret_path) {
         }
 }
 
+/* A LUKS-protected image's key block: the unlocked dm-crypt volume on the
+ * resume device (0: none found) and the key block's offset on it. */
+static dev_t arg_key_volume;
+static uint64_t arg_key_offset;
+
+static void locate_key_volume(int fd, const struct kjump_image_header *h) {
+        struct stat st;
+
+        if (h->protection != KJUMP_PROTECT_LUKS || fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode))
+                return;
+        if (crypt_volume_over(st.st_rdev, &arg_key_volume) < 0) {
+                arg_key_volume = 0;
+                return;
+        }
+        arg_key_offset = h->key_device_offset;
+}
+
+/* An image that will never be restored: its key goes, so that nothing
+ * can ever read it again. */
+static void destroy_key(void) {
+        int r;
+
+        if (arg_key_volume == 0)
+                return;
+        r = key_block_destroy(arg_key_volume, arg_key_offset);
+        if (r < 0)
+                log_warning_errno(r, "Cannot destroy the image's key: %m");
+        else
+                log_mark("key-destroyed", NULL);
+}
+
 /* Never lets the boot go on with a restorable image on disk: when the
  * image cannot be invalidated, the boot stops (-EIO is kjump-resume's exit
  * status 1, on which the initrd scripts halt with this message). */
 static int invalidate(int fd, const TargetMap *map, struct kjump_image_header *h, uint32_t reason,
                       const char *message) {
         int r;
+
+        destroy_key();
 
         r = h ? image_state_commit(fd, map, h, IMAGE_EVENT_INVALIDATE, reason, message)
               : image_invalidate(fd, map, reason, message);
@@ -124,6 +159,7 @@ static int run(int argc, char *argv[]) {
         _cleanup_free_ char *cmdline = NULL, *spec = NULL, *device = NULL, *reason = NULL;
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
         _cleanup_close_ int fd = -EBADF, lock = -EBADF;
+        _cleanup_(image_key_done) ImageKey key = {};
         struct kjump_image_header h;
         const char *why = NULL;
         uint64_t offset, t0;
@@ -181,6 +217,7 @@ static int run(int argc, char *argv[]) {
                 return invalidate(fd, &head, NULL, KJUMP_REASON_CORRUPT, "damaged header or extent map");
         }
 
+        locate_key_volume(fd, &h);
         switch (h.state) {
         case KJUMP_STATE_VALID:
                 break;
@@ -191,6 +228,9 @@ static int run(int argc, char *argv[]) {
         default:
                 log_info("The image at %s is %s: booting normally.", device, image_state_to_string(h.state));
                 log_mark("resume-none", "why=%s", image_state_to_string(h.state));
+                /* A restore that failed in the helper leaves its key. */
+                if (arg_key_volume != 0 && key_block_read(arg_key_volume, arg_key_offset, h.image_id, &key) >= 0)
+                        destroy_key();
                 return 0;
         }
 
@@ -224,12 +264,28 @@ static int run(int argc, char *argv[]) {
          * never enters A unless every one checked out (on a bad chunk it
          * invalidates the image and reboots: this boot starts fresh). With
          * --verify everything is read here too. */
+        if (h.protection == KJUMP_PROTECT_LUKS) {
+                /* The key, through the volume the initrd unlocked the way it
+                 * always does (passphrase, keyfile, TPM). */
+                if (arg_key_volume == 0) {
+                        log_error("The image is encrypted and its key lies in a dm-crypt volume on %s that is not "
+                                  "unlocked (a wrong passphrase, or the initrd does not unlock it).", device);
+                        return invalidate(fd, &map, &h, KJUMP_REASON_ERROR,
+                                          "the dm-crypt volume holding its key was not unlocked at boot");
+                }
+                r = key_block_read(arg_key_volume, arg_key_offset, h.image_id, &key);
+                if (r < 0) {
+                        log_error_errno(r, "Cannot read the image's key from its dm-crypt volume: %m");
+                        return invalidate(fd, &map, &h, KJUMP_REASON_CORRUPT, "its key is missing");
+                }
+                log_info("Key read from the dm-crypt volume %u:%u.", major(arg_key_volume), minor(arg_key_volume));
+        }
         t0 = now_usec(CLOCK_MONOTONIC);
-        r = image_read_index(fd, &map, &h, &chunks, &why);
+        r = image_read_index(fd, &map, &h, &key, &chunks, &why);
         if (r >= 0)
                 r = image_check_index_covers_ram(&h, chunks, &why);
         if (r >= 0 && arg_verify)
-                r = image_verify(fd, &map, &h, chunks, cpus_online(), &why);
+                r = image_verify(fd, &map, &h, chunks, &key, cpus_online(), &why);
         if (r < 0) {
                 log_error("The image does not verify: %s.", why ?: strerror(-r));
                 return invalidate(fd, &map, &h, KJUMP_REASON_CORRUPT, why ?: "the image does not verify");
@@ -255,6 +311,7 @@ static int run(int argc, char *argv[]) {
                 return invalidate(fd, &map, &h, KJUMP_REASON_ERROR, "cannot size the resume device");
         params.target = map;
         map = (TargetMap) {};
+        params.key = key;
 
         lock = kexec_slot_lock();
         if (lock < 0) {

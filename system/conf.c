@@ -82,6 +82,15 @@ static int parse_bool(const char *value, void *field) {
         return 0;
 }
 
+static int parse_encryption(const char *value, void *field) {
+        int e = encryption_from_string(value);
+
+        if (e < 0)
+                return e;
+        *(int *) field = e;
+        return 0;
+}
+
 /* Every key of [Hibernate], with its default (kjump.conf(5) documents the
  * same table), like systemd-oomd's ConfigTableItem. */
 static const struct ConfigKey {
@@ -108,6 +117,8 @@ static const struct ConfigKey {
         { "Preload", parse_bool, offsetof(KjumpConfig, preload), "yes", "Preload= must be yes or no, got" },
         { "SaveFreePages", parse_bool, offsetof(KjumpConfig, save_free_pages), "no",
           "SaveFreePages= must be yes or no, got" },
+        { "Encryption", parse_encryption, offsetof(KjumpConfig, encryption), "auto",
+          "Encryption= must be auto, luks or none, got" },
 };
 
 _Static_assert(KJUMP_WINDOW_SIZE_DEFAULT == UINT64_C(64) << 20, "WindowSize's default in config_keys");

@@ -28,6 +28,7 @@ typedef struct KjumpConfig {
         int compression_level;
         bool preload;
         bool save_free_pages;
+        int encryption;         /* enum Encryption: Encryption= */
 } KjumpConfig;
 
 /* KJUMP_CONF_DIR comes from the build: SYSCONFDIR/kjump. */

@@ -99,8 +99,6 @@ static const char *refusal(const char *type) {
         static const struct {
                 const char *type, *why;
         } known[] = {
-                { "crypt", "dm-crypt (LUKS): kjump does not encrypt its image yet, and would write all of RAM in "
-                           "plaintext beneath the encrypted volume" },
                 { "snapshot-origin", "the origin of an LVM snapshot: writing beneath it would corrupt the snapshot" },
                 { "snapshot", "an LVM snapshot, whose blocks live in its copy-on-write store" },
                 { "thin", "an LVM thin volume, whose blocks the pool may move" },
@@ -120,10 +118,34 @@ static const char *refusal(const char *type) {
         return NULL;
 }
 
-int dm_map_through(const DmTable *t, const TargetMap *map, dev_t *ret_dev, TargetMap *ret, char **ret_error) {
+/* The device and the sector offset a 'linear' or 'crypt' target maps to:
+ * "MAJ:MIN OFFSET" for linear, "CIPHER KEY IV_OFFSET MAJ:MIN OFFSET
+ * [OPTIONS]" for crypt (the key is never kept nor shown). */
+static int target_below(const DmTarget *tg, unsigned *ret_major, unsigned *ret_minor, unsigned long long *ret_offset) {
+        char tail;
+
+        if (strcmp(tg->type, "linear") == 0)
+                return sscanf(tg->params, "%u:%u %llu%c", ret_major, ret_minor, ret_offset, &tail) == 3 ? 0 : -EINVAL;
+        if (strcmp(tg->type, "crypt") == 0) {
+                const char *p = tg->params;
+
+                /* Skip the cipher and the key without copying them. */
+                for (int field = 0; field < 2; field++) {
+                        p = strchr(p, ' ');
+                        if (!p)
+                                return -EINVAL;
+                        p++;
+                }
+                return sscanf(p, "%*u %u:%u %llu", ret_major, ret_minor, ret_offset) == 3 ? 0 : -EINVAL;
+        }
+        return -EOPNOTSUPP;
+}
+
+int dm_map_through(const DmTable *t, const TargetMap *map, dev_t *ret_dev, TargetMap *ret, bool *ret_crypt,
+                   char **ret_error) {
         _cleanup_(target_map_done) TargetMap out = { .size = map->size };
         dev_t below = 0;
-        bool have_below = false;
+        bool have_below = false, crypt = false, linear = false;
 
         for (size_t e = 0; e < map->n; e++) {
                 uint64_t pos = map->extents[e].physical, end = pos + map->extents[e].length;
@@ -134,7 +156,6 @@ int dm_map_through(const DmTable *t, const TargetMap *map, dev_t *ret_dev, Targe
                         unsigned ma, mi;
                         unsigned long long offset;
                         uint64_t seg_start, seg_end, n, phys;
-                        char tail;
                         dev_t d;
                         int r;
 
@@ -147,17 +168,25 @@ int dm_map_through(const DmTable *t, const TargetMap *map, dev_t *ret_dev, Targe
                         if (!tg)
                                 return reason_set(ret_error, EOPNOTSUPP, "%s maps no device at byte %" PRIu64,
                                                   t->name, pos);
-                        if (strcmp(tg->type, "linear") != 0) {
+                        r = target_below(tg, &ma, &mi, &offset);
+                        if (r == -EOPNOTSUPP) {
                                 const char *why = refusal(tg->type);
                                 if (why)
                                         return reason_set(ret_error, EOPNOTSUPP, "it is on %s (%s)", why, t->name);
                                 return reason_set(ret_error, EOPNOTSUPP, "it is on a device-mapper '%s' target (%s), "
                                                   "which kjump cannot write through: only plain (linear) LVM "
-                                                  "volumes", tg->type, t->name);
+                                                  "volumes and dm-crypt (LUKS)", tg->type, t->name);
                         }
-                        if (sscanf(tg->params, "%u:%u %llu%c", &ma, &mi, &offset, &tail) != 3)
-                                return reason_set(ret_error, EOPNOTSUPP, "%s has a linear target kjump cannot read: "
-                                                  "'%s'", t->name, tg->params);
+                        if (r < 0)
+                                return reason_set(ret_error, EOPNOTSUPP, "%s has a %s target kjump cannot read",
+                                                  t->name, tg->type);
+                        if (strcmp(tg->type, "crypt") == 0)
+                                crypt = true;
+                        else
+                                linear = true;
+                        if (crypt && linear)
+                                return reason_set(ret_error, EOPNOTSUPP, "%s mixes dm-crypt and linear targets in one "
+                                                  "table", t->name);
                         d = makedev(ma, mi);
                         if (have_below && d != below)
                                 return reason_set(ret_error, EOPNOTSUPP, "%s spans several devices (%u:%u and "
@@ -184,5 +213,7 @@ int dm_map_through(const DmTable *t, const TargetMap *map, dev_t *ret_dev, Targe
         *ret_dev = below;
         *ret = out;
         out = (TargetMap) {};
+        if (ret_crypt)
+                *ret_crypt = crypt;
         return 0;
 }

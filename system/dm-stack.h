@@ -10,6 +10,8 @@
 /* Device-mapper below an image file: the helper writes raw to the device
  * at the bottom of the stack, so the file's extent map is carried down
  * through each table. Only 'linear' targets (plain LVM logical volumes)
+ * and 'crypt' (dm-crypt: LUKS1, LUKS2, plain; the image is then encrypted
+ * by kjump itself, and what it writes beneath the volume is ciphertext)
  * carry it; everything else is refused with its reason. */
 
 typedef struct DmTarget {
@@ -34,7 +36,9 @@ bool dm_is_dm(dev_t dev);
 int dm_table_read(dev_t dev, DmTable *ret);
 
 /* Carries MAP (offsets on the dm device whose table is T) down to the one
- * device below it: every byte must lie in a 'linear' target, all of them
- * on the same device, at 4096-aligned offsets. On refusal -EOPNOTSUPP and
+ * device below it: every byte must lie in a 'linear' target, or every byte
+ * in a 'crypt' target, all of them on the same device, at 4096-aligned
+ * offsets. *ret_crypt: the table is dm-crypt. On refusal -EOPNOTSUPP and
  * a sentence in *ret_error (caller frees). */
-int dm_map_through(const DmTable *t, const TargetMap *map, dev_t *ret_dev, TargetMap *ret, char **ret_error);
+int dm_map_through(const DmTable *t, const TargetMap *map, dev_t *ret_dev, TargetMap *ret, bool *ret_crypt,
+                   char **ret_error);

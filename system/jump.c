@@ -183,6 +183,10 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret
                 if (r < 0)
                         return reason_set(ret_reason, r, "the image target %s cannot be used: %s",
                                           c->target ?: KJUMP_TARGET_DEFAULT, why ?: "unknown error");
+                r = target_choose_protection(&s.target, c->encryption, &why);
+                if (r < 0)
+                        return reason_set(ret_reason, r, "the image target %s cannot be used: %s",
+                                          c->target ?: KJUMP_TARGET_DEFAULT, why ?: "unknown error");
                 s.params.compression = c->compression;
                 s.params.compression_level = c->compression_level;
                 if (mode == HELPER_MODE_HIBERNATE)
@@ -256,6 +260,17 @@ static int ensure_fit(JumpSession *s, char **ret_reason) {
         return 0;
 }
 
+static void destroy_key(JumpSession *s) {
+        int r = target_destroy_key(&s->target);
+
+        if (r < 0)
+                log_warning_errno(r, "Failed to destroy the image's key on %s: %m (the image is invalid; its key "
+                                  "goes with the next hibernation)", s->target.crypt_name ?: s->target.device);
+        else if (s->target.crypt_rdev != 0)
+                log_mark("key-destroyed", NULL);
+        image_key_done(&s->params.key);
+}
+
 int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
         int r;
 
@@ -304,12 +319,18 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
 
         if (r < 0) {
                 (void) reason_set(ret_reason, r, "the kernel refused the jump: %m");
-                if (s->target.fd >= 0)
+                if (s->target.fd >= 0) {
                         ret->settle_error = invalidate_twice(&s->target, KJUMP_REASON_ERROR, "the jump was refused");
+                        destroy_key(s);
+                }
                 return r;
         }
-        if (s->target.fd >= 0)
+        if (s->target.fd >= 0) {
                 jump_settle(&s->target, &s->params, ret);
+                /* A runs again: whatever the image's state, it is never to
+                 * be restored, and its key goes now. */
+                destroy_key(s);
+        }
         return 0;
 }
 

@@ -21,6 +21,7 @@ typedef struct JumpConfig {
         int compression_level;
         bool hybrid;                   /* hibernate: suspend to RAM once the image is committed */
         bool save_free_pages;          /* SaveFreePages= */
+        int encryption;                /* Encryption= (enum Encryption) */
 } JumpConfig;
 
 /* Fills P with what the helper needs for MODE on this machine. */

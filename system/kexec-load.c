@@ -82,6 +82,7 @@ int helper_params_archive(const HelperParams *params, void **ret, size_t *ret_si
         r = cpio_add_dir(&c, "kjump", 0755);
         if (r >= 0)
                 r = cpio_add_file(&c, KJUMP_PARAMS_PATH, 0600, text, strlen(text));
+        explicit_bzero(text, strlen(text)); /* it may hold the image's key */
         if (r >= 0)
                 r = cpio_finish(&c);
         if (r < 0)

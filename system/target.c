@@ -40,6 +40,8 @@ void target_done(Target *t) {
         safe_close(t->fd);
         safe_close(t->excl_fd);
         target_map_done(&t->map);
+        target_map_done(&t->crypt_map);
+        free(t->crypt_name);
         *t = (Target) TARGET_NULL;
 }
 
@@ -112,12 +114,27 @@ static int refuse_stacked(const char *sys, char **ret_error) {
         return 0;
 }
 
+/* The dm-crypt volume in a stack, if any. */
+typedef struct CryptLayer {
+        dev_t dev;         /* 0: none */
+        char name[128];
+        TargetMap map;     /* the image's logical space on it */
+} CryptLayer;
+
+static void crypt_layer_done(CryptLayer *c) {
+        target_map_done(&c->map);
+        *c = (CryptLayer) {};
+}
+
 /* Carries MAP (offsets on DEV, the file system's device) down through
  * device-mapper to the device the helper writes raw (*ret_dev), re-reading
  * every table now. *ret_layout: what lies between, "kjvg-root (linear) on
- * " and so on ("" when DEV is that device). */
-static int map_through_stack(dev_t dev, TargetMap *map, dev_t *ret_dev, char **ret_layout, char **ret_error) {
+ * " and so on ("" when DEV is that device). *ret_crypt: the one dm-crypt
+ * volume on the way (a second one is refused). */
+static int map_through_stack(dev_t dev, TargetMap *map, dev_t *ret_dev, char **ret_layout, CryptLayer *ret_crypt,
+                             char **ret_error) {
         _cleanup_free_ char *layout = strdup("");
+        _cleanup_(crypt_layer_done) CryptLayer crypt = {};
         int r;
 
         if (!layout)
@@ -125,6 +142,7 @@ static int map_through_stack(dev_t dev, TargetMap *map, dev_t *ret_dev, char **r
         for (unsigned depth = 0; dm_is_dm(dev); depth++) {
                 _cleanup_(dm_table_done) DmTable table = {};
                 _cleanup_(target_map_done) TargetMap below = {};
+                bool is_crypt = false;
                 char *more;
                 dev_t next;
 
@@ -134,13 +152,22 @@ static int map_through_stack(dev_t dev, TargetMap *map, dev_t *ret_dev, char **r
                 if (r < 0)
                         return reason_set(ret_error, r, "cannot read the device-mapper table of %u:%u: %m",
                                           major(dev), minor(dev));
-                r = dm_map_through(&table, map, &next, &below, ret_error);
+                r = dm_map_through(&table, map, &next, &below, &is_crypt, ret_error);
                 if (r < 0)
                         return r;
-                target_map_done(map);
+                if (is_crypt) {
+                        if (crypt.dev != 0)
+                                return reason_set(ret_error, EOPNOTSUPP, "it is on dm-crypt on dm-crypt (%s on %s): "
+                                                  "kjump keeps its key in one volume", crypt.name, table.name);
+                        crypt.dev = dev;
+                        snprintf(crypt.name, sizeof(crypt.name), "%s", table.name);
+                        crypt.map = *map;
+                } else
+                        target_map_done(map);
                 *map = below;
                 below = (TargetMap) {};
-                if (asprintf(&more, "%sLVM/device-mapper %s (linear) on ", layout, table.name) < 0)
+                if (asprintf(&more, "%s%s %s%s on ", layout, is_crypt ? "dm-crypt" : "LVM/device-mapper", table.name,
+                             is_crypt ? "" : " (linear)") < 0)
                         return -ENOMEM;
                 free(layout);
                 layout = more;
@@ -149,6 +176,10 @@ static int map_through_stack(dev_t dev, TargetMap *map, dev_t *ret_dev, char **r
         *ret_dev = dev;
         if (ret_layout)
                 *ret_layout = TAKE_PTR(layout);
+        if (ret_crypt) {
+                *ret_crypt = crypt;
+                crypt = (CryptLayer) {};
+        }
         return 0;
 }
 
@@ -170,7 +201,7 @@ static int check_whole_stack(dev_t dev, char **ret_error) {
         r = target_map_add(&whole, 0, 0, whole.size);
         if (r < 0)
                 return r;
-        return map_through_stack(dev, &whole, &below, NULL, ret_error);
+        return map_through_stack(dev, &whole, &below, NULL, NULL, ret_error);
 }
 
 /* The block device behind DEV, refusing stacks the helper cannot drive. */
@@ -275,7 +306,17 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 r = target_map_file(ffd, &t.map, &why);
                 if (r < 0)
                         return reason_set(ret_error, -r, "cannot use %s: %s", t.file, why ?: strerror(-r));
-                r = map_through_stack(st.st_dev, &t.map, &t.device_rdev, &t.layout, ret_error);
+                _cleanup_(crypt_layer_done) CryptLayer crypt = {};
+
+                r = map_through_stack(st.st_dev, &t.map, &t.device_rdev, &t.layout, &crypt, ret_error);
+                if (r >= 0 && crypt.dev != 0) {
+                        t.crypt_rdev = crypt.dev;
+                        t.crypt_map = crypt.map;
+                        crypt.map = (TargetMap) {};
+                        t.crypt_name = strdup(crypt.name);
+                        if (!t.crypt_name)
+                                return -ENOMEM;
+                }
                 if (r < 0) {
                         char *e = NULL;
 
@@ -620,11 +661,217 @@ int target_setup_file(const char *path, uint64_t size, bool force, char **ret_er
         return 0;
 }
 
+static const char *const encryption_table[_ENCRYPTION_MAX] = {
+        [ENCRYPTION_AUTO] = "auto",
+        [ENCRYPTION_LUKS] = "luks",
+        [ENCRYPTION_NONE] = "none",
+};
+
+int encryption_from_string(const char *s) {
+        return string_table_lookup(encryption_table, ELEMENTSOF(encryption_table), s);
+}
+
+const char *encryption_to_string(int e) {
+        return e >= 0 && e < _ENCRYPTION_MAX ? encryption_table[e] : NULL;
+}
+
+bool dm_crypt_active(void) {
+        DIR *d = opendir("/sys/block");
+        struct dirent *de;
+        bool found = false;
+
+        if (!d)
+                return false;
+        while (!found && (de = readdir(d))) {
+                _cleanup_free_ char *uuid = NULL;
+
+                if (strncmp(de->d_name, "dm-", 3) != 0)
+                        continue;
+                found = read_one_line_at("/sys/block", de->d_name, "dm/uuid", &uuid) >= 0 &&
+                        strncmp(uuid, "CRYPT-", 6) == 0;
+        }
+        closedir(d);
+        return found;
+}
+
+int target_choose_protection(Target *t, int e, char **ret_error) {
+        switch (e) {
+        case ENCRYPTION_AUTO:
+        case ENCRYPTION_LUKS:
+                if (t->crypt_rdev != 0) {
+                        t->protection = KJUMP_PROTECT_LUKS;
+                        return 0;
+                }
+                if (e == ENCRYPTION_LUKS)
+                        return reason_set(ret_error, EOPNOTSUPP, "Encryption=luks, but the target does not lie in "
+                                          "a dm-crypt volume: put the image file on an encrypted file system");
+                if (dm_crypt_active())
+                        return reason_set(ret_error, EOPNOTSUPP, "the target lies outside encryption while dm-crypt "
+                                          "volumes are active: the image would hold their keys and all of RAM in "
+                                          "plaintext. Put the image file on an encrypted file system (kjumpctl "
+                                          "setup-target PATH), or set Encryption=none in kjump.conf to accept that");
+                t->protection = KJUMP_PROTECT_NONE;
+                return 0;
+        case ENCRYPTION_NONE:
+                if (t->crypt_rdev != 0)
+                        return reason_set(ret_error, EOPNOTSUPP, "Encryption=none, but the target lies in the dm-crypt "
+                                          "volume %s: kjump would write all of RAM in plaintext beneath it. Remove "
+                                          "Encryption=none", t->crypt_name);
+                t->protection = KJUMP_PROTECT_NONE;
+                return 0;
+        default:
+                return -EINVAL;
+        }
+}
+
+/* The key block's place: the target's last page, past anything the helper
+ * writes, and its offset on the dm-crypt volume. */
+static int key_block_location(const Target *t, uint64_t *ret_logical, uint64_t *ret_device) {
+        uint64_t logical = t->map.size - KJUMP_PAGE_SIZE, physical, length;
+        int r;
+
+        r = target_map_lookup(&t->crypt_map, logical, &physical, &length);
+        if (r < 0)
+                return r;
+        if (length < KJUMP_PAGE_SIZE)
+                return -EBADMSG;
+        *ret_logical = logical;
+        *ret_device = physical;
+        return 0;
+}
+
+/* Opens the dm-crypt volume DEV (O_DIRECT), checking it is that device. */
+static int open_crypt(dev_t dev, int flags) {
+        _cleanup_free_ char *path = NULL;
+        _cleanup_close_ int fd = -EBADF;
+        struct stat st;
+
+        if (asprintf(&path, "/dev/block/%u:%u", major(dev), minor(dev)) < 0)
+                return -ENOMEM;
+        fd = open(path, flags | O_DIRECT | O_CLOEXEC);
+        if (fd < 0)
+                return -errno;
+        if (fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode) || st.st_rdev != dev)
+                return -ESTALE;
+        return TAKE_FD(fd);
+}
+
+int key_block_write(dev_t crypt, uint64_t offset, const struct kjump_key_block *block) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ void *buf = aligned_alloc_direct(KJUMP_PAGE_SIZE);
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        fd = open_crypt(crypt, O_RDWR);
+        if (fd < 0)
+                return fd;
+        memcpy(buf, block, KJUMP_PAGE_SIZE);
+        r = pwrite_full(fd, buf, KJUMP_PAGE_SIZE, (off_t) offset);
+        explicit_bzero(buf, KJUMP_PAGE_SIZE);
+        if (r < 0)
+                return r;
+        if (fdatasync(fd) < 0)
+                return -errno;
+        return 0;
+}
+
+int key_block_read(dev_t crypt, uint64_t offset, const uint8_t image_id[16], ImageKey *ret) {
+        _cleanup_close_ int fd = -EBADF;
+        _cleanup_free_ void *buf = aligned_alloc_direct(KJUMP_PAGE_SIZE);
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        fd = open_crypt(crypt, O_RDONLY);
+        if (fd < 0)
+                return fd;
+        r = pread_full(fd, buf, KJUMP_PAGE_SIZE, (off_t) offset);
+        if (r >= 0)
+                r = image_key_block_parse(buf, image_id, ret);
+        explicit_bzero(buf, KJUMP_PAGE_SIZE);
+        return r;
+}
+
+int key_block_destroy(dev_t crypt, uint64_t offset) {
+        static const struct kjump_key_block zero;
+
+        return key_block_write(crypt, offset, &zero);
+}
+
+int crypt_volume_over(dev_t below, dev_t *ret) {
+        DIR *d = opendir("/sys/block");
+        struct dirent *de;
+        int r = -ENODEV;
+
+        if (!d)
+                return -errno;
+        while (r == -ENODEV && (de = readdir(d))) {
+                _cleanup_free_ char *uuid = NULL, *slaves = NULL, *dev = NULL;
+                unsigned ma, mi;
+                DIR *sd;
+                struct dirent *se;
+                int n = 0;
+                bool match = false;
+
+                if (strncmp(de->d_name, "dm-", 3) != 0)
+                        continue;
+                if (read_one_line_at("/sys/block", de->d_name, "dm/uuid", &uuid) < 0 || strncmp(uuid, "CRYPT-", 6) != 0)
+                        continue;
+                if (asprintf(&slaves, "/sys/block/%s/slaves", de->d_name) < 0) {
+                        r = -ENOMEM;
+                        break;
+                }
+                sd = opendir(slaves);
+                if (!sd)
+                        continue;
+                while ((se = readdir(sd))) {
+                        _cleanup_free_ char *sdev = NULL;
+
+                        if (se->d_name[0] == '.')
+                                continue;
+                        n++;
+                        if (read_one_line_at(slaves, se->d_name, "dev", &sdev) >= 0 &&
+                            sscanf(sdev, "%u:%u", &ma, &mi) == 2 && makedev(ma, mi) == below)
+                                match = true;
+                }
+                closedir(sd);
+                if (n != 1 || !match)
+                        continue;
+                if (read_one_line_at("/sys/block", de->d_name, "dev", &dev) >= 0 && sscanf(dev, "%u:%u", &ma, &mi) == 2) {
+                        *ret = makedev(ma, mi);
+                        r = 0;
+                }
+        }
+        closedir(d);
+        return r;
+}
+
+int target_destroy_key(Target *t) {
+        /* The last page of a target in a dm-crypt volume is the key
+         * block's, whatever protection the last image had. */
+        uint64_t logical, device;
+        int r;
+
+        if (t->crypt_rdev == 0)
+                return 0;
+        r = key_block_location(t, &logical, &device);
+        if (r < 0)
+                return r;
+        return key_block_destroy(t->crypt_rdev, device);
+}
+
 int target_plan_image(Target *t, HelperParams *params) {
         int r;
 
         if (getrandom(params->image_id, sizeof(params->image_id), 0) != sizeof(params->image_id))
                 return negative_errno();
+        image_key_done(&params->key);
+        if (t->protection != KJUMP_PROTECT_NONE) {
+                r = image_key_generate(&params->key);
+                if (r < 0)
+                        return r;
+        }
         params->target_device_size = t->device_size;
         target_map_done(&params->target);
         for (size_t i = 0; i < t->map.n; i++) {
@@ -670,6 +917,16 @@ int target_begin_image(Target *t, const HelperParams *params) {
         r = image_header_set_memmap(&h, &params->firmware);
         if (r < 0)
                 return r;
+        h.protection = t->protection;
+        if (t->protection == KJUMP_PROTECT_LUKS) {
+                uint64_t logical, device;
+
+                r = key_block_location(t, &logical, &device);
+                if (r < 0)
+                        return r;
+                h.key_offset = logical;
+                h.key_device_offset = device;
+        }
 
         /* What is there now may be replaced only if it can never be
          * restored (image-state.h): a valid image on a running system is
@@ -678,6 +935,17 @@ int target_begin_image(Target *t, const HelperParams *params) {
         r = target_read_header(t, &old, NULL);
         if (r >= 0 && image_state_next(old.state, IMAGE_EVENT_BEGIN, &(uint32_t) {0}) < 0)
                 return -EBUSY;
+        if (t->protection == KJUMP_PROTECT_LUKS) {
+                struct kjump_key_block block;
+
+                if (!params->key.set)
+                        return -ENOKEY;
+                image_key_block_make(&params->key, params->image_id, &block);
+                r = key_block_write(t->crypt_rdev, h.key_device_offset, &block);
+                explicit_bzero(&block, sizeof(block));
+                if (r < 0)
+                        return r;
+        }
         return image_commit_header(t->fd, &t->map, &h);
 }
 
@@ -725,15 +993,19 @@ int target_recheck(Target *t, const HelperParams *params, char **ret_reason) {
                                       why ?: strerror(-r));
                 /* The whole stack again: a logical volume may have moved. */
                 {
+                        _cleanup_(crypt_layer_done) CryptLayer crypt = {};
                         _cleanup_free_ char *e = NULL;
                         dev_t below;
 
-                        r = map_through_stack(st.st_dev, &now, &below, NULL, &e);
+                        r = map_through_stack(st.st_dev, &now, &below, NULL, &crypt, &e);
                         if (r < 0)
                                 return reason_set(ret_reason, ESTALE, "%s cannot be mapped any more: %s", t->file,
                                                   e ?: strerror(-r));
                         if (below != t->device_rdev)
                                 return reason_set(ret_reason, ESTALE, "%s now lies on another device", t->file);
+                        /* The key block goes through the same volume, to the same blocks. */
+                        if (crypt.dev != t->crypt_rdev || (crypt.dev != 0 && !maps_equal(&crypt.map, &t->crypt_map)))
+                                return reason_set(ret_reason, ESTALE, "the dm-crypt volume below %s changed", t->file);
                 }
         } else {
                 _cleanup_free_ char *path = NULL;

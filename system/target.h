@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -24,6 +25,13 @@ typedef struct Target {
         TargetMap map;       /* the image's logical space on the device */
         char *layout;        /* a file: the device-mapper volumes between it and device ("" if none) */
         const char *fs_name; /* a file: its file system, "ext4" or "xfs" */
+        /* A file inside a dm-crypt volume (at most one in its stack): the
+         * volume, and the image's logical space on it, where A writes the
+         * key block (include/kjump/image.h, "Protection"). */
+        dev_t crypt_rdev;    /* 0: no dm-crypt below the file */
+        char *crypt_name;
+        TargetMap crypt_map;
+        uint32_t protection; /* enum kjump_protection: target_choose_protection() */
 } Target;
 
 #define TARGET_NULL { .fd = -EBADF, .excl_fd = -EBADF }
@@ -33,6 +41,26 @@ typedef struct Target {
 #define KJUMP_TARGET_SIZE_DEFAULT "60%"
 
 void target_done(Target *t);
+
+/* Encryption= in kjump.conf. */
+typedef enum Encryption {
+        ENCRYPTION_AUTO,  /* luks when the target lies in a dm-crypt volume; none when no
+                             dm-crypt volume is active; refused otherwise */
+        ENCRYPTION_LUKS,  /* the key in a key block inside the volume: the target must lie in one */
+        ENCRYPTION_NONE,  /* plaintext: chosen explicitly; never beneath dm-crypt */
+        _ENCRYPTION_MAX,
+        _ENCRYPTION_INVALID = -EINVAL,
+} Encryption;
+
+int encryption_from_string(const char *s);
+const char *encryption_to_string(int e);
+
+/* Decides how T's images are protected under Encryption=E and records it
+ * in T->protection; on refusal -EOPNOTSUPP and what to do in *ret_error. */
+int target_choose_protection(Target *t, int e, char **ret_error);
+
+/* Is any dm-crypt volume active on this system? */
+bool dm_crypt_active(void);
 
 /* Resolves a path, UUID=, PARTUUID=, LABEL= or PARTLABEL= with libblkid. */
 int target_resolve(const char *spec, char **ret);
@@ -82,13 +110,32 @@ int target_setup_file(const char *path, uint64_t size, bool force, char **ret_er
 int target_setup_partition(const char *spec, bool force, char **ret_error);
 
 /* Fills in what the helper needs to know of the target: a new image id,
- * the device size and the extent map. */
+ * the device size and the extent map, and for a protected image a new
+ * key (target_choose_protection() first). */
 int target_plan_image(Target *t, HelperParams *params);
 
 /* Writes the header A writes just before a jump: state WRITING, PARAMS'
- * image id, A's identity and memory map. -EBUSY when the target holds an
- * image that could still be restored (VALID, WRITING, RESTORING). */
+ * image id, A's identity and memory map, the protection; for LUKS
+ * protection first the key block, through the dm-crypt volume. -EBUSY
+ * when the target holds an image that could still be restored (VALID,
+ * WRITING, RESTORING). */
 int target_begin_image(Target *t, const HelperParams *params);
+
+/* The key of T's image is gone for good: its key block (the target's last
+ * page, when it lies in a dm-crypt volume) is overwritten with zeros
+ * through the volume and flushed. 0 when T has no key block. */
+int target_destroy_key(Target *t);
+
+/* The key block on the dm-crypt volume CRYPT at byte OFFSET: written (and
+ * flushed), read and parsed for IMAGE_ID (-ENOKEY: not its key block),
+ * or overwritten with zeros. */
+int key_block_write(dev_t crypt, uint64_t offset, const struct kjump_key_block *block);
+int key_block_read(dev_t crypt, uint64_t offset, const uint8_t image_id[16], ImageKey *ret);
+int key_block_destroy(dev_t crypt, uint64_t offset);
+
+/* The dm-crypt volume opened on the block device BELOW (its one slave):
+ * -ENODEV when none is (not unlocked). */
+int crypt_volume_over(dev_t below, dev_t *ret);
 
 /* Reads the header on the target (O_DIRECT: A's page cache is stale after
  * the helper wrote). */

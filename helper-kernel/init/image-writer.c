@@ -87,7 +87,7 @@ static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot) {
         }
         o->source.unmap(o->source.userdata, src, length);
 
-        r = image_chunk_encode(c, o->compression, o->level, raw, n, slot->out);
+        r = image_chunk_encode(c, o->compression, o->level, raw, n, slot->out, o->key, o->image_id);
         return r;
 }
 
@@ -207,6 +207,8 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         Pipeline pl = { .o = o };
         Output out = { .fd = o->fd, .map = o->map };
         uint64_t index_size, data = 0, stored = 0, pages = 0, free_pages = 0, ram_done = 0, ram_total, data_start, map_checksum = 0;
+        /* A key block, when there is one, lies past everything the helper writes. */
+        uint64_t end = o->key && h->key_offset ? h->key_offset : o->map->size;
         unsigned n_threads = MAX(o->threads, 1u), started = 0;
         int r = 0;
 
@@ -221,7 +223,9 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         data_start = KJUMP_IMAGE_HEADER_SIZE + ALIGN_TO(o->map->n * sizeof(struct kjump_extent), (size_t) IO_ALIGN);
         if (o->map->n == 0 || o->map->extents[0].logical != 0 || o->map->extents[0].length < data_start)
                 return -EXDEV;
-        if (o->map->size < data_start + ALIGN_TO(index_size, (uint64_t) IO_ALIGN))
+        if (!!o->key != (h->protection != KJUMP_PROTECT_NONE))
+                return -EINVAL; /* a key for a plaintext image, or none for a protected one */
+        if (end > o->map->size || end < data_start + ALIGN_TO(index_size, (uint64_t) IO_ALIGN))
                 return -ENOSPC;
         buf = aligned_alloc_direct(IO_BUFFER);
         if (!buf)
@@ -239,13 +243,15 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                         .length = o->map->extents[i].length,
                 };
         map_checksum = image_checksum(extents, o->map->n * sizeof(struct kjump_extent), 0);
+        if (o->key)
+                image_mac(o->key, extents, o->map->n * sizeof(struct kjump_extent), h->map_mac);
         r = output_append(&out, (const uint8_t *) extents, o->map->n * sizeof(struct kjump_extent));
         if (r >= 0)
                 r = output_flush(&out, true);
         if (r < 0)
                 return r;
         out.logical = data_start;
-        out.limit = o->map->size - ALIGN_TO(index_size, (uint64_t) IO_ALIGN);
+        out.limit = end - ALIGN_TO(index_size, (uint64_t) IO_ALIGN);
 
         pl.n_slots = 2 * n_threads + 2;
         pl.slots = calloc(pl.n_slots, sizeof(Slot));
@@ -322,6 +328,8 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         h->index_offset = out.logical;
         h->index_size = index_size;
         h->index_checksum = image_checksum(chunks, index_size, 0);
+        if (o->key)
+                image_mac(o->key, chunks, index_size, h->index_mac);
         h->target_size = o->map->size;
         h->data_start = data_start;
         h->map_count = o->map->n;
@@ -329,7 +337,7 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
 
         /* The index, padded to the I/O alignment. */
         out.fill = 0;
-        out.limit = o->map->size;
+        out.limit = end;
         for (uint64_t off = 0; off < index_size && r >= 0; off += IO_BUFFER / 2)
                 r = output_append(&out, (const uint8_t *) chunks + off, MIN(index_size - off, (uint64_t) IO_BUFFER / 2));
         if (r >= 0)

@@ -26,6 +26,11 @@ typedef struct ImageWriteOptions {
         uint32_t compression;
         int level;
         unsigned threads;          /* compression threads, >= 1 */
+        /* Protection: the image's key and id (NULL: plaintext). The header
+         * passed to image_write() must say the same (protection, and the
+         * key block's offset, which the image stays clear of). */
+        const ImageKey *key;
+        const uint8_t *image_id;
         /* A's free pages (free-pages.h), never read nor saved; NULL: none
          * known. Its ranges must be RANGES. */
         const struct FreePages *free_pages;
@@ -36,7 +41,8 @@ typedef struct ImageWriteOptions {
 } ImageWriteOptions;
 
 /* Writes the chunk data and the index, flushes them, and fills H's totals
- * (chunk_count, pages_* (pages_free too), ram_bytes, data_bytes, index_*). Does not write
- * the header: commit it with image_commit_header(). -ENOSPC when the
- * image does not fit. */
+ * (chunk_count, pages_* (pages_free too), ram_bytes, data_bytes, index_*,
+ * and with a key map_mac and index_mac). Does not write the header:
+ * authenticate it (image_header_mac()) and commit it with
+ * image_commit_header(). -ENOSPC when the image does not fit. */
 int image_write(const ImageWriteOptions *o, struct kjump_image_header *h);

@@ -154,6 +154,13 @@ int helper_write(Helper *h) {
         };
         int r;
 
+        if (h->params.key.set != (h->header.protection != KJUMP_PROTECT_NONE)) {
+                helper_record_failure(h, KJUMP_REASON_ERROR, EINVAL, "The header says protection %s, but the "
+                                      "helper was %s a key: refusing to write.",
+                                      image_protection_to_string(h->header.protection) ?: "unknown",
+                                      h->params.key.set ? "given" : "not given");
+                return -EINVAL;
+        }
         r = record_cmdline(h);
         if (r < 0) {
                 helper_record_failure(h, KJUMP_REASON_ERROR, r, "Cannot record the helper's command line: %s.",
@@ -164,9 +171,10 @@ int helper_write(Helper *h) {
         h->header.jump_back_entry = h->entry;
         h->header.compression = h->params.compression;
         screen_open(&progress.screen, progress.cancellable ? "hibernating" : "testing the image");
-        log_info("Writing the image to %s: %" PRIu64 " MiB of RAM, %s, %u threads.", h->target_device,
+        log_info("Writing the image to %s: %" PRIu64 " MiB of RAM, %s, %s, %u threads.", h->target_device,
                  ranges_bytes(h->ram, h->n_ram) >> 20, image_compression_to_string(h->params.compression),
-                 h->cpus);
+                 h->params.key.set ? "encrypted (XChaCha20-Poly1305)" : "not encrypted", h->cpus);
+        log_mark("protection", "mode=%s", image_protection_to_string(h->header.protection) ?: "unknown");
 
         r = image_write(&(ImageWriteOptions) {
                 .fd = h->target_fd,
@@ -178,6 +186,8 @@ int helper_write(Helper *h) {
                 .level = h->params.compression_level,
                 .threads = h->cpus,
                 .free_pages = h->have_free ? &h->free : NULL,
+                .key = h->params.key.set ? &h->params.key : NULL,
+                .image_id = h->header.image_id,
                 .progress = write_progress,
                 .progress_userdata = &progress,
         }, &h->header);
@@ -203,6 +213,8 @@ int helper_write(Helper *h) {
                 return r;
         }
         h->header.written_usec = now_usec(CLOCK_REALTIME);
+        if (h->params.key.set)
+                image_header_mac(&h->params.key, &h->header, h->header.header_mac);
         log_info("Image written: %" PRIu64 " MiB of RAM (%" PRIu64 " pages with data) in %" PRIu64
                  " MiB, %.2f s, %.0f MB/s.", h->header.ram_bytes >> 20, h->header.pages_stored,
                  (h->header.index_offset + h->header.index_size) >> 20, h->header.write_usec / 1e6,
@@ -259,7 +271,7 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
                 r = -EBADMSG;
         }
         if (r >= 0)
-                r = image_read_index(h->target_fd, &h->params.target, &on_disk, &chunks, &why);
+                r = image_read_index(h->target_fd, &h->params.target, &on_disk, &h->params.key, &chunks, &why);
         if (r >= 0)
                 r = image_check_index_covers_ram(&on_disk, chunks, &why);
         if (r >= 0 && cb) {
@@ -267,12 +279,13 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
 
                 pthread_mutex_init(&p.lock, NULL);
                 screen_open(&p.screen, "restoring");
-                r = image_for_each_chunk(h->target_fd, &h->params.target, &on_disk, chunks, h->cpus, cb, &p, &why);
+                r = image_for_each_chunk(h->target_fd, &h->params.target, &on_disk, chunks, &h->params.key, h->cpus,
+                                         cb, &p, &why);
                 screen_message(&p.screen, r >= 0 ? "Memory restored: resuming." : "The image is damaged: not restored.");
                 screen_close(&p.screen);
                 pthread_mutex_destroy(&p.lock);
         } else if (r >= 0)
-                r = image_verify(h->target_fd, &h->params.target, &on_disk, chunks, h->cpus, &why);
+                r = image_verify(h->target_fd, &h->params.target, &on_disk, chunks, &h->params.key, h->cpus, &why);
         if (r < 0)
                 return log_error_errno(r, "%s failed: %s (%m).", what, why ?: "error");
         log_info("%s: %" PRIu64 " chunks checked in %.2f s.", what, on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);

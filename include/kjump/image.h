@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /*
- * The kjump image format, version 1: the contract between kjumpctl/kjumpd
+ * The kjump image format, version 2: the contract between kjumpctl/kjumpd
  * (which prepare and invalidate images), the helper's /init (which writes
  * and restores them) and the boot-time restore hook. docs/image-format.md
  * describes it in prose; this header is its definition.
@@ -30,7 +30,25 @@
  *
  * Integrity: each chunk carries an XXH3-64 of its uncompressed data seeded
  * with its physical address; the header carries an XXH3-64 of the index and
- * an XXH3-64 of itself (computed with header_checksum set to 0).
+ * an XXH3-64 of itself (computed with header_checksum set to 0). These
+ * catch damage, not forgery.
+ *
+ * Protection (version 2): unless protection is NONE, every chunk's data is
+ * sealed with XChaCha20-Poly1305 under a random key made for this image
+ * alone (the nonce is the chunk's physical address, unique in an image;
+ * the associated data the image id and the chunk's index entry), so it is
+ * unreadable without the key and any change to it is refused. The extent
+ * map, the index and the header's fixed fields are authenticated with
+ * keyed BLAKE2b-256 (map_mac, index_mac, header_mac) under keys derived
+ * from the same key. The header's state, reason, error, message and
+ * checksums are left out of header_mac: they change after the image is
+ * written, by programs that no longer hold the key (an invalidation at
+ * boot), and what keeps an INVALID or CONSUMED image from coming back is
+ * that its key is destroyed. With LUKS protection the key lies in a key
+ * block (struct kjump_key_block) at logical offset key_offset, inside the
+ * dm-crypt volume the target lies on: the original system writes it through
+ * the dm-crypt device (at key_device_offset on it), the helper never
+ * touches it, the boot-time restore reads it through the unlocked volume.
  *
  * Commit order: the header is written first with state WRITING, then the
  * data and the index, then everything is flushed, and only then is the
@@ -45,14 +63,18 @@
 #include <stdint.h>
 
 #define KJUMP_IMAGE_MAGIC "KJUMPIMG"
-#define KJUMP_IMAGE_VERSION 1
+#define KJUMP_IMAGE_VERSION 2
 #define KJUMP_IMAGE_HEADER_SIZE 4096
 #define KJUMP_PAGE_SIZE 4096
 #define KJUMP_CHUNK_PAGES 256 /* 1 MiB of RAM per chunk */
-#define KJUMP_MEMMAP_MAX 128
+#define KJUMP_MEMMAP_MAX 120
 #define KJUMP_RELEASE_MAX 65
 #define KJUMP_MESSAGE_MAX 160
 #define KJUMP_CMDLINE_MAX 512
+#define KJUMP_KEY_SIZE 32
+#define KJUMP_MAC_SIZE 32
+#define KJUMP_AEAD_TAG_SIZE 16 /* added to each protected chunk's data */
+#define KJUMP_KEY_MAGIC "KJUMPKEY"
 
 enum kjump_image_state {
         KJUMP_STATE_EMPTY = 0,     /* a fresh target, never written */
@@ -69,6 +91,13 @@ enum kjump_compression {
         KJUMP_COMPRESS_LZ4 = 1,
         KJUMP_COMPRESS_ZSTD = 2,
         _KJUMP_COMPRESS_MAX,
+};
+
+/* How an image's data is protected (header.protection). */
+enum kjump_protection {
+        KJUMP_PROTECT_NONE = 0,        /* plaintext, checksums only: Encryption=none */
+        KJUMP_PROTECT_LUKS = 1,        /* encrypted; the key in a key block inside the dm-crypt volume */
+        _KJUMP_PROTECT_MAX,
 };
 
 /* Why an image is INVALID (header.reason). */
@@ -135,9 +164,27 @@ struct kjump_image_header {
                                                    confined the same way for a restore */
         uint64_t pages_free;           /* pages not saved because they were free (a subset of
                                           pages_total - pages_stored); 0 in older images */
+        uint32_t protection;           /* enum kjump_protection */
+        uint32_t reserved2;
+        uint64_t key_offset;           /* LUKS: logical offset of the key block (4096 bytes), else 0 */
+        uint64_t key_device_offset;    /* LUKS: the key block's byte offset on the dm-crypt device */
+        uint8_t map_mac[KJUMP_MAC_SIZE];    /* protected: keyed BLAKE2b of the extent map */
+        uint8_t index_mac[KJUMP_MAC_SIZE];  /* protected: keyed BLAKE2b of the index */
+        uint8_t header_mac[KJUMP_MAC_SIZE]; /* protected: keyed BLAKE2b of the header's fixed fields */
         uint8_t reserved[4096 - 8 - 6 * 4 - 32 - KJUMP_RELEASE_MAX - 7 - 17 * 8 - 8 - 8 -
-                         KJUMP_MEMMAP_MAX * 24 - KJUMP_MESSAGE_MAX - KJUMP_CMDLINE_MAX - 8 - 8];
+                         KJUMP_MEMMAP_MAX * 24 - KJUMP_MESSAGE_MAX - KJUMP_CMDLINE_MAX - 8 - 8 - 3 * 8 -
+                         3 * KJUMP_MAC_SIZE];
         uint64_t header_checksum;      /* XXH3-64 of the header with this field 0 */
+} __attribute__((packed));
+
+/* The key of a LUKS-protected image, in the block at key_offset. */
+struct kjump_key_block {
+        char magic[8];                 /* KJUMP_KEY_MAGIC */
+        uint32_t version;              /* 1 */
+        uint32_t reserved0;
+        uint8_t image_id[16];          /* the image it opens */
+        uint8_t key[KJUMP_KEY_SIZE];
+        uint8_t reserved[4096 - 8 - 8 - 16 - KJUMP_KEY_SIZE];
 } __attribute__((packed));
 
 struct kjump_extent {
@@ -151,7 +198,8 @@ struct kjump_chunk {
         uint32_t page_count;           /* 1..KJUMP_CHUNK_PAGES */
         uint32_t compression;          /* enum kjump_compression */
         uint64_t data_offset;          /* where its data starts */
-        uint32_t data_size;            /* bytes stored (0 when no page is present) */
+        uint32_t data_size;            /* bytes stored (0 when no page is present), with the
+                                          AEAD tag when protected */
         uint32_t raw_size;             /* present pages * 4096 */
         uint64_t checksum;             /* XXH3-64 of the raw data, seed = phys_start */
         uint8_t present[KJUMP_CHUNK_PAGES / 8]; /* bit i: page i has data */
@@ -162,3 +210,4 @@ _Static_assert(sizeof(struct kjump_image_header) == KJUMP_IMAGE_HEADER_SIZE, "he
 _Static_assert(sizeof(struct kjump_chunk) == 72, "chunk size");
 _Static_assert(sizeof(struct kjump_memmap_entry) == 24, "memmap entry size");
 _Static_assert(sizeof(struct kjump_extent) == 24, "extent size");
+_Static_assert(sizeof(struct kjump_key_block) == 4096, "key block size");

@@ -43,10 +43,10 @@ static void read_image(int fd) {
 
         if (image_read_header(fd, NULL, &h, NULL) < 0)
                 return;
-        if (h.chunk_count == 0 || image_read_index(fd, NULL, &h, &chunks, NULL) < 0)
+        if (h.chunk_count == 0 || image_read_index(fd, NULL, &h, NULL, &chunks, NULL) < 0)
                 return;
         (void) image_check_index_covers_ram(&h, chunks, &why);
-        if (image_for_each_chunk(fd, NULL, &h, chunks, 2, count_chunk, &pages, NULL) < 0)
+        if (image_for_each_chunk(fd, NULL, &h, chunks, NULL, 2, count_chunk, &pages, NULL) < 0)
                 return;
         /* Everything checked out: the index must have said so. */
         if (pages != h.pages_total)

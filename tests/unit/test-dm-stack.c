@@ -46,11 +46,13 @@ TEST(linear) {
         _cleanup_(target_map_done) TargetMap m = {}, out = {};
         _cleanup_free_ char *why = NULL;
         uint64_t phys, len;
+        bool is_crypt = true;
         dev_t below;
 
         table(&t, "kjvg-images", lines);
         file_map(&m);
-        ASSERT_OK(dm_map_through(&t, &m, &below, &out, &why));
+        ASSERT_OK(dm_map_through(&t, &m, &below, &out, &is_crypt, &why));
+        ASSERT(!is_crypt);
         ASSERT(below == makedev(254, 16));
         ASSERT(out.size == 12 * MIB);
         ASSERT_OK(target_map_lookup(&out, 0, &phys, &len));
@@ -67,6 +69,31 @@ TEST(linear) {
         }
 }
 
+TEST(crypt) {
+        /* LUKS2 with its 16 MiB header: the volume starts 32768 sectors in;
+         * the key (here a keyring reference) is skipped, never parsed. */
+        static const char *const lines[] = { "0 2097152 crypt aes-xts-plain64 :64:logon:cryptsetup:x 0 254:16 32768", NULL };
+        static const char *const hexkey[] = { "0 2097152 crypt aes-xts-plain64 0123456789abcdef0123456789abcdef 0 254:16 4096 1 allow_discards", NULL };
+        _cleanup_(dm_table_done) DmTable t, t2;
+        _cleanup_(target_map_done) TargetMap m = {}, out = {}, out2 = {};
+        _cleanup_free_ char *why = NULL;
+        uint64_t phys, len;
+        bool is_crypt = false;
+        dev_t below;
+
+        table(&t, "luks-root", lines);
+        file_map(&m);
+        ASSERT_OK(dm_map_through(&t, &m, &below, &out, &is_crypt, &why));
+        ASSERT(is_crypt);
+        ASSERT(below == makedev(254, 16));
+        ASSERT_OK(target_map_lookup(&out, 0, &phys, &len));
+        ASSERT(phys == 116 * MIB && len == 4 * MIB);
+        table(&t2, "plain", hexkey);
+        ASSERT_OK(dm_map_through(&t2, &m, &below, &out2, &is_crypt, &why));
+        ASSERT_OK(target_map_lookup(&out2, 0, &phys, &len));
+        ASSERT(phys == 102 * MIB && len == 4 * MIB);
+}
+
 static void refused(const char *const *lines, const char *expect) {
         _cleanup_(dm_table_done) DmTable t;
         _cleanup_(target_map_done) TargetMap m = {}, out = {};
@@ -75,7 +102,7 @@ static void refused(const char *const *lines, const char *expect) {
 
         table(&t, "kjvg-images", lines);
         file_map(&m);
-        ASSERT_ERR(dm_map_through(&t, &m, &below, &out, &why), EOPNOTSUPP);
+        ASSERT_ERR(dm_map_through(&t, &m, &below, &out, NULL, &why), EOPNOTSUPP);
         if (!strstr(why, expect)) {
                 fprintf(stderr, "'%s' does not say '%s'\n", why, expect);
                 abort();
@@ -83,7 +110,8 @@ static void refused(const char *const *lines, const char *expect) {
 }
 
 TEST(refusals) {
-        static const char *const crypt[] = { "0 2097152 crypt aes-xts-plain64 :64:logon:cryptsetup:x 0 254:16 32768", NULL };
+        static const char *const mixed[] = { "0 1048576 crypt aes-xts-plain64 - 0 254:16 32768", "1048576 1048576 linear 254:16 2048", NULL };
+        static const char *const no_device[] = { "0 2097152 crypt aes-xts-plain64", NULL };
         static const char *const origin[] = { "0 2097152 snapshot-origin 254:3", NULL };
         static const char *const thin[] = { "0 2097152 thin 254:5 1", NULL };
         static const char *const striped[] = { "0 2097152 striped 2 128 254:16 2048 254:32 2048", NULL };
@@ -92,7 +120,8 @@ TEST(refusals) {
         static const char *const short_lv[] = { "0 262144 linear 254:16 2048", NULL };
         static const char *const zero[] = { "0 2097152 zero", NULL };
 
-        refused(crypt, "dm-crypt (LUKS): kjump does not encrypt its image yet");
+        refused(mixed, "mixes dm-crypt and linear");
+        refused(no_device, "has a crypt target kjump cannot read");
         refused(origin, "the origin of an LVM snapshot: writing beneath it would corrupt the snapshot");
         refused(thin, "thin volume");
         refused(striped, "striped");
@@ -104,6 +133,7 @@ TEST(refusals) {
 
 int main(void) {
         test_linear();
+        test_crypt();
         test_refusals();
         return 0;
 }

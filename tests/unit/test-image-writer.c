@@ -88,6 +88,8 @@ static int progress(void *userdata, uint64_t done, uint64_t total, uint64_t writ
 }
 
 static const FreePages *free_pages; /* what the next write_image() leaves out */
+static const ImageKey *write_key;   /* the next write_image()'s protection (NULL: none) */
+static const ImageKey *read_key;    /* what read_image() opens it with */
 
 static int write_image(uint32_t compression, uint64_t target_size, struct kjump_image_header *h) {
         _cleanup_(target_map_done) TargetMap map = {};
@@ -113,15 +115,25 @@ static int write_image(uint32_t compression, uint64_t target_size, struct kjump_
         };
         memcpy(h->magic, KJUMP_IMAGE_MAGIC, 8);
         strcpy(h->kernel_release, "6.12.0-test");
+        memcpy(h->image_id, "test-image-id-01", 16);
+        if (write_key) {
+                h->protection = KJUMP_PROTECT_LUKS;
+                h->key_offset = target_size - 4096;
+                h->key_device_offset = 1 * MIB;
+        }
 
         r = image_write(&(ImageWriteOptions) {
                 .fd = fd, .map = &map, .ranges = ram, .n_ranges = ELEMENTSOF(ram),
                 .source = { fake_map, fake_unmap, NULL },
                 .compression = compression, .threads = 3,
                 .free_pages = free_pages,
+                .key = write_key,
+                .image_id = h->image_id,
                 .progress = progress,
         }, h);
         if (r >= 0) {
+                if (write_key)
+                        image_header_mac(write_key, h, h->header_mac);
                 h->state = KJUMP_STATE_VALID;
                 r = image_commit_header(fd, &map, h);
         }
@@ -140,9 +152,9 @@ static int read_image(const char **ret_error, unsigned *ret_chunks) {
         ASSERT(fd >= 0);
         r = image_read_header(fd, NULL, &h, ret_error);
         if (r >= 0)
-                r = image_read_index(fd, NULL, &h, &chunks, ret_error);
+                r = image_read_index(fd, NULL, &h, read_key, &chunks, ret_error);
         if (r >= 0)
-                r = image_for_each_chunk(fd, NULL, &h, chunks, 3, restore_cb, &n, ret_error);
+                r = image_for_each_chunk(fd, NULL, &h, chunks, read_key, 3, restore_cb, &n, ret_error);
         close(fd);
         if (ret_chunks)
                 *ret_chunks = n;
@@ -292,6 +304,131 @@ TEST(data_bytes) {
         }
 }
 
+/* Protected images: the RAM comes back under the right key; nothing of it
+ * is readable in the file; without the key, under another key, or after
+ * any change, even one whose plain checksums were made to match, nothing
+ * reaches RAM. */
+static bool file_contains(const void *needle, size_t n) {
+        int fd = open(path, O_RDONLY | O_CLOEXEC);
+        struct stat st;
+        uint8_t *buf;
+        bool found = false;
+
+        ASSERT(fd >= 0 && fstat(fd, &st) == 0);
+        buf = malloc((size_t) st.st_size);
+        ASSERT(buf && pread(fd, buf, (size_t) st.st_size, 0) == st.st_size);
+        found = memmem(buf, (size_t) st.st_size, needle, n) != NULL;
+        free(buf);
+        close(fd);
+        return found;
+}
+
+static void rewrite_header(const struct kjump_image_header *h) {
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+
+        ASSERT(fd >= 0);
+        ASSERT(pwrite(fd, h, sizeof(*h), 0) == (ssize_t) sizeof(*h));
+        close(fd);
+}
+
+TEST(protected) {
+        _cleanup_(image_key_done) ImageKey key = {}, other = {};
+        struct kjump_image_header h, forged;
+        const char *error = NULL;
+        unsigned n = 0;
+
+        ASSERT_OK(image_key_generate(&key));
+        ASSERT_OK(image_key_generate(&other));
+        for (uint32_t c = 0; c < _KJUMP_COMPRESS_MAX; c++) {
+                write_key = read_key = &key;
+                ASSERT_OK(write_image(c, 64 * MIB, &h));
+                ASSERT(h.protection == KJUMP_PROTECT_LUKS);
+                memset(restored, 0xcc, fake_size);
+                ASSERT_OK(read_image(&error, &n));
+                ASSERT(n == h.chunk_count);
+                assert_ram_restored();
+                /* Text pages and incompressible ones: none readable. */
+                ASSERT(!file_contains("page 302 text text text", 23));
+                ASSERT(!file_contains(fake + 17 * MIB + 4096, 64));
+                /* The key block's page is left alone. */
+                {
+                        static const uint8_t zero[4096];
+                        int fd = open(path, O_RDONLY | O_CLOEXEC);
+                        uint8_t page[4096];
+
+                        ASSERT(fd >= 0 && pread(fd, page, 4096, (off_t) h.key_offset) == 4096);
+                        ASSERT(memcmp(page, zero, 4096) == 0);
+                        close(fd);
+                }
+        }
+        /* The same write without a key leaves the text in the clear:
+         * the check above can fail. */
+        write_key = read_key = NULL;
+        ASSERT_OK(write_image(KJUMP_COMPRESS_STORED, 64 * MIB, &h));
+        ASSERT(file_contains("page 302 text text text", 23));
+
+        write_key = &key;
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
+        n = 0;
+        read_key = NULL;
+        ASSERT_ERR(read_image(&error, &n), ENOKEY);
+        ASSERT(n == 0);
+        read_key = &other;
+        ASSERT_ERR(read_image(&error, &n), EBADMSG);
+        ASSERT(n == 0);
+        ASSERT(strstr(error, "does not authenticate"));
+
+        /* Forged header: another jump-back entry, checksum made to match. */
+        read_key = &key;
+        forged = h;
+        forged.jump_back_entry += 0x1000;
+        image_header_seal(&forged);
+        rewrite_header(&forged);
+        ASSERT_ERR(read_image(&error, &n), EBADMSG);
+        ASSERT(n == 0);
+        ASSERT(strstr(error, "header does not authenticate"));
+        rewrite_header(&h);
+        ASSERT_OK(read_image(NULL, NULL));
+
+        /* Forged index: a chunk's present bitmap changed, the index's and
+         * the header's checksums made to match. */
+        {
+                struct kjump_chunk first;
+                int fd = open(path, O_RDWR | O_CLOEXEC);
+
+                ASSERT(fd >= 0 && pread(fd, &first, sizeof(first), (off_t) h.index_offset) == sizeof(first));
+                first.present[0] ^= 1;
+                ASSERT(pwrite(fd, &first, sizeof(first), (off_t) h.index_offset) == sizeof(first));
+                close(fd);
+        }
+        {
+                _cleanup_free_ struct kjump_chunk *chunks = malloc(h.index_size);
+                int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+                ASSERT(fd >= 0 && pread(fd, chunks, h.index_size, (off_t) h.index_offset) == (ssize_t) h.index_size);
+                close(fd);
+                forged = h;
+                forged.index_checksum = image_checksum(chunks, h.index_size, 0);
+                image_header_seal(&forged);
+                rewrite_header(&forged);
+        }
+        n = 0;
+        ASSERT_ERR(read_image(&error, &n), EBADMSG);
+        ASSERT(n == 0);
+        ASSERT_STREQ(error, "the header does not authenticate under the image's key (forged, or another key)");
+
+        /* A flipped byte in any chunk's data: refused at that chunk. */
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
+        for (uint64_t off = h.data_start; off < h.data_start + h.data_bytes; off += 65537) {
+                flip_byte(off);
+                ASSERT_ERR(read_image(&error, NULL), EBADMSG);
+                ASSERT(strstr(error, "authentication failed"));
+                flip_byte(off);
+        }
+        ASSERT_OK(read_image(NULL, NULL));
+        write_key = read_key = NULL;
+}
+
 /* Through a split map, found from the device offset of the header alone,
  * as the boot-time restore finds it. */
 TEST(located) {
@@ -325,9 +462,9 @@ TEST(located) {
         ASSERT_OK(image_read_located(fd, 8 * MIB, &g, &found, &error));
         ASSERT(found.n == 2 && found.size == map.size);
         ASSERT(found.extents[1].physical == 96 * MIB);
-        ASSERT_OK(image_read_index(fd, &found, &g, &chunks, &error));
+        ASSERT_OK(image_read_index(fd, &found, &g, NULL, &chunks, &error));
         memset(restored, 0, fake_size);
-        ASSERT_OK(image_for_each_chunk(fd, &found, &g, chunks, 2, restore_cb, &n, &error));
+        ASSERT_OK(image_for_each_chunk(fd, &found, &g, chunks, NULL, 2, restore_cb, &n, &error));
         assert_ram_restored();
 
         /* Not at the header: no image there. */
@@ -343,7 +480,8 @@ TEST(sealed_but_wrong) {
                 "unsupported image format version", "bad header size", "unknown state",
                 "too many memory map entries", "bad window", "index outside the target",
                 "inconsistent page counts", "no jump-back entry", "unknown compression",
-                "kernel release not terminated",
+                "kernel release not terminated", "unknown protection", "bad key block offset",
+                "the key block overlaps the image", "a key block in an unprotected image",
         };
 
         ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &good));
@@ -352,7 +490,7 @@ TEST(sealed_but_wrong) {
                 const char *error = NULL;
 
                 switch (i) {
-                case 0: h.version = 2; break;
+                case 0: h.version = 1; break;
                 case 1: h.header_size = 512; break;
                 case 2: h.state = 99; break;
                 case 3: h.memmap_count = KJUMP_MEMMAP_MAX + 1; break;
@@ -362,6 +500,10 @@ TEST(sealed_but_wrong) {
                 case 7: h.jump_back_entry = 0; break;
                 case 8: h.compression = 7; break;
                 case 9: memset(h.kernel_release, 'x', sizeof(h.kernel_release)); break;
+                case 10: h.protection = 2; break;
+                case 11: h.protection = KJUMP_PROTECT_LUKS; h.key_offset = h.target_size; break;
+                case 12: h.protection = KJUMP_PROTECT_LUKS; h.key_offset = h.index_offset; break;
+                case 13: h.key_device_offset = 4096; break;
                 }
                 image_header_seal(&h);
                 ASSERT_ERR(image_header_check(&h, &error), EBADMSG);
@@ -391,6 +533,7 @@ int main(void) {
         test_data_bytes();
         test_sealed_but_wrong();
         test_located();
+        test_protected();
 
         unlink(path);
         free(fake);

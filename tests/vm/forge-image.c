@@ -38,7 +38,7 @@ int main(int argc, char *argv[]) {
         }
         r = image_read_located(fd, offset, &h, &map, &why);
         if (r >= 0)
-                r = image_read_index(fd, &map, &h, &chunks, &why);
+                r = image_read_index(fd, &map, &h, NULL, &chunks, &why);
         if (r < 0) {
                 fprintf(stderr, "forge-image: no complete image at %" PRIu64 ": %s\n", offset, why ?: "error");
                 return 1;
