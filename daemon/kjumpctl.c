@@ -875,8 +875,9 @@ static int verb_check_kernel(int argc, char *argv[]) {
 }
 
 /* The layout the target lies on, when it can be opened: "ext4 on
- * LVM/device-mapper vg-root (linear) on /dev/sda3". */
-static void print_layout(const char *spec) {
+ * LVM/device-mapper vg-root (linear) on /dev/sda3", and how its images
+ * are protected under ENCRYPTION. */
+static void print_layout(const char *spec, int encryption) {
         _cleanup_(target_done) Target t = TARGET_NULL;
 
         if (target_open(spec, &t, NULL) < 0)
@@ -885,6 +886,14 @@ static void print_layout(const char *spec) {
                 printf("  layout: %s on %s on %s%s\n", t.file, t.fs_name ?: "a file system", t.layout ?: "", t.device);
         else
                 printf("  layout: the partition %s\n", t.device);
+        if (target_choose_protection(&t, encryption, NULL) < 0)
+                return;
+        if (t.protection == KJUMP_PROTECT_LUKS)
+                printf("  protection: encrypted and authenticated; the key in a key block inside the dm-crypt "
+                       "volume %s (Encryption=%s)\n", t.crypt_name, encryption_to_string(encryption));
+        else
+                printf("  protection: none, plaintext (Encryption=%s, and no dm-crypt volume is active)\n",
+                       encryption_to_string(encryption));
 }
 
 static int verb_check(int argc, char *argv[]) {
@@ -908,7 +917,7 @@ static int verb_check(int argc, char *argv[]) {
                 _cleanup_free_ char *no_suspend = NULL, *no_hybrid = NULL;
 
                 printf("yes: hibernation is possible (target %s).\n", c.target);
-                print_layout(c.target);
+                print_layout(c.target, c.encryption);
                 /* What the other sleep operations need on top of it. */
                 (void) check_suspend("/", false, &no_suspend);
                 (void) check_suspend("/", true, &no_hybrid);
@@ -919,7 +928,7 @@ static int verb_check(int argc, char *argv[]) {
         printf("no: %d reason%s:\n", n, n == 1 ? "" : "s");
         for (int i = 0; i < n; i++)
                 printf("  - %s\n", reasons[i]);
-        print_layout(c.target);
+        print_layout(c.target, c.encryption);
         return -EOPNOTSUPP;
 }
 

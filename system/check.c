@@ -216,6 +216,12 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
                             streq_ptr(c->target, KJUMP_TARGET_DEFAULT) ? " (create it with 'kjumpctl setup-target')."
                                                                        : ".");
                 else {
+                        _cleanup_free_ char *no_protection = NULL;
+
+                        /* How its images would be protected, or why not. */
+                        if (target_choose_protection(&t, c->encryption, &no_protection) < 0)
+                                add(&r, "%c%s.", toupper(no_protection[0]), no_protection + 1);
+
                         /* The helper must have a driver for every device
                          * between the target's disk and the root. */
                         _cleanup_free_ char *drivers = NULL, *missing = NULL, *devdir = NULL;

@@ -5,6 +5,7 @@
 #include "conf.h"
 #include "image-format.h"
 #include "macro.h"
+#include "target.h"
 #include "tests.h"
 
 TEST(defaults_and_values) {
@@ -16,12 +17,14 @@ TEST(defaults_and_values) {
         ASSERT(c.window_size == 64u << 20 && c.compression == KJUMP_COMPRESS_LZ4 && c.preload);
         ASSERT_STREQ(c.target_size, "60%");
         ASSERT(!c.save_free_pages);
+        ASSERT(c.encryption == ENCRYPTION_AUTO);
 
         ASSERT_OK(kjump_config_parse(&c, "t.conf",
                                      "# comment\n[Hibernate]\nTarget = PARTUUID=1234\nWindowSize=96M\n"
                                      "Compression=zstd\nCompressionLevel=3\nPreload=no\n"
                                      "HelperKernel=/opt/k\nHelperInitrd=/opt/i\nTargetSize=8G\n"
-                                     "SaveFreePages=yes\n", &error));
+                                     "SaveFreePages=yes\nEncryption=none\n", &error));
+        ASSERT(c.encryption == ENCRYPTION_NONE);
         ASSERT_STREQ(c.target_size, "8G");
         ASSERT(c.save_free_pages);
         ASSERT_STREQ(c.target, "PARTUUID=1234");
@@ -53,6 +56,7 @@ TEST(errors_name_file_and_line) {
                   "f.conf:2: TargetSize= must be N% of RAM (1..100), a size of at least 16M, or ram, got '1M'" },
                 { "[Hibernate]\nSaveFreePages=sometimes\n",
                   "f.conf:2: SaveFreePages= must be yes or no, got 'sometimes'" },
+                { "[Hibernate]\nEncryption=tpm2\n", "f.conf:2: Encryption= must be auto, luks or none, got 'tpm2'" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
