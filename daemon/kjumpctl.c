@@ -508,6 +508,8 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
                 print_json_string(h->message);
                 printf(",\"image_id\":\"%s\",\"boot_id\":\"%s\",\"kernel_release\":", id, boot);
                 print_json_string(h->kernel_release);
+                printf(",\"protection\":\"%s\",\"key_device_offset\":%" PRIu64,
+                       image_protection_to_string(h->protection) ?: "unknown", h->key_device_offset);
                 printf(",\"compression\":\"%s\",\"created_usec\":%" PRIu64 ",\"written_usec\":%" PRIu64
                        ",\"jump_back_entry\":%" PRIu64 ",\"window_start\":%" PRIu64 ",\"window_end\":%" PRIu64
                        ",\"target_size\":%" PRIu64 ",\"ram_bytes\":%" PRIu64 ",\"pages_total\":%" PRIu64
@@ -853,6 +855,10 @@ static int verb_invalidate(int argc, char *argv[]) {
         if (r > 0)
                 log_notice("The image on %s is invalid now%s.", spec,
                            arg_boot ? ": this boot did not restore it" : "");
+        /* Invalid is not enough for an encrypted image: its key goes too. */
+        r = target_destroy_key(&t);
+        if (r < 0)
+                return log_error_errno(r, "Failed to destroy the image's key in %s: %m", t.crypt_name);
         return 0;
 }
 
