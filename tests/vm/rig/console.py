@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """A QEMU serial console: every line stamped on arrival, waited on with
 deadlines that fail with the guest's log, never on fixed sleeps."""
+import os
 import re
 import subprocess
 import threading
@@ -34,21 +35,67 @@ class Console:
         self.cursor = 0
         self.cond = threading.Condition()
         self.eof = False
+        self.partial = ""        # a line still being written (a prompt waits without its newline)
         self.logfile = open(logpath, "w", buffering=1)
         self.thread = threading.Thread(target=self._reader, daemon=True)
         self.thread.start()
 
     def _reader(self):
-        for raw in iter(self.proc.stdout.readline, b""):
+        pending = b""
+        fd = self.proc.stdout.fileno()
+        while True:
+            data = os.read(fd, 65536)
+            if not data:
+                break
+            pending += data
             t = time.monotonic()
-            text = raw.decode(errors="replace").rstrip("\r\n")
-            self.logfile.write(f"[{t:.3f}] {text}\n")
+            *complete, pending = pending.split(b"\n")
             with self.cond:
-                self.lines.append((t, text))
+                for raw in complete:
+                    text = raw.decode(errors="replace").rstrip("\r")
+                    self.logfile.write(f"[{t:.3f}] {text}\n")
+                    self.lines.append((t, text))
+                self.partial = pending.decode(errors="replace")
                 self.cond.notify_all()
         with self.cond:
+            if pending:
+                text = pending.decode(errors="replace").rstrip("\r")
+                self.logfile.write(f"[{time.monotonic():.3f}] {text}\n")
+                self.lines.append((time.monotonic(), text))
+            self.partial = ""
             self.eof = True
             self.cond.notify_all()
+
+    def wait_for_prompt(self, pattern, timeout, what=None):
+        """Waits until the line being written (a prompt, which has no
+        newline yet) matches PATTERN; complete lines are consumed as
+        wait_for() does, failures included."""
+        rx = re.compile(pattern)
+        deadline = time.monotonic() + timeout * TIMEOUT_SCALE
+        with self.cond:
+            while True:
+                while self.cursor < len(self.lines):
+                    _, text = self.lines[self.cursor]
+                    self.cursor += 1
+                    r = re.search(r"KJUMP-RESULT FAIL (.*)", text)
+                    if r:
+                        raise ScenarioFailed(f"guest: {r.group(1)}")
+                    if KERNEL_DEATH.search(text):
+                        raise ScenarioFailed(f"guest kernel: {text.strip()}")
+                if rx.search(self.partial):
+                    return time.monotonic()
+                if self.eof:
+                    raise ScenarioFailed(f"QEMU exited before {what or pattern!r}")
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise ScenarioFailed(f"timed out after {timeout * TIMEOUT_SCALE:.0f} s "
+                                         f"waiting for {what or pattern!r}")
+                self.cond.wait(left)
+
+    def type(self, text):
+        """Types TEXT at the guest's serial console."""
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
 
     def wait_for(self, pattern, timeout, what=None):
         """Waits for a line matching PATTERN after the cursor; returns (time, match)."""

@@ -26,6 +26,7 @@ class Rig:
         self.timings = {}
         self.facts = {}
         self.timeline = []   # (monotonic time, what)
+        self.debian_root = "/dev/vda"  # root= of the Debian guest (an encrypted root: its mapper device)
         self.initrd = out / "guest.cpio"
         guest_initrd(parts, kernels, args.workload, self.initrd)
         self.disks = False
@@ -125,7 +126,7 @@ class Rig:
                # shows where it happened), and what the guest did wrong.
                "-d", "cpu_reset,guest_errors", "-D", str(self.out / f"qemu-{self.runs}.log")]
         if debian:
-            cmdline = (f"root=/dev/vda rw systemd.show_status=0 kjump.http={self.http_port} " + cmdline)
+            cmdline = (f"root={self.debian_root} rw systemd.show_status=0 kjump.http={self.http_port} " + cmdline)
             cmd += ["-initrd", str(self.debian_initrd), "-append", cmdline,
                     "-drive", f"file={self.debian_disk},format=raw,if=virtio,cache=unsafe",
                     *(["-drive", f"file={self.debian_extra_disk},format=raw,if=virtio,cache=unsafe"]
@@ -152,7 +153,8 @@ class Rig:
             self.qmps.append(qmp)
             cmd += qmp.qemu_args()
         (self.out / f"qemu-{self.runs}.cmd").write_text(" ".join(cmd) + "\n")
-        proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+        # stdin: the serial console's input (Console.type()).
+        proc = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                 stderr=subprocess.STDOUT)
         con = Console(proc, logpath)
         con.qmp = qmp

@@ -35,11 +35,14 @@ def debian_image(rig, con, then):
         raise ScenarioFailed(f"the helper committed the image and went on to {fields(m).get('then')}, not {then}")
 
 
-def debian_restore(rig, location, name, s3=False):
+def debian_restore(rig, location, name, s3=False, unlock=None):
     """A cold boot with the image's location (None: the one the initramfs
     recorded): the initramfs hands over, the helper restores, the original
-    system runs again. Returns the console."""
+    system runs again. UNLOCK(console): what a user does at the
+    initramfs's passphrase prompt. Returns the console."""
     con = rig.boot_debian("expect-resume", f"kjump.resume={location}" if location else "", s3=s3)
+    if unlock:
+        unlock(con)
     t_v, _ = con.wait_for(mark("resume-verified"), 1800, "the initramfs to verify the image")
     rig.mark(t_v, "initramfs: image verified, handing over")
     t_r, _ = con.wait_for(mark("restored"), 1800, "the restore")
@@ -322,3 +325,116 @@ def upower_critical(rig):
           "hibernate, power off, restore from the initramfs")
 def dracut_hibernate(rig):
     debian_cycles(rig, "dracut-hibernate", 1, initrd_tool="dracut")
+
+
+PASSPHRASE = "kjump test passphrase"  # lvm-luks-hibernate.sh's
+
+
+def type_passphrase(rig, con, wrong_first=False):
+    """As a user at cryptsetup-initramfs's prompt; WRONG_FIRST: a wrong
+    passphrase first, which must be refused (and asked again)."""
+    prompt = r"Please unlock disk cryptroot: ?$"
+    if wrong_first:
+        con.wait_for_prompt(prompt, 900, "the initramfs's passphrase prompt")
+        con.type("not the passphrase\n")
+        t, _ = con.wait_for(r"cryptsetup: ERROR: cryptroot: cryptsetup failed, bad password or options", 300,
+                            "the wrong passphrase to be refused")
+        rig.mark(t, "initramfs: a wrong passphrase refused")
+    t = con.wait_for_prompt(prompt, 900, "the initramfs's passphrase prompt")
+    con.type(PASSPHRASE + "\n")
+    rig.mark(t, "initramfs: passphrase typed at the console")
+
+
+def raw_disk_holds(path, needles):
+    """Which of NEEDLES (bytes) occur anywhere in the disk image PATH."""
+    found = set()
+    overlap = max(len(n) for n in needles) - 1
+    with open(path, "rb") as f:
+        tail = b""
+        while True:
+            block = f.read(64 << 20)
+            if not block:
+                break
+            data = tail + block
+            for n in needles:
+                if n in data:
+                    found.add(n)
+            tail = data[-overlap:]
+    return found
+
+
+def encrypted_root(rig, name, passphrase):
+    """The root on LUKS2 (or LVM on LUKS2), built inside the guest on its
+    second disk (encrypted-root.sh), hibernated and restored through the
+    initramfs that unlocks it; nothing of RAM readable on the raw disk;
+    the volume checks clean from a clean shutdown."""
+    rig.with_debian(extra_packages=("cryptsetup-initramfs", "lvm2"), extra_disk_mib=1536 + 2 * rig.args.mem)
+    plain_initrd = rig.debian_initrd
+    con = rig.boot_debian(name, "kjump.phase=setup")
+    t, m = con.wait_for(r"KJUMP-EVENT encrypted-root-ready layout=(\S+)", 1800, "the encrypted root to be built")
+    rig.mark(t, f"encrypted root built in the guest ({m.group(1)}), with its own initramfs")
+    con.wait_for(r"KJUMP-RESULT PASS", 300)
+    con.wait_exit(300)
+    release = kernel_release(rig.kernels["guest"])
+    rig.debian_initrd = rig.out / "encrypted-root-initrd.img"
+    subprocess.run(["debugfs", "-R", f"dump -p /boot/initrd-encrypted.img {rig.debian_initrd}", str(rig.debian_disk)],
+                   check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rig.debian_root = "/dev/mapper/kjvg-root" if name.startswith("lvm-") else "/dev/mapper/cryptroot"
+    unlock = (lambda c, wrong=False: type_passphrase(rig, c, wrong)) if passphrase else None
+
+    con = rig.boot_debian(name, "kjump.phase=hibernate")
+    if unlock:
+        unlock(con)
+    t, _ = con.wait_for(r"KJUMP-EVENT boot-done", 900, "the encrypted root to boot")
+    rig.mark(t, "booted from the encrypted root")
+    _, m = con.wait_for(r"KJUMP-EVENT resume-location kjump\.resume=(\S+)", 900, "the target to be set up")
+    location = m.group(1)
+    _, m = con.wait_for(r"KJUMP-EVENT volume-key ([0-9a-f]+)", 300, "the volume key")
+    volume_key = bytes.fromhex(m.group(1))
+    _, m = con.wait_for(r"KJUMP-EVENT plaintext-marker (\S+)", 300, "the plaintext marker")
+    marker = m.group(1).encode()
+    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 900, "the workload setup")
+    rig.mark(t_req, "systemctl hibernate")
+    debian_image(rig, con, "poweroff")
+    con.wait_exit(300)
+    rig.mark(time.monotonic(), "power off")
+
+    # The disk as anyone could read it now: the LUKS header is there (the
+    # search reads the right disk), neither the volume's key nor the marker.
+    found = raw_disk_holds(rig.debian_extra_disk, [b"LUKS\xba\xbe", volume_key, marker])
+    if b"LUKS\xba\xbe" not in found:
+        raise ScenarioFailed("the raw disk holds no LUKS header: the search looked at the wrong disk")
+    if volume_key in found:
+        raise ScenarioFailed("the raw disk holds the dm-crypt volume key in plaintext")
+    if marker in found:
+        raise ScenarioFailed("the raw disk holds the marker kept in RAM in plaintext")
+    rig.mark(time.monotonic(), "raw disk: neither the volume key nor the marker in plaintext")
+    rig.facts["raw_disk_plaintext"] = "none"
+
+    con = debian_restore(rig, location, 1, unlock=(lambda c: unlock(c, True)) if unlock else None)
+    debian_verified(rig, con, "workload, image consumed and its key destroyed")
+
+    # The encrypted file system from a clean shutdown, checked from the plain root.
+    rig.debian_root, rig.debian_initrd = "/dev/vda", plain_initrd
+    con = rig.boot_debian(name, "kjump.phase=fsck")
+    t, _ = con.wait_for(r"KJUMP-EVENT fsck-clean", 900, "e2fsck of the encrypted root")
+    rig.mark(t, "the encrypted root's file system checks clean")
+    con.wait_for(r"KJUMP-RESULT PASS", 300)
+    con.wait_exit(300)
+
+
+@scenario("luks-hibernate", "Debian guest: root on LUKS2 (keyfile in the initramfs), the image file on root, "
+          "encrypted by kjump with its key inside the volume; systemctl hibernate, restored after the initramfs "
+          "unlocks the root",
+          expect="restored; the raw disk holds neither the volume key nor a marker kept in RAM; the image's key "
+                 "destroyed; the root checks clean")
+def luks_hibernate(rig):
+    encrypted_root(rig, "luks-hibernate", passphrase=False)
+
+
+@scenario("lvm-luks-hibernate", "Debian guest: LVM on LUKS2 (Debian's guided encrypted layout), the image file on "
+          "the root LV; the passphrase typed at the console (a wrong one first, refused)",
+          expect="restored; the raw disk holds neither the volume key nor a marker kept in RAM; the image's key "
+                 "destroyed; the root checks clean")
+def lvm_luks_hibernate(rig):
+    encrypted_root(rig, "lvm-luks-hibernate", passphrase=True)
