@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "btrfs-map.h"
 #include "dm-stack.h"
 #include "fileio.h"
 #include "hexdecoct.h"
@@ -239,7 +240,8 @@ static int device_of(dev_t dev, char **ret_path, uint64_t *ret_size, char **ret_
 }
 
 /* The file systems whose extent maps the helper may write through: FIEMAP
- * gives their physical blocks on the one device below them. */
+ * gives their physical blocks on the one device below them (ext4, xfs),
+ * or btrfs's logical addresses, which its chunk tree maps to the device. */
 static int refuse_file_system(int fd, const char *path, const char **ret_name, char **ret_error) {
         struct statfs sfs;
 
@@ -255,14 +257,41 @@ static int refuse_file_system(int fd, const char *path, const char **ret_name, c
                         *ret_name = "xfs";
                 return 0;
         case BTRFS_SUPER_MAGIC:
-                return reason_set(ret_error, EOPNOTSUPP, "%s is on btrfs, whose extents FIEMAP reports in its own "
-                              "logical address space, not the device's: put the image on ext4 or xfs, or on a "
-                              "partition", path);
+                /* FIEMAP gives btrfs's logical addresses: btrfs-map.c
+                 * carries them through the chunk tree. */
+                if (ret_name)
+                        *ret_name = "btrfs";
+                return 0;
         default:
                 return reason_set(ret_error, EOPNOTSUPP, "%s is on a file system (type 0x%lx) kjump does not write "
-                              "through: put the image on ext4 or xfs, or on a partition", path,
+                              "through: put the image on ext4, xfs or btrfs, or on a partition", path,
                               (unsigned long) sfs.f_type);
         }
+}
+
+/* Carries MAP (FIEMAP's offsets of the file FD, st_dev ST_DEV, on FS_NAME)
+ * to offsets on the block device the file system lies on (*ret_dev): the
+ * same for ext4 and xfs, through the chunk tree for btrfs, whose file must
+ * be NOCOW. */
+static int map_to_fs_device(int fd, const char *path, const char *fs_name, dev_t st_dev, TargetMap *map,
+                            dev_t *ret_dev, char **ret_error) {
+        _cleanup_(target_map_done) TargetMap mapped = {};
+        int r;
+
+        if (!streq_ptr(fs_name, "btrfs")) {
+                *ret_dev = st_dev;
+                return 0;
+        }
+        r = btrfs_check_file(fd, path, ret_error);
+        if (r < 0)
+                return r;
+        r = btrfs_map_file(fd, map, ret_dev, &mapped, ret_error);
+        if (r < 0)
+                return r;
+        target_map_done(map);
+        *map = mapped;
+        mapped = (TargetMap) {};
+        return 0;
 }
 
 int target_resolve(const char *spec, char **ret) {
@@ -307,8 +336,11 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 if (r < 0)
                         return reason_set(ret_error, -r, "cannot use %s: %s", t.file, why ?: strerror(-r));
                 _cleanup_(crypt_layer_done) CryptLayer crypt = {};
+                dev_t fs_dev;
 
-                r = map_through_stack(st.st_dev, &t.map, &t.device_rdev, &t.layout, &crypt, ret_error);
+                r = map_to_fs_device(ffd, t.file, t.fs_name, st.st_dev, &t.map, &fs_dev, ret_error);
+                if (r >= 0)
+                        r = map_through_stack(fs_dev, &t.map, &t.device_rdev, &t.layout, &crypt, ret_error);
                 if (r >= 0 && crypt.dev != 0) {
                         t.crypt_rdev = crypt.dev;
                         t.crypt_map = crypt.map;
@@ -566,6 +598,7 @@ static bool is_kjump_file(int fd) {
 }
 
 int target_setup_file(const char *path, uint64_t size, bool force, char **ret_error) {
+        const char *fs_name = NULL;
         _cleanup_close_ int fd = -EBADF;
         _cleanup_free_ uint8_t *zero = NULL;
         _cleanup_(target_map_done) TargetMap map = {};
@@ -614,8 +647,25 @@ int target_setup_file(const char *path, uint64_t size, bool force, char **ret_er
         /* Refused before a single block is written: a file system or a
          * device-mapper stack the helper cannot write through (filling the
          * file would already write through a snapshot origin). */
-        r = refuse_file_system(fd, path, NULL, ret_error);
-        if (r >= 0 && fstat(fd, &st) >= 0 && dm_is_dm(st.st_dev))
+        r = refuse_file_system(fd, path, &fs_name, ret_error);
+        if (r >= 0 && fstat(fd, &st) < 0)
+                r = reason_set(ret_error, errno, "cannot stat %s: %s", path, strerror(errno));
+        if (r >= 0 && streq_ptr(fs_name, "btrfs")) {
+                /* NOCOW before it has data: written in place, never
+                 * compressed. The device is btrfs's, not st_dev. */
+                _cleanup_(target_map_done) TargetMap none = {};
+                dev_t fs_dev;
+
+                r = btrfs_make_nocow(fd);
+                if (r < 0)
+                        r = reason_set(ret_error, r, "cannot make %s NOCOW (chattr +C) on btrfs: %s", path,
+                                       strerror(-r));
+                else
+                        r = btrfs_map_file(fd, &none, &fs_dev, &map, ret_error);
+                if (r >= 0 && dm_is_dm(fs_dev))
+                        r = check_whole_stack(fs_dev, ret_error);
+                target_map_done(&map);
+        } else if (r >= 0 && dm_is_dm(st.st_dev))
                 r = check_whole_stack(st.st_dev, ret_error);
         if (r < 0) {
                 (void) unlink(path);
@@ -995,9 +1045,11 @@ int target_recheck(Target *t, const HelperParams *params, char **ret_reason) {
                 {
                         _cleanup_(crypt_layer_done) CryptLayer crypt = {};
                         _cleanup_free_ char *e = NULL;
-                        dev_t below;
+                        dev_t below, fs_dev;
 
-                        r = map_through_stack(st.st_dev, &now, &below, NULL, &crypt, &e);
+                        r = map_to_fs_device(fd, t->file, t->fs_name, st.st_dev, &now, &fs_dev, &e);
+                        if (r >= 0)
+                                r = map_through_stack(fs_dev, &now, &below, NULL, &crypt, &e);
                         if (r < 0)
                                 return reason_set(ret_reason, ESTALE, "%s cannot be mapped any more: %s", t->file,
                                                   e ?: strerror(-r));
