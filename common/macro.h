@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #define _cleanup_(f) __attribute__((cleanup(f)))
@@ -85,6 +86,10 @@ static inline int streq_ptr(const char *a, const char *b) {
         for (; *a && *a == *b; a++, b++)
                 ;
         return *a == *b;
+}
+
+static inline bool startswith(const char *s, const char *prefix) {
+        return strncmp(s, prefix, strlen(prefix)) == 0;
 }
 
 /* The index of S in TABLE[0..N) (entries may be NULL), or -EINVAL: the

@@ -167,8 +167,20 @@ static int map_through_stack(dev_t dev, TargetMap *map, dev_t *ret_dev, char **r
                         target_map_done(map);
                 *map = below;
                 below = (TargetMap) {};
-                if (asprintf(&more, "%s%s %s%s on ", layout, is_crypt ? "dm-crypt" : "LVM/device-mapper", table.name,
-                             is_crypt ? "" : " (linear)") < 0)
+                if (is_crypt) {
+                        _cleanup_free_ char *sys = NULL, *uuid = NULL;
+                        const char *kind = "";
+
+                        /* cryptsetup names the format in the dm UUID. */
+                        if (asprintf(&sys, "/sys/dev/block/%u:%u/dm", major(dev), minor(dev)) >= 0 &&
+                            read_one_line_at(sys, ".", "uuid", &uuid) >= 0)
+                                kind = startswith(uuid, "CRYPT-LUKS2-") ? " (LUKS2)"
+                                     : startswith(uuid, "CRYPT-LUKS1-") ? " (LUKS1)"
+                                     : startswith(uuid, "CRYPT-PLAIN-") ? " (plain)" : "";
+                        r = asprintf(&more, "%sdm-crypt %s%s on ", layout, table.name, kind);
+                } else
+                        r = asprintf(&more, "%sLVM/device-mapper %s (linear) on ", layout, table.name);
+                if (r < 0)
                         return -ENOMEM;
                 free(layout);
                 layout = more;
@@ -327,6 +339,8 @@ int target_open(const char *spec, Target *ret, char **ret_error) {
                 if (ffd < 0)
                         return reason_set(ret_error, errno, "cannot open %s: %s", t.file, strerror(errno));
                 r = refuse_file_system(ffd, t.file, &t.fs_name, ret_error);
+                if (r >= 0 && streq_ptr(t.fs_name, "btrfs"))
+                        r = btrfs_check_file(ffd, t.file, ret_error); /* before FIEMAP: the clearer reason */
                 if (r < 0)
                         return r;
                 if (st.st_uid != 0 || (st.st_mode & 077))

@@ -1,4 +1,4 @@
 # Root on LUKS2, the image file on root; the initramfs unlocks the root
-# with a keyfile it carries (encrypted-root.sh).
+# with a keyfile it carries (layout-root.sh).
 LAYOUT=luks
-. /kjump-test/debian/encrypted-root.sh
+. /kjump-test/debian/layout-root.sh

@@ -363,34 +363,47 @@ def raw_disk_holds(path, needles):
     return found
 
 
-def encrypted_root(rig, name, passphrase):
-    """The root on LUKS2 (or LVM on LUKS2), built inside the guest on its
-    second disk (encrypted-root.sh), hibernated and restored through the
-    initramfs that unlocks it; nothing of RAM readable on the raw disk;
-    the volume checks clean from a clean shutdown."""
-    rig.with_debian(extra_packages=("cryptsetup-initramfs", "lvm2"), extra_disk_mib=1536 + 2 * rig.args.mem)
+# The root= of each layout layout-root.sh builds on the second disk.
+LAYOUT_ROOTS = {
+    "luks": "/dev/mapper/cryptroot",
+    "lvm-luks": "/dev/mapper/kjvg-root",
+    "btrfs": "/dev/vdb rootflags=subvol=root",
+    "btrfs-luks": "/dev/mapper/cryptroot rootflags=subvol=root",
+}
+
+
+def layout_root(rig, name, layout, passphrase=False):
+    """The root on LAYOUT, built inside the guest on its second disk
+    (layout-root.sh), hibernated and restored through the initramfs that
+    mounts it (unlocking it first when encrypted); the raw disk searched
+    for plaintext of RAM; the file system checked clean from a clean
+    shutdown."""
+    encrypted = "luks" in layout
+    rig.with_debian(extra_packages=("btrfs-progs", "cryptsetup-initramfs", "lvm2"),
+                    extra_disk_mib=1536 + 2 * rig.args.mem)
     plain_initrd = rig.debian_initrd
     con = rig.boot_debian(name, "kjump.phase=setup")
-    t, m = con.wait_for(r"KJUMP-EVENT encrypted-root-ready layout=(\S+)", 1800, "the encrypted root to be built")
-    rig.mark(t, f"encrypted root built in the guest ({m.group(1)}), with its own initramfs")
+    t, _ = con.wait_for(r"KJUMP-EVENT layout-root-ready layout=" + layout, 1800, "the new root to be built")
+    rig.mark(t, f"root on {layout} built in the guest, with its own initramfs")
     con.wait_for(r"KJUMP-RESULT PASS", 300)
     con.wait_exit(300)
-    release = kernel_release(rig.kernels["guest"])
-    rig.debian_initrd = rig.out / "encrypted-root-initrd.img"
-    subprocess.run(["debugfs", "-R", f"dump -p /boot/initrd-encrypted.img {rig.debian_initrd}", str(rig.debian_disk)],
+    rig.debian_initrd = rig.out / "layout-root-initrd.img"
+    subprocess.run(["debugfs", "-R", f"dump -p /boot/initrd-layout.img {rig.debian_initrd}", str(rig.debian_disk)],
                    check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    rig.debian_root = "/dev/mapper/kjvg-root" if name.startswith("lvm-") else "/dev/mapper/cryptroot"
+    rig.debian_root = LAYOUT_ROOTS[layout]
     unlock = (lambda c, wrong=False: type_passphrase(rig, c, wrong)) if passphrase else None
 
     con = rig.boot_debian(name, "kjump.phase=hibernate")
     if unlock:
         unlock(con)
-    t, _ = con.wait_for(r"KJUMP-EVENT boot-done", 900, "the encrypted root to boot")
-    rig.mark(t, "booted from the encrypted root")
+    t, _ = con.wait_for(r"KJUMP-EVENT boot-done", 900, "the new root to boot")
+    rig.mark(t, f"booted from the root on {layout}")
     _, m = con.wait_for(r"KJUMP-EVENT resume-location kjump\.resume=(\S+)", 900, "the target to be set up")
     location = m.group(1)
-    _, m = con.wait_for(r"KJUMP-EVENT volume-key ([0-9a-f]+)", 300, "the volume key")
-    volume_key = bytes.fromhex(m.group(1))
+    volume_key = None
+    if encrypted:
+        _, m = con.wait_for(r"KJUMP-EVENT volume-key ([0-9a-f]+)", 300, "the volume key")
+        volume_key = bytes.fromhex(m.group(1))
     _, m = con.wait_for(r"KJUMP-EVENT plaintext-marker (\S+)", 300, "the plaintext marker")
     marker = m.group(1).encode()
     t_req, _ = con.wait_for(r"KJUMP-EVENT request", 900, "the workload setup")
@@ -399,42 +412,64 @@ def encrypted_root(rig, name, passphrase):
     con.wait_exit(300)
     rig.mark(time.monotonic(), "power off")
 
-    # The disk as anyone could read it now: the LUKS header is there (the
-    # search reads the right disk), neither the volume's key nor the marker.
-    found = raw_disk_holds(rig.debian_extra_disk, [b"LUKS\xba\xbe", volume_key, marker])
-    if b"LUKS\xba\xbe" not in found:
-        raise ScenarioFailed("the raw disk holds no LUKS header: the search looked at the wrong disk")
-    if volume_key in found:
-        raise ScenarioFailed("the raw disk holds the dm-crypt volume key in plaintext")
-    if marker in found:
-        raise ScenarioFailed("the raw disk holds the marker kept in RAM in plaintext")
-    rig.mark(time.monotonic(), "raw disk: neither the volume key nor the marker in plaintext")
-    rig.facts["raw_disk_plaintext"] = "none"
+    # The disk as anyone could read it now. Encrypted: the LUKS header is
+    # there (the search reads the right disk), neither the volume's key nor
+    # the marker. Plain: the marker is there (the search can find it).
+    needles = [marker] + ([b"LUKS\xba\xbe", volume_key] if encrypted else [])
+    found = raw_disk_holds(rig.debian_extra_disk, needles)
+    if encrypted:
+        if b"LUKS\xba\xbe" not in found:
+            raise ScenarioFailed("the raw disk holds no LUKS header: the search looked at the wrong disk")
+        if volume_key in found:
+            raise ScenarioFailed("the raw disk holds the dm-crypt volume key in plaintext")
+        if marker in found:
+            raise ScenarioFailed("the raw disk holds the marker kept in RAM in plaintext")
+        rig.mark(time.monotonic(), "raw disk: neither the volume key nor the marker in plaintext")
+        rig.facts["raw_disk_plaintext"] = "none"
+    else:
+        if marker not in found:
+            raise ScenarioFailed("the plaintext image does not hold the marker kept in RAM: the search is blind")
+        rig.mark(time.monotonic(), "raw disk: the marker in plaintext, as an unencrypted image must hold it")
+        rig.facts["raw_disk_plaintext"] = "marker found (unencrypted layout)"
 
     con = debian_restore(rig, location, 1, unlock=(lambda c: unlock(c, True)) if unlock else None)
-    debian_verified(rig, con, "workload, image consumed and its key destroyed")
+    debian_verified(rig, con, "workload, image consumed" + (" and its key destroyed" if encrypted else ""))
 
-    # The encrypted file system from a clean shutdown, checked from the plain root.
+    # The file system from a clean shutdown, checked from the plain root.
     rig.debian_root, rig.debian_initrd = "/dev/vda", plain_initrd
     con = rig.boot_debian(name, "kjump.phase=fsck")
-    t, _ = con.wait_for(r"KJUMP-EVENT fsck-clean", 900, "e2fsck of the encrypted root")
-    rig.mark(t, "the encrypted root's file system checks clean")
+    t, _ = con.wait_for(r"KJUMP-EVENT fsck-clean", 900, "the check of the new root's file system")
+    rig.mark(t, f"the root on {layout} checks clean")
     con.wait_for(r"KJUMP-RESULT PASS", 300)
     con.wait_exit(300)
 
 
+ENCRYPTED_EXPECT = ("restored; the raw disk holds neither the volume key nor a marker kept in RAM; the image's key "
+                    "destroyed; the root checks clean")
+
+
 @scenario("luks-hibernate", "Debian guest: root on LUKS2 (keyfile in the initramfs), the image file on root, "
           "encrypted by kjump with its key inside the volume; systemctl hibernate, restored after the initramfs "
-          "unlocks the root",
-          expect="restored; the raw disk holds neither the volume key nor a marker kept in RAM; the image's key "
-                 "destroyed; the root checks clean")
+          "unlocks the root", expect=ENCRYPTED_EXPECT)
 def luks_hibernate(rig):
-    encrypted_root(rig, "luks-hibernate", passphrase=False)
+    layout_root(rig, "luks-hibernate", "luks")
 
 
 @scenario("lvm-luks-hibernate", "Debian guest: LVM on LUKS2 (Debian's guided encrypted layout), the image file on "
-          "the root LV; the passphrase typed at the console (a wrong one first, refused)",
-          expect="restored; the raw disk holds neither the volume key nor a marker kept in RAM; the image's key "
-                 "destroyed; the root checks clean")
+          "the root LV; the passphrase typed at the console (a wrong one first, refused)", expect=ENCRYPTED_EXPECT)
 def lvm_luks_hibernate(rig):
-    encrypted_root(rig, "lvm-luks-hibernate", passphrase=True)
+    layout_root(rig, "lvm-luks-hibernate", "lvm-luks", passphrase=True)
+
+
+@scenario("btrfs-hibernate", "Debian guest: root on btrfs (subvolume root, Fedora's default), the image file on "
+          "root, NOCOW, mapped through the chunk tree; CoW, compressed and snapshot-shared files refused",
+          expect="restored; refusals named; the plaintext image holds a marker kept in RAM (the raw-disk search "
+                 "works); btrfs check clean")
+def btrfs_hibernate(rig):
+    layout_root(rig, "btrfs-hibernate", "btrfs")
+
+
+@scenario("btrfs-luks-hibernate", "Debian guest: root on btrfs on LUKS2 (Fedora's encrypted layout), the image "
+          "file on root, encrypted by kjump; restored after the initramfs unlocks the root", expect=ENCRYPTED_EXPECT)
+def btrfs_luks_hibernate(rig):
+    layout_root(rig, "btrfs-luks-hibernate", "btrfs-luks")
