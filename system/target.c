@@ -806,11 +806,21 @@ static int key_block_location(const Target *t, uint64_t *ret_logical, uint64_t *
 
 /* Opens the dm-crypt volume DEV (O_DIRECT), checking it is that device. */
 static int open_crypt(dev_t dev, int flags) {
-        _cleanup_free_ char *path = NULL;
+        _cleanup_free_ char *path = NULL, *uevent = NULL;
         _cleanup_close_ int fd = -EBADF;
         struct stat st;
+        char *name;
 
-        if (asprintf(&path, "/dev/block/%u:%u", major(dev), minor(dev)) < 0)
+        /* Its node in devtmpfs, which exists before udev made any link
+         * (kjump-clear runs early; the initrd may have no /dev/block). */
+        if (asprintf(&path, "/sys/dev/block/%u:%u/uevent", major(dev), minor(dev)) < 0)
+                return -ENOMEM;
+        if (read_full_file(path, 1 << 16, &uevent, NULL) < 0 || !(name = strstr(uevent, "DEVNAME=")))
+                return -ENODEV;
+        name += 8;
+        name[strcspn(name, "\n")] = 0;
+        free(path);
+        if (asprintf(&path, "/dev/%s", name) < 0)
                 return -ENOMEM;
         fd = open(path, flags | O_DIRECT | O_CLOEXEC);
         if (fd < 0)
