@@ -77,11 +77,7 @@ class Console:
                 while self.cursor < len(self.lines):
                     _, text = self.lines[self.cursor]
                     self.cursor += 1
-                    r = re.search(r"KJUMP-RESULT FAIL (.*)", text)
-                    if r:
-                        raise ScenarioFailed(f"guest: {r.group(1)}")
-                    if KERNEL_DEATH.search(text):
-                        raise ScenarioFailed(f"guest kernel: {text.strip()}")
+                    self._raise_if_failed(text)
                 if rx.search(self.partial):
                     return time.monotonic()
                 if self.eof:
@@ -97,6 +93,16 @@ class Console:
         self.proc.stdin.write(text.encode())
         self.proc.stdin.flush()
 
+    @staticmethod
+    def _raise_if_failed(text):
+        """A console line that ends the scenario: the guest's FAIL, or its
+        kernel dying."""
+        r = re.search(r"KJUMP-RESULT FAIL (.*)", text)
+        if r:
+            raise ScenarioFailed(f"guest: {r.group(1)}")
+        if KERNEL_DEATH.search(text):
+            raise ScenarioFailed(f"guest kernel: {text.strip()}")
+
     def wait_for(self, pattern, timeout, what=None):
         """Waits for a line matching PATTERN after the cursor; returns (time, match)."""
         rx = re.compile(pattern)
@@ -109,11 +115,7 @@ class Console:
                     m = rx.search(text)
                     if m:
                         return t, m
-                    r = re.search(r"KJUMP-RESULT FAIL (.*)", text)
-                    if r:
-                        raise ScenarioFailed(f"guest: {r.group(1)}")
-                    if KERNEL_DEATH.search(text):
-                        raise ScenarioFailed(f"guest kernel: {text.strip()}")
+                    self._raise_if_failed(text)
                 if self.eof:
                     raise ScenarioFailed(f"QEMU exited before {what or pattern!r}")
                 left = deadline - time.monotonic()
