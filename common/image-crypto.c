@@ -144,6 +144,8 @@ const char *image_protection_to_string(uint32_t p) {
                 return "none";
         case KJUMP_PROTECT_LUKS:
                 return "luks";
+        case KJUMP_PROTECT_TPM2:
+                return "tpm2";
         default:
                 return NULL;
         }

@@ -113,8 +113,10 @@ int image_header_check(const struct kjump_image_header *h, const char **ret_erro
             (h->key_offset % KJUMP_PAGE_SIZE || h->key_offset < 2 * KJUMP_IMAGE_HEADER_SIZE ||
              h->key_offset > h->target_size - KJUMP_PAGE_SIZE || h->key_device_offset % KJUMP_PAGE_SIZE))
                 return FAIL("bad key block offset");
-        if (h->protection == KJUMP_PROTECT_NONE && (h->key_offset || h->key_device_offset))
-                return FAIL("a key block in an unprotected image");
+        if (h->protection != KJUMP_PROTECT_LUKS && (h->key_offset || h->key_device_offset))
+                return FAIL("a key block in an image not protected by LUKS");
+        if ((h->protection == KJUMP_PROTECT_TPM2) != (h->key_nv_index != 0))
+                return FAIL("a TPM NV index that does not match the protection");
         if (memchr(h->kernel_release, 0, sizeof(h->kernel_release)) == NULL)
                 return FAIL("kernel release not terminated");
         if (memchr(h->message, 0, sizeof(h->message)) == NULL)

@@ -27,6 +27,7 @@
 #include "helper-params.h"
 #include "spawn-util.h"
 #include "target.h"
+#include "tpm2-key.h"
 
 static JumpConfig arg_config = {
         .helper_kernel = KJUMP_HELPER_DIR "/helper.bzImage",
@@ -551,6 +552,10 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
                 printf("Protection:   encrypted and authenticated (XChaCha20-Poly1305, BLAKE2b); the key in a key "
                        "block inside the dm-crypt volume, at its offset %" PRIu64 "\n", h->key_device_offset);
                 break;
+        case KJUMP_PROTECT_TPM2:
+                printf("Protection:   encrypted and authenticated (XChaCha20-Poly1305, BLAKE2b); the key in the "
+                       "TPM's NV index 0x%08x, readable while PCR %d is as it was\n", h->key_nv_index, KJUMP_TPM2_PCR);
+                break;
         default:
                 printf("Protection:   none: plaintext, checksums only (Encryption=none, or no encryption on this "
                        "system)\n");
@@ -629,6 +634,20 @@ static int verb_inspect(int argc, char *argv[]) {
         if (h.chunk_count == 0) {
                 print_header(path, &h, "nothing to verify: the image was never completed");
                 return log_error_errno(ENODATA, "%s: the image has no data.", path);
+        }
+        if (h.protection == KJUMP_PROTECT_TPM2) {
+                TSS2_TCTI_CONTEXT *tcti = NULL;
+
+                r = tpm2_tcti_device(&tcti);
+                if (r >= 0)
+                        r = tpm2_key_load(tcti, h.image_id, &key);
+                tpm2_tcti_free(tcti);
+                if (r < 0) {
+                        print_header(path, &h, r == -EPERM ? "not possible: the TPM's PCR policy fails"
+                                                           : "not possible: its key is destroyed");
+                        return log_error_errno(r, "%s: the image's key is gone (destroyed after a restore, an "
+                                               "invalidation or a test), or the TPM does not release it.", path);
+                }
         }
         if (h.protection == KJUMP_PROTECT_LUKS) {
                 if (t.crypt_rdev == 0) {
@@ -833,6 +852,7 @@ static int verb_setup_target(int argc, char *argv[]) {
 
 static int verb_invalidate(int argc, char *argv[]) {
         _cleanup_(target_done) Target t = TARGET_NULL;
+        struct kjump_image_header h = {};
         _cleanup_free_ char *why = NULL;
         const char *spec = NULL;
         int r;
@@ -848,6 +868,9 @@ static int verb_invalidate(int argc, char *argv[]) {
         }
         if (r < 0)
                 return log_error_errno(r, "Image target %s: %s", spec, why ?: "cannot be used");
+        /* Which key to destroy after: the image's own protection says. */
+        if (target_read_header(&t, &h, NULL) < 0)
+                h.protection = KJUMP_PROTECT_NONE;
         r = image_invalidate(t.fd, &t.map, KJUMP_REASON_INVALIDATED,
                              arg_boot ? "booted without restoring" : "invalidated by kjumpctl");
         if (r < 0)
@@ -856,9 +879,10 @@ static int verb_invalidate(int argc, char *argv[]) {
                 log_notice("The image on %s is invalid now%s.", spec,
                            arg_boot ? ": this boot did not restore it" : "");
         /* Invalid is not enough for an encrypted image: its key goes too. */
-        r = target_destroy_key(&t);
+        r = target_destroy_key(&t, h.protection);
         if (r < 0)
-                return log_error_errno(r, "Failed to destroy the image's key in %s: %m", t.crypt_name);
+                return log_error_errno(r, "Failed to destroy the image's key (%s): %m",
+                                       h.protection == KJUMP_PROTECT_TPM2 ? "in the TPM" : t.crypt_name);
         return 0;
 }
 
@@ -897,6 +921,9 @@ static void print_layout(const char *spec, int encryption) {
         if (t.protection == KJUMP_PROTECT_LUKS)
                 printf("  protection: encrypted and authenticated; the key in a key block inside the dm-crypt "
                        "volume %s (Encryption=%s)\n", t.crypt_name, encryption_to_string(encryption));
+        else if (t.protection == KJUMP_PROTECT_TPM2)
+                printf("  protection: encrypted and authenticated; the key in the TPM, released only while PCR %d "
+                       "is as now (Encryption=tpm2)\n", KJUMP_TPM2_PCR);
         else
                 printf("  protection: none, plaintext (Encryption=%s, and no dm-crypt volume is active)\n",
                        encryption_to_string(encryption));

@@ -28,6 +28,7 @@
 #include "log.h"
 #include "macro.h"
 #include "target.h"
+#include "tpm2-key.h"
 #include "time-util.h"
 
 #define RESUME_CONF "/etc/kjump/resume.conf"
@@ -97,9 +98,12 @@ static int open_device(const char *spec, char **ret_path) {
 static dev_t arg_key_volume;
 static uint64_t arg_key_offset;
 
+static bool arg_key_tpm2; /* the key is in the TPM */
+
 static void locate_key_volume(int fd, const struct kjump_image_header *h) {
         struct stat st;
 
+        arg_key_tpm2 = h->protection == KJUMP_PROTECT_TPM2;
         if (h->protection != KJUMP_PROTECT_LUKS || fstat(fd, &st) < 0 || !S_ISBLK(st.st_mode))
                 return;
         if (crypt_volume_over(st.st_rdev, &arg_key_volume) < 0) {
@@ -114,6 +118,19 @@ static void locate_key_volume(int fd, const struct kjump_image_header *h) {
 static void destroy_key(void) {
         int r;
 
+        if (arg_key_tpm2) {
+                TSS2_TCTI_CONTEXT *tcti = NULL;
+
+                r = tpm2_tcti_device(&tcti);
+                if (r >= 0)
+                        r = tpm2_key_destroy(tcti);
+                tpm2_tcti_free(tcti);
+                if (r < 0)
+                        log_warning_errno(r, "Cannot destroy the image's key in the TPM: %m");
+                else
+                        log_mark("key-destroyed", NULL);
+                return;
+        }
         if (arg_key_volume == 0)
                 return;
         r = key_block_destroy(arg_key_volume, arg_key_offset);
@@ -229,7 +246,8 @@ static int run(int argc, char *argv[]) {
                 log_info("The image at %s is %s: booting normally.", device, image_state_to_string(h.state));
                 log_mark("resume-none", "why=%s", image_state_to_string(h.state));
                 /* A restore that failed in the helper leaves its key. */
-                if (arg_key_volume != 0 && key_block_read(arg_key_volume, arg_key_offset, h.image_id, &key) >= 0)
+                if ((arg_key_volume != 0 && key_block_read(arg_key_volume, arg_key_offset, h.image_id, &key) >= 0) ||
+                    arg_key_tpm2)
                         destroy_key();
                 return 0;
         }
@@ -279,6 +297,24 @@ static int run(int argc, char *argv[]) {
                         return invalidate(fd, &map, &h, KJUMP_REASON_CORRUPT, "its key is missing");
                 }
                 log_info("Key read from the dm-crypt volume %u:%u.", major(arg_key_volume), minor(arg_key_volume));
+        }
+        if (h.protection == KJUMP_PROTECT_TPM2) {
+                TSS2_TCTI_CONTEXT *tcti = NULL;
+
+                r = tpm2_tcti_device(&tcti);
+                if (r >= 0)
+                        r = tpm2_key_load(tcti, h.image_id, &key);
+                tpm2_tcti_free(tcti);
+                if (r < 0) {
+                        log_error_errno(r, "The TPM does not release the image's key: %s.",
+                                        r == -EPERM   ? "PCR 7 differs from the hibernation's (another boot chain)"
+                                        : r == -ENOKEY ? "it holds no key for this image"
+                                        : r == -ENODEV ? "there is no TPM (/dev/tpmrm0)"
+                                                      : strerror(-r));
+                        return invalidate(fd, &map, &h, r == -EPERM ? KJUMP_REASON_MISMATCH : KJUMP_REASON_ERROR,
+                                          "the TPM did not release its key");
+                }
+                log_info("Key read from the TPM.");
         }
         t0 = now_usec(CLOCK_MONOTONIC);
         r = image_read_index(fd, &map, &h, &key, &chunks, &why);

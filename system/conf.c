@@ -118,7 +118,7 @@ static const struct ConfigKey {
         { "SaveFreePages", parse_bool, offsetof(KjumpConfig, save_free_pages), "no",
           "SaveFreePages= must be yes or no, got" },
         { "Encryption", parse_encryption, offsetof(KjumpConfig, encryption), "auto",
-          "Encryption= must be auto, luks or none, got" },
+          "Encryption= must be auto, luks, tpm2 or none, got" },
 };
 
 _Static_assert(KJUMP_WINDOW_SIZE_DEFAULT == UINT64_C(64) << 20, "WindowSize's default in config_keys");

@@ -261,12 +261,12 @@ static int ensure_fit(JumpSession *s, char **ret_reason) {
 }
 
 static void destroy_key(JumpSession *s) {
-        int r = target_destroy_key(&s->target);
+        int r = target_destroy_key(&s->target, KJUMP_PROTECT_NONE);
 
         if (r < 0)
                 log_warning_errno(r, "Failed to destroy the image's key on %s: %m (the image is invalid; its key "
                                   "goes with the next hibernation)", s->target.crypt_name ?: s->target.device);
-        else if (s->target.crypt_rdev != 0)
+        else if (s->target.crypt_rdev != 0 || s->target.protection == KJUMP_PROTECT_TPM2)
                 log_mark("key-destroyed", NULL);
         image_key_done(&s->params.key);
 }

@@ -32,6 +32,7 @@
 #include "memmap.h"
 #include "target.h"
 #include "time-util.h"
+#include "tpm2-key.h"
 
 void target_done(Target *t) {
         free(t->spec);
@@ -729,6 +730,7 @@ static const char *const encryption_table[_ENCRYPTION_MAX] = {
         [ENCRYPTION_AUTO] = "auto",
         [ENCRYPTION_LUKS] = "luks",
         [ENCRYPTION_NONE] = "none",
+        [ENCRYPTION_TPM2] = "tpm2",
 };
 
 int encryption_from_string(const char *s) {
@@ -773,7 +775,8 @@ int target_choose_protection(Target *t, int e, char **ret_error) {
                         return reason_set(ret_error, EOPNOTSUPP, "the target lies outside encryption while dm-crypt "
                                           "volumes are active: the image would hold their keys and all of RAM in "
                                           "plaintext. Put the image file on an encrypted file system (kjumpctl "
-                                          "setup-target PATH), or set Encryption=none in kjump.conf to accept that");
+                                          "setup-target PATH), keep its key in the TPM (Encryption=tpm2 in "
+                                          "kjump.conf), or set Encryption=none to accept that");
                 t->protection = KJUMP_PROTECT_NONE;
                 return 0;
         case ENCRYPTION_NONE:
@@ -782,6 +785,12 @@ int target_choose_protection(Target *t, int e, char **ret_error) {
                                           "volume %s: kjump would write all of RAM in plaintext beneath it. Remove "
                                           "Encryption=none", t->crypt_name);
                 t->protection = KJUMP_PROTECT_NONE;
+                return 0;
+        case ENCRYPTION_TPM2:
+                if (access("/dev/tpmrm0", F_OK) < 0)
+                        return reason_set(ret_error, ENODEV, "Encryption=tpm2, but this machine has no TPM 2.0 "
+                                          "(/dev/tpmrm0): enable it in the firmware, or choose another Encryption=");
+                t->protection = KJUMP_PROTECT_TPM2;
                 return 0;
         default:
                 return -EINVAL;
@@ -921,12 +930,22 @@ int crypt_volume_over(dev_t below, dev_t *ret) {
         return r;
 }
 
-int target_destroy_key(Target *t) {
-        /* The last page of a target in a dm-crypt volume is the key
-         * block's, whatever protection the last image had. */
+int target_destroy_key(Target *t, uint32_t protection) {
         uint64_t logical, device;
         int r;
 
+        if (t->protection == KJUMP_PROTECT_TPM2 || protection == KJUMP_PROTECT_TPM2) {
+                TSS2_TCTI_CONTEXT *tcti = NULL;
+
+                r = tpm2_tcti_device(&tcti);
+                if (r >= 0)
+                        r = tpm2_key_destroy(tcti);
+                tpm2_tcti_free(tcti);
+                if (r < 0)
+                        return r;
+        }
+        /* The last page of a target in a dm-crypt volume is the key
+         * block's, whatever protection the last image had. */
         if (t->crypt_rdev == 0)
                 return 0;
         r = key_block_location(t, &logical, &device);
@@ -992,6 +1011,8 @@ int target_begin_image(Target *t, const HelperParams *params) {
         if (r < 0)
                 return r;
         h.protection = t->protection;
+        if (t->protection == KJUMP_PROTECT_TPM2)
+                h.key_nv_index = KJUMP_TPM2_NV_INDEX;
         if (t->protection == KJUMP_PROTECT_LUKS) {
                 uint64_t logical, device;
 
@@ -1017,6 +1038,18 @@ int target_begin_image(Target *t, const HelperParams *params) {
                 image_key_block_make(&params->key, params->image_id, &block);
                 r = key_block_write(t->crypt_rdev, h.key_device_offset, &block);
                 explicit_bzero(&block, sizeof(block));
+                if (r < 0)
+                        return r;
+        }
+        if (t->protection == KJUMP_PROTECT_TPM2) {
+                TSS2_TCTI_CONTEXT *tcti = NULL;
+
+                if (!params->key.set)
+                        return -ENOKEY;
+                r = tpm2_tcti_device(&tcti);
+                if (r >= 0)
+                        r = tpm2_key_store(tcti, &params->key, params->image_id);
+                tpm2_tcti_free(tcti);
                 if (r < 0)
                         return r;
         }

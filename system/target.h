@@ -48,6 +48,7 @@ typedef enum Encryption {
                              dm-crypt volume is active; refused otherwise */
         ENCRYPTION_LUKS,  /* the key in a key block inside the volume: the target must lie in one */
         ENCRYPTION_NONE,  /* plaintext: chosen explicitly; never beneath dm-crypt */
+        ENCRYPTION_TPM2,  /* the key in the TPM (tpm2-key.h): for targets outside dm-crypt */
         _ENCRYPTION_MAX,
         _ENCRYPTION_INVALID = -EINVAL,
 } Encryption;
@@ -123,8 +124,10 @@ int target_begin_image(Target *t, const HelperParams *params);
 
 /* The key of T's image is gone for good: its key block (the target's last
  * page, when it lies in a dm-crypt volume) is overwritten with zeros
- * through the volume and flushed. 0 when T has no key block. */
-int target_destroy_key(Target *t);
+ * through the volume and flushed; with TPM2 protection (T->protection,
+ * or PROTECTION, the protection of the image on it) the TPM's NV index is
+ * undefined. 0 when T has no key anywhere. */
+int target_destroy_key(Target *t, uint32_t protection);
 
 /* The key block on the dm-crypt volume CRYPT at byte OFFSET: written (and
  * flushed), read and parsed for IMAGE_ID (-ENOKEY: not its key block),

@@ -49,6 +49,8 @@
  * dm-crypt volume the target lies on: the original system writes it through
  * the dm-crypt device (at key_device_offset on it), the helper never
  * touches it, the boot-time restore reads it through the unlocked volume.
+ * With TPM2 protection the key lies in the TPM's NV index key_nv_index,
+ * readable only under a policy on PCR 7, and nothing of it on any disk.
  *
  * Commit order: the header is written first with state WRITING, then the
  * data and the index, then everything is flushed, and only then is the
@@ -97,6 +99,7 @@ enum kjump_compression {
 enum kjump_protection {
         KJUMP_PROTECT_NONE = 0,        /* plaintext, checksums only: Encryption=none */
         KJUMP_PROTECT_LUKS = 1,        /* encrypted; the key in a key block inside the dm-crypt volume */
+        KJUMP_PROTECT_TPM2 = 2,        /* encrypted; the key in an NV index of the TPM (key_nv_index) */
         _KJUMP_PROTECT_MAX,
 };
 
@@ -165,7 +168,7 @@ struct kjump_image_header {
         uint64_t pages_free;           /* pages not saved because they were free (a subset of
                                           pages_total - pages_stored); 0 in older images */
         uint32_t protection;           /* enum kjump_protection */
-        uint32_t reserved2;
+        uint32_t key_nv_index;         /* TPM2: the NV index that holds the key, else 0 */
         uint64_t key_offset;           /* LUKS: logical offset of the key block (4096 bytes), else 0 */
         uint64_t key_device_offset;    /* LUKS: the key block's byte offset on the dm-crypt device */
         uint8_t map_mac[KJUMP_MAC_SIZE];    /* protected: keyed BLAKE2b of the extent map */

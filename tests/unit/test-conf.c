@@ -56,7 +56,7 @@ TEST(errors_name_file_and_line) {
                   "f.conf:2: TargetSize= must be N% of RAM (1..100), a size of at least 16M, or ram, got '1M'" },
                 { "[Hibernate]\nSaveFreePages=sometimes\n",
                   "f.conf:2: SaveFreePages= must be yes or no, got 'sometimes'" },
-                { "[Hibernate]\nEncryption=tpm2\n", "f.conf:2: Encryption= must be auto, luks or none, got 'tpm2'" },
+                { "[Hibernate]\nEncryption=tpm\n", "f.conf:2: Encryption= must be auto, luks, tpm2 or none, got 'tpm'" },
         };
 
         for (size_t i = 0; i < ELEMENTSOF(cases); i++) {

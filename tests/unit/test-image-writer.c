@@ -481,7 +481,8 @@ TEST(sealed_but_wrong) {
                 "too many memory map entries", "bad window", "index outside the target",
                 "inconsistent page counts", "no jump-back entry", "unknown compression",
                 "kernel release not terminated", "unknown protection", "bad key block offset",
-                "the key block overlaps the image", "a key block in an unprotected image",
+                "the key block overlaps the image", "a key block in an image not protected by LUKS",
+                "a TPM NV index that does not match the protection",
         };
 
         ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &good));
@@ -500,10 +501,11 @@ TEST(sealed_but_wrong) {
                 case 7: h.jump_back_entry = 0; break;
                 case 8: h.compression = 7; break;
                 case 9: memset(h.kernel_release, 'x', sizeof(h.kernel_release)); break;
-                case 10: h.protection = 2; break;
+                case 10: h.protection = 3; break;
                 case 11: h.protection = KJUMP_PROTECT_LUKS; h.key_offset = h.target_size; break;
                 case 12: h.protection = KJUMP_PROTECT_LUKS; h.key_offset = h.index_offset; break;
                 case 13: h.key_device_offset = 4096; break;
+                case 14: h.protection = KJUMP_PROTECT_TPM2; break;
                 }
                 image_header_seal(&h);
                 ASSERT_ERR(image_header_check(&h, &error), EBADMSG);

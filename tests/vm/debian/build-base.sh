@@ -14,7 +14,7 @@ esac
 mirror=${KJUMP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # polkitd fails to configure inside debootstrap's own run: it is installed
 # afterwards with apt, with /proc mounted.
-packages=systemd,systemd-sysv,dbus,udev,kmod,kexec-tools,$initrd_tool,libblkid1,liblz4-1,libzstd1,libxxhash0,libsodium23,libsystemd0,e2fsprogs,procps,util-linux,iproute2,stress-ng,upower
+packages=systemd,systemd-sysv,dbus,udev,kmod,kexec-tools,$initrd_tool,libblkid1,liblz4-1,libzstd1,libxxhash0,libsodium23,libtss2-esys-3.0.2-0,libtss2-tcti-device0,libsystemd0,e2fsprogs,procps,util-linux,iproute2,stress-ng,upower
 key=$( { echo "$mirror $packages"; cat "$0"; } | sha256sum | cut -c1-16)
 out="$cache/debian-base-$key.tar"
 if [ -f "$out" ]; then
