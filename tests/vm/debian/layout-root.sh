@@ -114,7 +114,7 @@ layout_root_initramfs() {
 }
 
 layout_root_hibernate() {
-    local mk marker
+    local mk
     wait_for_kjumpd
     [ "$(findmnt -no SOURCE /)" = "$rootdev" ] || fail "the root is $(findmnt -no SOURCE /), not $rootdev"
     layout_root_refusals
@@ -136,11 +136,7 @@ layout_root_hibernate() {
     else
         grep -q "protection: none, plaintext" /tmp/check.out || fail "kjumpctl check did not say the image is plaintext"
     fi
-    marker=KJUMP-PLAINTEXT-$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
-    # A shell that keeps 4096 copies of it in its heap while it waits.
-    # shellcheck disable=SC2016
-    bash -c 'x=; for i in $(seq 4096); do x+="$1 "; done; while :; do sleep 3600; done' kjump-marker "$marker" &
-    event plaintext-marker "$marker"
+    hold_plaintext_marker
     before_hibernate
     systemctl hibernate || fail "systemctl hibernate failed"
     wait_for_post "systemctl hibernate"

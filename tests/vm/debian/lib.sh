@@ -83,6 +83,20 @@ hibernate_with_systemctl() {
     finish PASS
 }
 
+# Text that must never be readable on a disk while the image is encrypted:
+# a process keeps 4096 copies of it in its heap. Only its seed is said
+# (the console and the journal, which lies on a disk, see the seed, never
+# the text): KJUMP-PLAINTEXT- and the first 32 hex digits of the seed's
+# SHA-256, as the rig computes it too.
+hold_plaintext_marker() {
+    local seed marker
+    seed=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+    marker=KJUMP-PLAINTEXT-$(printf %s "$seed" | sha256sum | cut -c1-32)
+    # shellcheck disable=SC2016
+    bash -c 'x=; for i in $(seq 4096); do x+="$1 "; done; while :; do sleep 3600; done' kjump-marker "$marker" &
+    event plaintext-seed "$seed"
+}
+
 before_hibernate() {
     /kjump-test/workload setup || fail "workload setup failed"
     dd if=/dev/urandom of=/root/dirty bs=1M count=8 2>/dev/null

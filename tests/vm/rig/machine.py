@@ -27,6 +27,7 @@ class Rig:
         self.facts = {}
         self.timeline = []   # (monotonic time, what)
         self.debian_root = "/dev/vda"  # root= of the Debian guest (an encrypted root: its mapper device)
+        self.swtpms = []
         self.initrd = out / "guest.cpio"
         guest_initrd(parts, kernels, args.workload, self.initrd)
         self.disks = False
@@ -148,6 +149,8 @@ class Rig:
         cmd += ["-global", f"PIIX4_PM.disable_s3={0 if s3 else 1}"]
         if screen:
             cmd += ["-vga", "std"]
+        if getattr(self, "tpm_dir", None):
+            cmd += self.start_swtpm()
         qmp = Qmp() if s3 or qmp or screen else None
         if qmp:
             self.qmps.append(qmp)
@@ -196,7 +199,36 @@ class Rig:
                                      + " | ".join(res.stdout.strip().splitlines()[-4:]))
         self.facts["fsck"] = results
 
+    def with_tpm(self):
+        """From the next boot on, the guest has a TPM 2.0: swtpm, QEMU's
+        tpm-tis device, its state kept across boots as a TPM keeps it."""
+        self.tpm_dir = self.out / "swtpm"
+        self.tpm_dir.mkdir(exist_ok=True)
+
+    def start_swtpm(self):
+        """A swtpm for one QEMU run (it ends when QEMU lets go of it);
+        returns QEMU's arguments for it."""
+        sock = self.tpm_dir / "swtpm.sock"
+        if sock.exists():
+            sock.unlink()
+        log = open(self.out / f"swtpm-{self.runs}.log", "w")
+        proc = subprocess.Popen(["swtpm", "socket", "--tpm2", "--tpmstate", f"dir={self.tpm_dir}",
+                                 "--ctrl", f"type=unixio,path={sock}", "--terminate"],
+                                stdout=log, stderr=subprocess.STDOUT)
+        self.swtpms.append(proc)
+        deadline = time.monotonic() + 30
+        while not sock.exists():
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise ScenarioFailed(f"swtpm did not start (see swtpm-{self.runs}.log)")
+            time.sleep(0.05)
+        return ["-chardev", f"socket,id=chrtpm,path={sock}", "-tpmdev", "emulator,id=tpm0,chardev=chrtpm",
+                "-device", "tpm-tis,tpmdev=tpm0"]
+
     def shutdown(self):
+        for p in getattr(self, "swtpms", []):
+            if p.poll() is None:
+                p.terminate()
+                p.wait()
         for c in self.consoles:
             c.kill()
         for q in self.qmps:

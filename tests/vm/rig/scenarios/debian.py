@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The Debian 12 guest: systemd, logind, polkit, kjumpd, initramfs-tools."""
+import hashlib
 import re
 import subprocess
 import time
@@ -345,6 +346,13 @@ def type_passphrase(rig, con, wrong_first=False):
     rig.mark(t, "initramfs: passphrase typed at the console")
 
 
+def plaintext_marker(con):
+    """The text hold_plaintext_marker (lib.sh) keeps in the guest's RAM,
+    from the seed it says."""
+    _, m = con.wait_for(r"KJUMP-EVENT plaintext-seed ([0-9a-f]+)", 300, "the plaintext marker's seed")
+    return b"KJUMP-PLAINTEXT-" + hashlib.sha256(m.group(1).encode()).hexdigest()[:32].encode()
+
+
 def raw_disk_holds(path, needles):
     """Which of NEEDLES (bytes) occur anywhere in the disk image PATH."""
     found = set()
@@ -404,8 +412,7 @@ def layout_root(rig, name, layout, passphrase=False):
     if encrypted:
         _, m = con.wait_for(r"KJUMP-EVENT volume-key ([0-9a-f]+)", 300, "the volume key")
         volume_key = bytes.fromhex(m.group(1))
-    _, m = con.wait_for(r"KJUMP-EVENT plaintext-marker (\S+)", 300, "the plaintext marker")
-    marker = m.group(1).encode()
+    marker = plaintext_marker(con)
     t_req, _ = con.wait_for(r"KJUMP-EVENT request", 900, "the workload setup")
     rig.mark(t_req, "systemctl hibernate")
     debian_image(rig, con, "poweroff")
@@ -473,3 +480,27 @@ def btrfs_hibernate(rig):
           "file on root, encrypted by kjump; restored after the initramfs unlocks the root", expect=ENCRYPTED_EXPECT)
 def btrfs_luks_hibernate(rig):
     layout_root(rig, "btrfs-luks-hibernate", "btrfs-luks")
+
+
+@scenario("tpm2-hibernate", "Debian guest with a TPM 2.0 (swtpm): plain ext4 root, Encryption=tpm2, the image's key "
+          "in the TPM's NV index under a PCR 7 policy; systemctl hibernate, restored by the initramfs",
+          expect="restored; the raw root disk holds the image header but not a marker kept in RAM; the key destroyed")
+def tpm2_hibernate(rig):
+    rig.with_debian()
+    rig.with_tpm()
+    con, location = debian_boot(rig, "tpm2-hibernate")
+    marker = plaintext_marker(con)
+    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 900, "the workload setup")
+    rig.mark(t_req, "systemctl hibernate")
+    debian_image(rig, con, "poweroff")
+    con.wait_exit(300)
+    rig.mark(time.monotonic(), "power off")
+    found = raw_disk_holds(rig.debian_disk, [b"KJUMPIMG", marker])
+    if b"KJUMPIMG" not in found:
+        raise ScenarioFailed("the raw disk holds no kjump header: the search looked at the wrong disk")
+    if marker in found:
+        raise ScenarioFailed("the raw disk holds the marker kept in RAM in plaintext")
+    rig.mark(time.monotonic(), "raw disk: the image's header, not the marker")
+    rig.facts["raw_disk_plaintext"] = "none"
+    con = debian_restore(rig, location, 1)
+    debian_verified(rig, con, "workload, image consumed and its key destroyed in the TPM")

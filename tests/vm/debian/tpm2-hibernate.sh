@@ -1,0 +1,26 @@
+# Plain ext4 root, no dm-crypt: Encryption=tpm2 keeps the image's key in the
+# TPM (swtpm, QEMU's tpm-tis), the image on the root file system is
+# ciphertext; restored by the initramfs, which reads the key from the TPM.
+wait_for_kjumpd
+[ -e /dev/tpmrm0 ] || fail "no TPM in the guest (/dev/tpmrm0)"
+mkdir -p /etc/kjump
+printf '[Hibernate]\nEncryption=tpm2\n' > /etc/kjump/kjump.conf
+setup_target
+kjumpctl check > /tmp/check.out 2>&1
+cat /tmp/check.out
+grep -q "protection: encrypted and authenticated; the key in the TPM, released only while PCR 7 is as now" \
+    /tmp/check.out || fail "kjumpctl check did not say the key is in the TPM"
+hold_plaintext_marker
+before_hibernate
+systemctl hibernate || fail "systemctl hibernate failed"
+wait_for_post "systemctl hibernate"
+verify_after_resume
+kjumpctl inspect --json > /tmp/inspect.json
+grep -q '"protection":"tpm2"' /tmp/inspect.json || { cat /tmp/inspect.json; fail "the image was not protected by the TPM"; }
+if kjumpctl inspect --verify > /tmp/verify.out 2>&1; then
+    cat /tmp/verify.out
+    fail "the restored image still opens: its key was not destroyed"
+fi
+grep -q "key is gone" /tmp/verify.out || { cat /tmp/verify.out; fail "inspect --verify did not say the key is gone"; }
+event verified
+finish PASS
