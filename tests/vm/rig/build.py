@@ -2,6 +2,8 @@
 """Builds what the guests need: both kernels (cached by build-kernels.sh),
 kjump, the Debian base (cached by build-base.sh), and the minimal guest's
 initrd, written by the project's own cpio writer (tools/mkcpio)."""
+import contextlib
+import fcntl
 import os
 import re
 import shutil
@@ -13,17 +15,33 @@ from pathlib import Path
 from .config import BUILDDIR, CACHE, QEMU, REPO, VMDIR, ScenarioFailed, ScenarioSkipped, log
 
 
+@contextlib.contextmanager
+def locked(name):
+    """Holds the lock NAME (a file in the cache) while building something
+    that several scenarios run side by side (tests/run-all) share: one
+    builds it, the others wait and find it built."""
+    CACHE.mkdir(parents=True, exist_ok=True)
+    with open(CACHE / f"{name}.lock", "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 def build_kernels():
     cmd = [str(REPO / "helper-kernel" / "build-kernels.sh"), str(CACHE)]
-    out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
+    with locked("kernels"):
+        out = subprocess.run(cmd, check=True, stdout=subprocess.PIPE, text=True).stdout
     dirs = dict(line.split(" ", 1) for line in out.splitlines() if " " in line)
     return {name: Path(d) / "bzImage" for name, d in dirs.items()}
 
 
 def build_kjump():
-    if not (BUILDDIR / "build.ninja").exists():
-        subprocess.run(["meson", "setup", str(BUILDDIR), str(REPO)], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(["ninja", "-C", str(BUILDDIR)], check=True, stdout=subprocess.DEVNULL)
+    with locked("build-" + str(BUILDDIR).replace("/", "_")):
+        if not (BUILDDIR / "build.ninja").exists():
+            subprocess.run(["meson", "setup", str(BUILDDIR), str(REPO)], check=True, stdout=subprocess.DEVNULL)
+        subprocess.run(["ninja", "-C", str(BUILDDIR)], check=True, stdout=subprocess.DEVNULL)
     return {
         "kjumpctl": BUILDDIR / "daemon" / "kjumpctl",
         "helper-initrd": BUILDDIR / "helper-kernel" / "helper.cpio",
@@ -36,6 +54,16 @@ def build_kjump():
 def debian_base(initrd_tool="initramfs-tools", extra_packages=()):
     """The cached debootstrap base; with EXTRA_PACKAGES, a copy with them
     installed too (apt in a chroot), cached beside it by their names."""
+    with locked("debian-base"):
+        return _debian_base(initrd_tool, extra_packages)
+
+
+# The Debian bases the scenarios use, built once by 'kjump-vm build'.
+DEBIAN_BASES = (("initramfs-tools", ()), ("dracut", ()), ("initramfs-tools", ("lvm2",)),
+                ("initramfs-tools", ("btrfs-progs", "cryptsetup-initramfs", "lvm2")))
+
+
+def _debian_base(initrd_tool, extra_packages):
     base = subprocess.run([str(VMDIR / "debian" / "build-base.sh"), str(CACHE), initrd_tool], check=True,
                           stdout=subprocess.PIPE, text=True).stdout.strip()
     if not extra_packages:
@@ -75,7 +103,8 @@ def build():
     t0 = time.monotonic()
     kernels = build_kernels()
     parts = build_kjump()
-    debian_base()
+    for tool, extra in DEBIAN_BASES:
+        debian_base(tool, extra)
     log(f"build ready in {time.monotonic() - t0:.1f} s: guest kernel {kernels['guest']}, "
         f"helper kernel {kernels['helper']}")
     return kernels, parts

@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from .build import debian_base
+from .build import debian_base, locked
 from .config import BUILDDIR, REPO, VMDIR, ScenarioFailed
 
 
@@ -27,24 +27,26 @@ def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", pa
     /kjump-test for the scenario to install it."""
     base = debian_base(initrd_tool, extra_packages)
     guest_build = BUILDDIR.parent / (BUILDDIR.name + "-debian-guest")
-    if package:
-        pass
-    elif not (guest_build / "build.ninja").exists():
-        subprocess.run(["meson", "setup", str(guest_build), str(REPO), "--prefix=/usr", "--sysconfdir=/etc",
-                        f"-Dhelper-kernel={kernels['helper']}"], check=True, stdout=subprocess.DEVNULL)
-    else:
-        subprocess.run(["meson", "configure", str(guest_build), f"-Dhelper-kernel={kernels['helper']}"],
-                       check=True, stdout=subprocess.DEVNULL)
-    if not package:
-        subprocess.run(["ninja", "-C", str(guest_build)], check=True, stdout=subprocess.DEVNULL)
+    with locked("build-" + str(guest_build).replace("/", "_")):
+        if package:
+            pass
+        elif not (guest_build / "build.ninja").exists():
+            subprocess.run(["meson", "setup", str(guest_build), str(REPO), "--prefix=/usr", "--sysconfdir=/etc",
+                            f"-Dhelper-kernel={kernels['helper']}"], check=True, stdout=subprocess.DEVNULL)
+        else:
+            subprocess.run(["meson", "configure", str(guest_build), f"-Dhelper-kernel={kernels['helper']}"],
+                           check=True, stdout=subprocess.DEVNULL)
+        if not package:
+            subprocess.run(["ninja", "-C", str(guest_build)], check=True, stdout=subprocess.DEVNULL)
 
     root = out / "debian-root"
     shutil.rmtree(root, ignore_errors=True)
     root.mkdir()
     subprocess.run(["tar", "-C", str(root), "-xf", base], check=True)
     if not package:
-        subprocess.run(["meson", "install", "-C", str(guest_build), "--destdir", str(root), "--quiet"],
-                       check=True, stdout=subprocess.DEVNULL)
+        with locked("build-" + str(guest_build).replace("/", "_")):
+            subprocess.run(["meson", "install", "-C", str(guest_build), "--destdir", str(root), "--quiet"],
+                           check=True, stdout=subprocess.DEVNULL)
     t = root / "kjump-test"
     shutil.copytree(VMDIR / "debian", t / "debian")
     if package:
