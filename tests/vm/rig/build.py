@@ -9,6 +9,7 @@ import re
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -101,10 +102,25 @@ def build():
     if not Path(os.environ.get("KJUMP_LINUX_TARBALL", "/usr/src/linux-source-6.12.tar.xz")).exists():
         raise ScenarioSkipped("linux-source-6.12 is not installed: no kernels to build")
     t0 = time.monotonic()
-    kernels = build_kernels()
-    parts = build_kjump()
-    for tool, extra in DEBIAN_BASES:
-        debian_base(tool, extra)
+    # The Debian bases (debootstrap and apt: the network and the disk)
+    # are made while the kernels (the CPU) build.
+    bases_error = []
+
+    def make_bases():
+        try:
+            for tool, extra in DEBIAN_BASES:
+                debian_base(tool, extra)
+        except Exception as e:  # reported below, in this thread
+            bases_error.append(e)
+    bases = threading.Thread(target=make_bases)
+    bases.start()
+    try:
+        kernels = build_kernels()
+        parts = build_kjump()
+    finally:
+        bases.join()
+    if bases_error:
+        raise bases_error[0]
     log(f"build ready in {time.monotonic() - t0:.1f} s: guest kernel {kernels['guest']}, "
         f"helper kernel {kernels['helper']}")
     return kernels, parts
