@@ -288,6 +288,8 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
                 if (r < 0)
                         return r;
                 r = target_begin_image(&s->target, &s->params);
+                if (r < 0 && r != -EBUSY)
+                        destroy_key(s); /* it may have reached its block before the header failed */
                 if (r == -EBUSY)
                         return reason_set(ret_reason, r, "the target holds an image that could still be restored; "
                                           "it was not invalidated at boot (run 'kjumpctl invalidate')");
