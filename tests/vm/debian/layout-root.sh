@@ -50,9 +50,10 @@ layout_root_setup() {
         echo "$rootdev / ext4 rw,errors=remount-ro 0 1" > /tmp/fstab
     fi
     # The root file system as it is on the disk (a bind mount: no /proc,
-    # /run or /tmp contents).
+    # /run or /tmp contents). tar, not cp -a: the guest kernel's btrfs has
+    # no POSIX ACLs, which systemd puts on the journal.
     mount --bind / /mnt/src || fail "cannot bind-mount /"
-    cp -a /mnt/src/. /mnt/new/ || fail "cannot copy the root"
+    tar -C /mnt/src --numeric-owner -cf - . | tar -C /mnt/new --numeric-owner -xpf - || fail "cannot copy the root"
     umount /mnt/src
     cp /tmp/fstab /mnt/new/etc/fstab
     [ $crypt = yes ] && luks_crypttab
@@ -102,7 +103,7 @@ layout_root_initramfs() {
     done
     [ $crypt = no ] || [ -n "${PASSPHRASE:-}" ] || grep -q "cryptroot/keyfiles/cryptroot.key\$" /tmp/listing ||
         fail "the new initramfs lacks the root's keyfile"
-    [ $lvm = no ] || grep -q "scripts/local-top/lvm2\$" /tmp/listing || fail "the new initramfs lacks lvm2"
+    [ $lvm = no ] || grep -q "sbin/lvm\$" /tmp/listing || fail "the new initramfs lacks lvm2"
     [ $fs = ext4 ] || grep -q "sbin/btrfs\$" /tmp/listing || fail "the new initramfs lacks btrfs"
     cp "/mnt/new/boot/initrd.img-$rel" /boot/initrd-layout.img || fail "cannot keep the initramfs"
     for d in run sys proc dev; do umount "/mnt/new/$d"; done
