@@ -104,7 +104,7 @@ layout_root_initramfs() {
     [ $crypt = no ] || [ -n "${PASSPHRASE:-}" ] || grep -q "cryptroot/keyfiles/cryptroot.key\$" /tmp/listing ||
         fail "the new initramfs lacks the root's keyfile"
     [ $lvm = no ] || grep -q "sbin/lvm\$" /tmp/listing || fail "the new initramfs lacks lvm2"
-    [ $fs = ext4 ] || grep -q "sbin/btrfs\$" /tmp/listing || fail "the new initramfs lacks btrfs"
+    [ $fs = ext4 ] || grep -q "bin/btrfs\$" /tmp/listing || fail "the new initramfs lacks btrfs"
     cp "/mnt/new/boot/initrd.img-$rel" /boot/initrd-layout.img || fail "cannot keep the initramfs"
     for d in run sys proc dev; do umount "/mnt/new/$d"; done
     umount /mnt/new || fail "cannot unmount the new root"
