@@ -117,7 +117,8 @@ layout_root_initramfs() {
 layout_root_hibernate() {
     local mk
     wait_for_kjumpd
-    [ "$(findmnt -no SOURCE /)" = "$rootdev" ] || fail "the root is $(findmnt -no SOURCE /), not $rootdev"
+    # (btrfs: findmnt adds the subvolume, "/dev/vdb[/root]")
+    [ "$(findmnt -no SOURCE / | sed 's/\[.*//')" = "$rootdev" ] || fail "the root is $(findmnt -no SOURCE /), not $rootdev"
     layout_root_refusals
     setup_target
     [ "$stack" = /dev/vdb ] || grep -q "lies on $stack" /tmp/setup.out ||
