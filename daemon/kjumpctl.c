@@ -636,12 +636,7 @@ static int verb_inspect(int argc, char *argv[]) {
                 return log_error_errno(ENODATA, "%s: the image has no data.", path);
         }
         if (h.protection == KJUMP_PROTECT_TPM2) {
-                TSS2_TCTI_CONTEXT *tcti = NULL;
-
-                r = tpm2_tcti_device(&tcti);
-                if (r >= 0)
-                        r = tpm2_key_load(tcti, h.image_id, &key);
-                tpm2_tcti_free(tcti);
+                r = tpm2_device_key_load(h.image_id, &key);
                 if (r < 0) {
                         print_header(path, &h, r == -EPERM ? "not possible: the TPM's PCR policy fails"
                                                            : "not possible: its key is destroyed");

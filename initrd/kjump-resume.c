@@ -119,12 +119,7 @@ static void destroy_key(void) {
         int r;
 
         if (arg_key_tpm2) {
-                TSS2_TCTI_CONTEXT *tcti = NULL;
-
-                r = tpm2_tcti_device(&tcti);
-                if (r >= 0)
-                        r = tpm2_key_destroy(tcti);
-                tpm2_tcti_free(tcti);
+                r = tpm2_device_key_destroy();
                 if (r < 0)
                         log_warning_errno(r, "Cannot destroy the image's key in the TPM: %m");
                 else
@@ -299,12 +294,7 @@ static int run(int argc, char *argv[]) {
                 log_info("Key read from the dm-crypt volume %u:%u.", major(arg_key_volume), minor(arg_key_volume));
         }
         if (h.protection == KJUMP_PROTECT_TPM2) {
-                TSS2_TCTI_CONTEXT *tcti = NULL;
-
-                r = tpm2_tcti_device(&tcti);
-                if (r >= 0)
-                        r = tpm2_key_load(tcti, h.image_id, &key);
-                tpm2_tcti_free(tcti);
+                r = tpm2_device_key_load(h.image_id, &key);
                 if (r < 0) {
                         log_error_errno(r, "The TPM does not release the image's key: %s.",
                                         r == -EPERM   ? "PCR 7 differs from the hibernation's (another boot chain)"

@@ -935,12 +935,7 @@ int target_destroy_key(Target *t, uint32_t protection) {
         int r;
 
         if (t->protection == KJUMP_PROTECT_TPM2 || protection == KJUMP_PROTECT_TPM2) {
-                TSS2_TCTI_CONTEXT *tcti = NULL;
-
-                r = tpm2_tcti_device(&tcti);
-                if (r >= 0)
-                        r = tpm2_key_destroy(tcti);
-                tpm2_tcti_free(tcti);
+                r = tpm2_device_key_destroy();
                 if (r < 0)
                         return r;
         }
@@ -1042,14 +1037,9 @@ int target_begin_image(Target *t, const HelperParams *params) {
                         return r;
         }
         if (t->protection == KJUMP_PROTECT_TPM2) {
-                TSS2_TCTI_CONTEXT *tcti = NULL;
-
                 if (!params->key.set)
                         return -ENOKEY;
-                r = tpm2_tcti_device(&tcti);
-                if (r >= 0)
-                        r = tpm2_key_store(tcti, &params->key, params->image_id);
-                tpm2_tcti_free(tcti);
+                r = tpm2_device_key_store(&params->key, params->image_id);
                 if (r < 0)
                         return r;
         }

@@ -233,3 +233,33 @@ int tpm2_key_destroy(TSS2_TCTI_CONTEXT *tcti) {
         Esys_Finalize(&c);
         return r;
 }
+
+int tpm2_device_key_store(const ImageKey *key, const uint8_t image_id[16]) {
+        TSS2_TCTI_CONTEXT *tcti = NULL;
+        int r = tpm2_tcti_device(&tcti);
+
+        if (r >= 0)
+                r = tpm2_key_store(tcti, key, image_id);
+        tpm2_tcti_free(tcti);
+        return r;
+}
+
+int tpm2_device_key_load(const uint8_t image_id[16], ImageKey *ret) {
+        TSS2_TCTI_CONTEXT *tcti = NULL;
+        int r = tpm2_tcti_device(&tcti);
+
+        if (r >= 0)
+                r = tpm2_key_load(tcti, image_id, ret);
+        tpm2_tcti_free(tcti);
+        return r;
+}
+
+int tpm2_device_key_destroy(void) {
+        TSS2_TCTI_CONTEXT *tcti = NULL;
+        int r = tpm2_tcti_device(&tcti);
+
+        if (r >= 0)
+                r = tpm2_key_destroy(tcti);
+        tpm2_tcti_free(tcti);
+        return r;
+}

@@ -34,3 +34,8 @@ int tpm2_key_store(TSS2_TCTI_CONTEXT *tcti, const ImageKey *key, const uint8_t i
 int tpm2_key_load(TSS2_TCTI_CONTEXT *tcti, const uint8_t image_id[16], ImageKey *ret);
 /* Undefines the index: the key is gone. 0 also when there was none. */
 int tpm2_key_destroy(TSS2_TCTI_CONTEXT *tcti);
+
+/* The same three on this machine's TPM (/dev/tpmrm0; -ENODEV: none). */
+int tpm2_device_key_store(const ImageKey *key, const uint8_t image_id[16]);
+int tpm2_device_key_load(const uint8_t image_id[16], ImageKey *ret);
+int tpm2_device_key_destroy(void);

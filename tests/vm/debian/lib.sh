@@ -67,6 +67,18 @@ verify_after_resume() {
     kjumpctl inspect --json | grep -q '"state":"consumed"' || fail "the restored image is not consumed"
 }
 
+# After a restore of an image protected by PROTECTION (luks, tpm2): it was,
+# and its key is gone, so it can never be read again.
+verify_key_destroyed() {
+    kjumpctl inspect --json > /tmp/inspect.json
+    grep -q "\"protection\":\"$1\"" /tmp/inspect.json || { cat /tmp/inspect.json; fail "the image was not protected ($1)"; }
+    if kjumpctl inspect --verify > /tmp/verify.out 2>&1; then
+        cat /tmp/verify.out
+        fail "the restored image still opens: its key was not destroyed"
+    fi
+    grep -q "key is gone" /tmp/verify.out || { cat /tmp/verify.out; fail "inspect --verify did not say the key is gone"; }
+}
+
 # logind's answer to Can$1 (CanHibernate, CanHybridSleep, ...).
 logind_can() {
     busctl call org.freedesktop.login1 /org/freedesktop/login1 org.freedesktop.login1.Manager "Can$1"

@@ -69,24 +69,10 @@ class Console:
     def wait_for_prompt(self, pattern, timeout, what=None):
         """Waits until the line being written (a prompt, which has no
         newline yet) matches PATTERN; complete lines are consumed as
-        wait_for() does, failures included."""
+        wait_for() does, failures included. Returns the time."""
         rx = re.compile(pattern)
-        deadline = time.monotonic() + timeout * TIMEOUT_SCALE
-        with self.cond:
-            while True:
-                while self.cursor < len(self.lines):
-                    _, text = self.lines[self.cursor]
-                    self.cursor += 1
-                    self._raise_if_failed(text)
-                if rx.search(self.partial):
-                    return time.monotonic()
-                if self.eof:
-                    raise ScenarioFailed(f"QEMU exited before {what or pattern!r}")
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise ScenarioFailed(f"timed out after {timeout * TIMEOUT_SCALE:.0f} s "
-                                         f"waiting for {what or pattern!r}")
-                self.cond.wait(left)
+        return self._wait(timeout, what or pattern, lambda t, text: None,
+                          lambda partial: time.monotonic() if rx.search(partial) else None)
 
     def type(self, text):
         """Types TEXT at the guest's serial console."""
@@ -106,22 +92,35 @@ class Console:
     def wait_for(self, pattern, timeout, what=None):
         """Waits for a line matching PATTERN after the cursor; returns (time, match)."""
         rx = re.compile(pattern)
+
+        def on_line(t, text):
+            m = rx.search(text)
+            return (t, m) if m else None
+        return self._wait(timeout, what or pattern, on_line)
+
+    def _wait(self, timeout, what, on_line, on_partial=None):
+        """Consumes lines after the cursor until ON_LINE(time, text) (or
+        ON_PARTIAL(the line being written)) returns something, which it
+        returns; a failing guest, QEMU's exit or the timeout raise."""
         deadline = time.monotonic() + timeout * TIMEOUT_SCALE
         with self.cond:
             while True:
                 while self.cursor < len(self.lines):
                     t, text = self.lines[self.cursor]
                     self.cursor += 1
-                    m = rx.search(text)
-                    if m:
-                        return t, m
+                    got = on_line(t, text)
+                    if got is not None:
+                        return got
                     self._raise_if_failed(text)
+                if on_partial:
+                    got = on_partial(self.partial)
+                    if got is not None:
+                        return got
                 if self.eof:
-                    raise ScenarioFailed(f"QEMU exited before {what or pattern!r}")
+                    raise ScenarioFailed(f"QEMU exited before {what!r}")
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise ScenarioFailed(f"timed out after {timeout * TIMEOUT_SCALE:.0f} s "
-                                         f"waiting for {what or pattern!r}")
+                    raise ScenarioFailed(f"timed out after {timeout * TIMEOUT_SCALE:.0f} s waiting for {what!r}")
                 self.cond.wait(left)
 
     def wait_qmp_event(self, name, timeout, what=None):

@@ -54,6 +54,16 @@ def debian_restore(rig, location, name, s3=False, unlock=None):
     return con
 
 
+def hibernate_to_power_off(rig, con):
+    """The guest's runner asks for a hibernation (systemctl hibernate): the
+    helper writes the image and powers the machine off."""
+    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 900, "the workload setup")
+    rig.mark(t_req, "systemctl hibernate")
+    debian_image(rig, con, "poweroff")
+    con.wait_exit(300)
+    rig.mark(time.monotonic(), "power off")
+
+
 def debian_verified(rig, con, what="workload, dirty file, hooks in the journal, image consumed"):
     t_ok, _ = con.wait_for(r"KJUMP-EVENT verified", 900, "the checks after the return")
     rig.mark(t_ok, what + ": verified")
@@ -413,11 +423,7 @@ def layout_root(rig, name, layout, passphrase=False):
         _, m = con.wait_for(r"KJUMP-EVENT volume-key ([0-9a-f]+)", 300, "the volume key")
         volume_key = bytes.fromhex(m.group(1))
     marker = plaintext_marker(con)
-    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 900, "the workload setup")
-    rig.mark(t_req, "systemctl hibernate")
-    debian_image(rig, con, "poweroff")
-    con.wait_exit(300)
-    rig.mark(time.monotonic(), "power off")
+    hibernate_to_power_off(rig, con)
 
     # The disk as anyone could read it now. Encrypted: the LUKS header is
     # there (the search reads the right disk), neither the volume's key nor
@@ -490,11 +496,7 @@ def tpm2_hibernate(rig):
     rig.with_tpm()
     con, location = debian_boot(rig, "tpm2-hibernate")
     marker = plaintext_marker(con)
-    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 900, "the workload setup")
-    rig.mark(t_req, "systemctl hibernate")
-    debian_image(rig, con, "poweroff")
-    con.wait_exit(300)
-    rig.mark(time.monotonic(), "power off")
+    hibernate_to_power_off(rig, con)
     found = raw_disk_holds(rig.debian_disk, [b"KJUMPIMG", marker])
     if b"KJUMPIMG" not in found:
         raise ScenarioFailed("the raw disk holds no kjump header: the search looked at the wrong disk")
