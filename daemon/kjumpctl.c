@@ -60,6 +60,7 @@ typedef enum Opt {
         OPT_FORCE = 1 << 9,
         OPT_BOOT = 1 << 10,
         OPT_NO_UPDATE_INITRD = 1 << 11,
+        OPT_ENCRYPTION = 1 << 12,
 } Opt;
 static unsigned arg_given;
 
@@ -72,6 +73,7 @@ static const struct {
         { OPT_JSON, "--json" }, { OPT_VERIFY, "--verify" },
         { OPT_HELPER, "--helper-kernel/--helper-initrd/--window-size/--helper-cmdline" },
         { OPT_FORCE, "--force" }, { OPT_BOOT, "--boot" }, { OPT_NO_UPDATE_INITRD, "--no-update-initrd" },
+        { OPT_ENCRYPTION, "--encryption" },
 };
 
 static KjumpConfig config_file;
@@ -93,7 +95,8 @@ static int load_config(void) {
                 arg_config.window_size = config_file.window_size;
         }
         arg_config.save_free_pages = config_file.save_free_pages;
-        arg_config.encryption = config_file.encryption;
+        if (!(arg_given & OPT_ENCRYPTION))
+                arg_config.encryption = config_file.encryption;
         if (!(arg_given & OPT_SIZE))
                 arg_size_spec = config_file.target_size;
         if (!(arg_given & OPT_COMPRESSION)) {
@@ -139,6 +142,7 @@ static void help(void) {
                "     --target=SPEC        Image file or partition: PATH, UUID=, PARTUUID=, LABEL=\n"
                "                          (default: kjump.conf's Target=, else %s)\n"
                "     --compression=C      suspend --direct: lz4 (default), zstd or stored\n"
+               "     --encryption=E       suspend --direct: auto, luks, tpm2 or none (kjump.conf's Encryption=)\n"
                "     --size=N%%|SIZE|ram  setup-target: size of the file (default: TargetSize=, 60%% of RAM)\n"
                "     --force              setup-target: replace what is there\n"
                "     --no-update-initrd   setup-target: leave the initrds as they are (by default\n"
@@ -165,6 +169,7 @@ static int parse_argv(int argc, char *argv[]) {
                 ARG_MODE,
                 ARG_TARGET,
                 ARG_COMPRESSION,
+                ARG_ENCRYPTION,
                 ARG_SIZE,
                 ARG_JSON,
                 ARG_VERIFY,
@@ -185,6 +190,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "mode", required_argument, NULL, ARG_MODE },
                 { "target", required_argument, NULL, ARG_TARGET },
                 { "compression", required_argument, NULL, ARG_COMPRESSION },
+                { "encryption", required_argument, NULL, ARG_ENCRYPTION },
                 { "size", required_argument, NULL, ARG_SIZE },
                 { "json", no_argument, NULL, ARG_JSON },
                 { "verify", no_argument, NULL, ARG_VERIFY },
@@ -233,6 +239,14 @@ static int parse_argv(int argc, char *argv[]) {
                                                        "or stored.", optarg);
                         arg_config.compression = r;
                         arg_given |= OPT_COMPRESSION;
+                        break;
+                case ARG_ENCRYPTION:
+                        r = encryption_from_string(optarg);
+                        if (r < 0)
+                                return log_error_errno(EINVAL, "Unknown encryption '%s': expected auto, luks, tpm2 "
+                                                       "or none.", optarg);
+                        arg_config.encryption = r;
+                        arg_given |= OPT_ENCRYPTION;
                         break;
                 case ARG_SIZE: {
                         uint64_t dummy;
@@ -401,9 +415,10 @@ static int verb_suspend(int argc, char *argv[]) {
         if (!arg_direct) {
                 /* These shape the jump made here: without --direct the
                  * daemon jumps, as kjump.conf says. */
-                if (arg_given & (OPT_MODE | OPT_COMPRESSION | OPT_HELPER | OPT_TARGET))
-                        return log_error_errno(EINVAL, "--mode, --target, --compression and the --helper-* options "
-                                               "need --direct: without it kjumpd hibernates as kjump.conf says.");
+                if (arg_given & (OPT_MODE | OPT_COMPRESSION | OPT_ENCRYPTION | OPT_HELPER | OPT_TARGET))
+                        return log_error_errno(EINVAL, "--mode, --target, --compression, --encryption and the "
+                                               "--helper-* options need --direct: without it kjumpd hibernates "
+                                               "as kjump.conf says.");
                 return sleep_over_bus("Hibernate", "hibernation");
         }
         if (arg_from_systemd)
@@ -1048,9 +1063,9 @@ typedef struct Verb {
 } Verb;
 
 static const Verb verbs[] = {
-        { "suspend", 0, 0, OPT_DIRECT | OPT_FROM_SYSTEMD | OPT_MODE | OPT_TARGET | OPT_COMPRESSION | OPT_HELPER,
+        { "suspend", 0, 0, OPT_DIRECT | OPT_FROM_SYSTEMD | OPT_MODE | OPT_TARGET | OPT_COMPRESSION | OPT_ENCRYPTION | OPT_HELPER,
           verb_suspend },
-        { "hibernate", 0, 0, OPT_DIRECT | OPT_FROM_SYSTEMD | OPT_MODE | OPT_TARGET | OPT_COMPRESSION | OPT_HELPER,
+        { "hibernate", 0, 0, OPT_DIRECT | OPT_FROM_SYSTEMD | OPT_MODE | OPT_TARGET | OPT_COMPRESSION | OPT_ENCRYPTION | OPT_HELPER,
           verb_suspend },
         { "hybrid-sleep", 0, 0, OPT_FROM_SYSTEMD, verb_hybrid_sleep },
         { "suspend-then-hibernate", 0, 0, OPT_FROM_SYSTEMD, verb_suspend_then_hibernate },
