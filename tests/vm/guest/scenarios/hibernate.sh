@@ -16,7 +16,10 @@ event clock before=$(date +%s)
 event request
 # kjump.helper-extra=ARG: one more helper kernel argument (fault injection).
 extra=$(sed -n 's/.*kjump\.helper-extra=\([^ ]*\).*/\1/p' /proc/cmdline)
-kjumpctl suspend --direct --mode hibernate --target "$TARGET" ${extra:+--helper-cmdline "$extra"} ||
+# kjump.encryption=E (forged-image-tpm2): how the image is protected.
+encryption=$(sed -n 's/.*kjump\.encryption=\([^ ]*\).*/\1/p' /proc/cmdline)
+kjumpctl suspend --direct --mode hibernate --target "$TARGET" ${extra:+--helper-cmdline "$extra"} \
+    ${encryption:+--encryption "$encryption"} ||
     fail "kjumpctl suspend --direct --mode hibernate failed"
 event clock after=$(date +%s)
 event resumed

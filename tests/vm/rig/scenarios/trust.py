@@ -68,6 +68,29 @@ def forged_image(rig):
         raise ScenarioFailed("the forged image was not refused for pointing outside the recorded RAM")
 
 
+@scenario("forged-image-tpm2", "the same forgery of an encrypted image (Encryption=tpm2, swtpm): its index "
+          "and checksums changed without the key: refused",
+          expect="kjump-resume reads the key from the TPM, the header does not authenticate: refused as corrupt "
+                 "before the helper starts; fresh boot; the key destroyed")
+def forged_image_tpm2(rig):
+    rig.with_disks()
+    rig.require_target("file")
+    rig.with_tpm()
+    location = hibernate_boot(rig, extra="kjump.encryption=tpm2")
+    res = subprocess.run([str(BUILDDIR / "tests" / "forge-image"), str(rig.ext4), str(location_offset(location))],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if res.returncode != 0 or "a protected image" not in res.stdout:
+        raise ScenarioFailed(f"forge-image did not forge a protected image: {res.stdout.strip()}")
+    rig.facts["forged"] = res.stdout.strip()
+    con = fresh_boot(rig, location, "invalid:corrupt")
+    if not con.lines_matching(r"kjump-resume: Key read from the TPM"):
+        raise ScenarioFailed("kjump-resume did not read the key from the TPM")
+    if not con.lines_matching(r"kjump-resume: .*the header does not authenticate under the image's key"):
+        raise ScenarioFailed("the forged image was not refused by its authentication")
+    if not con.lines_matching(r"KJUMP-MARK key-destroyed"):
+        raise ScenarioFailed("the refused image's key was not destroyed")
+
+
 def partition_with_fs(rig, label, uuid):
     """An ext4 file system on the guest's raw partition, made on the host."""
     subprocess.run(["mkfs.ext4", "-q", "-F", "-L", label, "-U", uuid, "-E", f"offset={rig.part_offset}",
