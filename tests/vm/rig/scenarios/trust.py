@@ -49,18 +49,26 @@ def cut_restore(rig):
     fresh_boot(rig, location, "invalid:helper_error")
 
 
+def forge_then_boot(rig, extra="", protected=False):
+    """Hibernates, forges the image on the host (forge-image: the last
+    chunk onto device registers, the plain checksums recomputed), and boots
+    fresh: the image must be found invalid (corrupt). Returns the console."""
+    rig.with_disks()
+    rig.require_target("file")
+    location = hibernate_boot(rig, extra=extra)
+    res = subprocess.run([str(BUILDDIR / "tests" / "forge-image"), str(rig.ext4), str(location_offset(location))],
+                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if res.returncode != 0 or protected != ("a protected image" in res.stdout):
+        raise ScenarioFailed(f"forge-image did not forge {'a protected' if protected else 'an'} image: "
+                             f"{res.stdout.strip()}")
+    rig.facts["forged"] = res.stdout.strip()
+    return fresh_boot(rig, location, "invalid:corrupt")
+
+
 @scenario("forged-image", "an image with valid checksums whose chunks point at device registers: refused",
           expect="kjump-resume refuses it as corrupt before the helper starts; fresh boot")
 def forged_image(rig):
-    rig.with_disks()
-    rig.require_target("file")
-    location = hibernate_boot(rig)
-    res = subprocess.run([str(BUILDDIR / "tests" / "forge-image"), str(rig.ext4), str(location_offset(location))],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if res.returncode != 0:
-        raise ScenarioFailed(f"forge-image failed: {res.stdout.strip()}")
-    rig.facts["forged"] = res.stdout.strip()
-    con = fresh_boot(rig, location, "invalid:corrupt")
+    con = forge_then_boot(rig)
     if not con.lines_matching(r"KJUMP-MARK resume-invalidated .*reason=corrupt"):
         raise ScenarioFailed("kjump-resume did not refuse the forged image as corrupt")
     # Refused by the binding of the index to RAM, not by a checksum.
@@ -73,16 +81,8 @@ def forged_image(rig):
           expect="kjump-resume reads the key from the TPM, the header does not authenticate: refused as corrupt "
                  "before the helper starts; fresh boot; the key destroyed")
 def forged_image_tpm2(rig):
-    rig.with_disks()
-    rig.require_target("file")
     rig.with_tpm()
-    location = hibernate_boot(rig, extra="kjump.encryption=tpm2")
-    res = subprocess.run([str(BUILDDIR / "tests" / "forge-image"), str(rig.ext4), str(location_offset(location))],
-                         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    if res.returncode != 0 or "a protected image" not in res.stdout:
-        raise ScenarioFailed(f"forge-image did not forge a protected image: {res.stdout.strip()}")
-    rig.facts["forged"] = res.stdout.strip()
-    con = fresh_boot(rig, location, "invalid:corrupt")
+    con = forge_then_boot(rig, extra="kjump.encryption=tpm2", protected=True)
     if not con.lines_matching(r"kjump-resume: Key read from the TPM"):
         raise ScenarioFailed("kjump-resume did not read the key from the TPM")
     if not con.lines_matching(r"kjump-resume: .*the header does not authenticate under the image's key"):
