@@ -37,7 +37,6 @@ static const char *find_kexec(const char *configured) {
 }
 
 int helper_cmdline(const char *running_cmdline, const char *extra, char **ret) {
-        _cleanup_free_ char *consoles = NULL;
         const char *p = running_cmdline + strspn(running_cmdline, " \t\n");
         size_t cap = strlen(running_cmdline) + (extra ? strlen(extra) : 0) + 64;
         char *out;
@@ -50,15 +49,16 @@ int helper_cmdline(const char *running_cmdline, const char *extra, char **ret) {
          * synced and no image is valid yet. No MWAIT: a CPU the helper
          * takes offline must halt, not wait on a cache line of the window
          * that the jump back writes (helper-kernel/init/jump-back.c). */
-        strcpy(out, "nokaslr panic=10 clearcpuid=monitor");
+        strcpy(out, "nokaslr panic=10 clearcpuid=monitor quiet");
 
-        /* Keep every console=, loglevel= and quiet of the running kernel,
-         * in order: the helper talks where and as much as A does. */
+        /* The helper is quiet on its own: its boot log on a serial console
+         * at 115200 baud would take a second or more, at every hibernation
+         * and every restore. It talks where A does (every console=, in
+         * order) and says more only when A was asked to (loglevel=). */
         for (; *p; p += strcspn(p, " \t\n"), p += strspn(p, " \t\n")) {
                 size_t l = strcspn(p, " \t\n");
 
-                if (strncmp(p, "console=", 8) == 0 || strncmp(p, "loglevel=", 9) == 0 ||
-                    (l == 5 && strncmp(p, "quiet", 5) == 0)) {
+                if (strncmp(p, "console=", 8) == 0 || strncmp(p, "loglevel=", 9) == 0) {
                         strcat(out, " ");
                         strncat(out, p, l);
                 }

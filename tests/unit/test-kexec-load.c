@@ -27,9 +27,9 @@ TEST(helper_cmdline) {
 
         ASSERT_OK(helper_cmdline(" root=/dev/vda console=tty0 quiet console=ttyS0,115200 xconsole=bad "
                                  "loglevel=4 quietly", NULL, &s));
-        ASSERT_STREQ(s, "nokaslr panic=10 clearcpuid=monitor console=tty0 quiet console=ttyS0,115200 loglevel=4");
+        ASSERT_STREQ(s, "nokaslr panic=10 clearcpuid=monitor quiet console=tty0 console=ttyS0,115200 loglevel=4");
         ASSERT_OK(helper_cmdline("", "loglevel=7", &t));
-        ASSERT_STREQ(t, "nokaslr panic=10 clearcpuid=monitor loglevel=7");
+        ASSERT_STREQ(t, "nokaslr panic=10 clearcpuid=monitor quiet loglevel=7");
 }
 
 int main(void) {
