@@ -116,3 +116,32 @@ before_hibernate() {
     event workload-ready
     event request
 }
+
+# For the bench: what RAM holds now, as KJUMP-EVENT meminfo-TAG fields
+# (MiB): in use (not free), file cache (page cache of files on disks, not
+# tmpfs), shmem (tmpfs and shared memory), total.
+meminfo_event() {
+    awk -v tag="$1" '
+        { v[$1] = $2 }
+        END { printf "KJUMP-EVENT meminfo-%s total_mib=%d used_mib=%d file_cache_mib=%d shmem_mib=%d\n", tag,
+              v["MemTotal:"] / 1024, (v["MemTotal:"] - v["MemFree:"]) / 1024,
+              (v["Cached:"] + v["Buffers:"] - v["Shmem:"]) / 1024, v["Shmem:"] / 1024 }' /proc/meminfo
+}
+
+# For the bench: the workload, a file written just before the request
+# (dirty), what RAM holds, then the request.
+bench_before() {
+    /kjump-test/workload setup || fail "workload setup failed"
+    dd if=/dev/urandom of=/root/dirty bs=1M count=8 2>/dev/null
+    sha256sum /root/dirty > "$KJUMP_STATE/dirty.sha256"
+    event workload-ready
+    meminfo_event before
+    event request
+}
+
+bench_after() {
+    event resumed
+    meminfo_event after
+    /kjump-test/workload verify || fail "workload verify failed"
+    sha256sum -c "$KJUMP_STATE/dirty.sha256" >/dev/null || fail "the file written just before sleeping changed"
+}

@@ -96,16 +96,20 @@ class Rig:
         shutil.rmtree(root, ignore_errors=True)
         self.http_port = self.start_http()
 
-    def boot_debian(self, scenario, extra_cmdline="", s3=False, qmp=False):
+    def boot_debian(self, scenario, extra_cmdline="", s3=False, qmp=False, stop_at_power_off=False):
         """Boots the Debian guest: its own initramfs (initramfs-tools with
         kjump's hook), systemd, kjumpd, and the test runner."""
-        return self.boot(scenario, extra_cmdline, debian=True, s3=s3, qmp=qmp)
+        return self.boot(scenario, extra_cmdline, debian=True, s3=s3, qmp=qmp, stop_at_power_off=stop_at_power_off)
 
-    def boot(self, scenario, extra_cmdline="", debian=False, s3=False, qmp=False, screen=False):
+    def boot(self, scenario, extra_cmdline="", debian=False, s3=False, qmp=False, screen=False,
+             stop_at_power_off=False):
         """Starts QEMU. S3: the firmware offers ACPI S3 (suspend to RAM).
         QMP (S3 implies it): the console's .qmp sees the guest suspend,
         wakes it and presses keys. SCREEN (implies QMP): a VGA display
-        for screenshots (rig/screen.py)."""
+        for screenshots (rig/screen.py). STOP_AT_POWER_OFF (implies QMP):
+        at the guest's power off QEMU stops (SHUTDOWN event) instead of
+        exiting, so the rig can still ask it (its disks' counters); the
+        rig then ends it (quit)."""
         self.runs += 1
         logpath = self.out / f"console-{self.runs}.log"
         # Only warnings and worse from the kernels: their messages would
@@ -149,9 +153,11 @@ class Rig:
         cmd += ["-global", f"PIIX4_PM.disable_s3={0 if s3 else 1}"]
         if screen:
             cmd += ["-vga", "std"]
+        if stop_at_power_off:
+            cmd += ["-no-shutdown"]
         if getattr(self, "tpm_dir", None):
             cmd += self.start_swtpm()
-        qmp = Qmp() if s3 or qmp or screen else None
+        qmp = Qmp() if s3 or qmp or screen or stop_at_power_off else None
         if qmp:
             self.qmps.append(qmp)
             cmd += qmp.qemu_args()

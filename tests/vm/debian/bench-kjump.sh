@@ -1,0 +1,12 @@
+# The bench's kjump run, as users run it: kjumpd with the helper preloaded,
+# asked over D-Bus (Hibernate), which returns when the machine is back.
+wait_for_kjumpd
+setup_target
+event helper-pinned bytes="$(busctl get-property org.kjump1 /org/kjump1 org.kjump1.Manager HelperPinnedBytes | cut -d' ' -f2)"
+bench_before
+busctl --timeout=1h call org.kjump1 /org/kjump1 org.kjump1.Manager Hibernate b false ||
+    fail "kjumpd's Hibernate failed"
+bench_after
+kjumpctl inspect --json | grep -q '"state":"consumed"' || fail "the restored image is not consumed"
+event verified
+finish PASS
