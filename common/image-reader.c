@@ -9,6 +9,7 @@
 #include "fileio.h"
 #include "image-reader.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define IO_ALIGN 4096u
 #define IO_BUFFER (4u << 20) /* bytes per write or read-ahead */
@@ -193,6 +194,7 @@ typedef struct Decoder {
         void *userdata;
         const ImageKey *key;       /* NULL: unprotected */
         const uint8_t *image_id;
+        ImageReadTimes times;      /* under lock */
 } Decoder;
 
 static void decoder_fail(Decoder *d, int r, const char *why) {
@@ -231,11 +233,15 @@ static void *decode_worker(void *userdata) {
                 d->slots[ready].state = SLOT_BUSY;
                 pthread_mutex_unlock(&d->lock);
 
+                uint64_t t0 = now_usec(CLOCK_MONOTONIC), t1;
                 r = image_chunk_decode(d->slots[ready].chunk, d->slots[ready].data, raw, d->key, d->image_id, &why);
+                t1 = now_usec(CLOCK_MONOTONIC);
                 if (r >= 0)
                         r = d->cb(d->userdata, d->slots[ready].chunk, raw);
 
                 pthread_mutex_lock(&d->lock);
+                d->times.decode_usec += t1 - t0;
+                d->times.callback_usec += now_usec(CLOCK_MONOTONIC) - t1;
                 d->slots[ready].state = SLOT_FREE;
                 if (r < 0)
                         decoder_fail(d, r, why);
@@ -270,12 +276,20 @@ static ssize_t decoder_take_slot(Decoder *d) {
 int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_header *h,
                          const struct kjump_chunk *chunks, const ImageKey *key, unsigned threads,
                          ImageChunkCallback cb, void *userdata, const char **ret_error) {
+        return image_for_each_chunk_timed(fd, map, h, chunks, key, threads, cb, userdata, NULL, ret_error);
+}
+
+int image_for_each_chunk_timed(int fd, const TargetMap *map, const struct kjump_image_header *h,
+                               const struct kjump_chunk *chunks, const ImageKey *key, unsigned threads,
+                               ImageChunkCallback cb, void *userdata, ImageReadTimes *ret_times,
+                               const char **ret_error) {
         size_t cap = IO_BUFFER + ALIGN_TO(image_chunk_bound(), (size_t) IO_ALIGN) + IO_ALIGN;
         _cleanup_free_ uint8_t *buf = aligned_alloc_direct(cap);
         _cleanup_free_ pthread_t *tids = NULL;
         uint64_t buf_start = h->data_start, buf_end = h->data_start;
         uint64_t data_end = ALIGN_TO(h->data_start + h->data_bytes, (uint64_t) IO_ALIGN);
         Decoder d = { .cb = cb, .userdata = userdata, .image_id = h->image_id };
+        uint64_t read_usec = 0, slot_wait_usec = 0;
         unsigned started = 0;
         int r = 0;
 
@@ -345,7 +359,9 @@ int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_
                                 pthread_mutex_unlock(&d.lock);
                                 break;
                         }
+                        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
                         r = target_pread(fd, map, buf + (buf_end - buf_start), n, buf_end);
+                        read_usec += now_usec(CLOCK_MONOTONIC) - t0;
                         if (r < 0) {
                                 pthread_mutex_lock(&d.lock);
                                 decoder_fail(&d, r, "cannot read chunk data");
@@ -357,7 +373,9 @@ int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_
                 if (r < 0)
                         break;
 
+                uint64_t t0 = now_usec(CLOCK_MONOTONIC);
                 slot = decoder_take_slot(&d);
+                slot_wait_usec += now_usec(CLOCK_MONOTONIC) - t0;
                 if (slot < 0)
                         break;
                 memcpy(d.slots[slot].data, buf + (c->data_offset - buf_start), c->data_size);
@@ -378,6 +396,11 @@ finish:
         for (size_t i = 0; i < d.n_slots; i++)
                 free(d.slots[i].data);
         free(d.slots);
+        if (ret_times) {
+                *ret_times = d.times;
+                ret_times->read_usec = read_usec;
+                ret_times->slot_wait_usec = slot_wait_usec;
+        }
         if (d.error < 0) {
                 if (ret_error && d.why)
                         *ret_error = d.why;

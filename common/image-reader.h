@@ -39,6 +39,17 @@ int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_
                          const struct kjump_chunk *chunks, const ImageKey *key, unsigned threads,
                          ImageChunkCallback cb, void *userdata, const char **ret_error);
 
+/* Where image_for_each_chunk()'s time went, in microseconds: the reading
+ * thread in its reads and waiting for a free slot (the decoders behind);
+ * the decoders, summed over threads, decoding and checking, and in CB. */
+typedef struct ImageReadTimes {
+        uint64_t read_usec, slot_wait_usec, decode_usec, callback_usec;
+} ImageReadTimes;
+int image_for_each_chunk_timed(int fd, const TargetMap *map, const struct kjump_image_header *h,
+                               const struct kjump_chunk *chunks, const ImageKey *key, unsigned threads,
+                               ImageChunkCallback cb, void *userdata, ImageReadTimes *ret_times,
+                               const char **ret_error);
+
 /* Allocates N bytes aligned for O_DIRECT. */
 void *aligned_alloc_direct(size_t n);
 

@@ -14,6 +14,7 @@
 #include "image-reader.h"
 #include "image-writer.h"
 #include "macro.h"
+#include "time-util.h"
 
 #define IO_ALIGN 4096u
 #define IO_BUFFER (4u << 20) /* bytes per write */
@@ -41,6 +42,7 @@ typedef struct Pipeline {
         bool abort;
         Slot *slots;
         size_t n_slots;
+        uint64_t scan_usec, encode_usec; /* summed over the workers, under lock */
 } Pipeline;
 
 static bool page_is_zero(const uint8_t *p) {
@@ -54,11 +56,13 @@ static bool page_is_zero(const uint8_t *p) {
 
 /* Reads one chunk of RAM, keeps its pages that are neither free in A nor
  * zero, and compresses them. */
-static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot) {
+static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot, uint64_t *scan_usec,
+                      uint64_t *encode_usec) {
         const ImageWriteOptions *o = pl->o;
         struct kjump_chunk *c = &slot->chunk;
         size_t length, n = 0;
         int64_t bit = -1;
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC), t1;
         uint8_t *src;
         int r;
 
@@ -86,8 +90,11 @@ static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot) {
                 n += KJUMP_PAGE_SIZE;
         }
         o->source.unmap(o->source.userdata, src, length);
+        t1 = now_usec(CLOCK_MONOTONIC);
+        *scan_usec += t1 - t0;
 
         r = image_chunk_encode(c, o->compression, o->level, raw, n, slot->out, o->key, o->image_id);
+        *encode_usec += now_usec(CLOCK_MONOTONIC) - t1;
         return r;
 }
 
@@ -112,9 +119,12 @@ static void *worker(void *userdata) {
                         break;
                 pthread_mutex_unlock(&pl->lock);
 
-                r = raw ? encode_job(pl, job, raw, slot) : -ENOMEM;
+                uint64_t scan = 0, encode = 0;
+                r = raw ? encode_job(pl, job, raw, slot, &scan, &encode) : -ENOMEM;
 
                 pthread_mutex_lock(&pl->lock);
+                pl->scan_usec += scan;
+                pl->encode_usec += encode;
                 slot->job = job;
                 slot->error = r;
                 slot->done = true;
@@ -206,7 +216,7 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         _cleanup_free_ struct kjump_extent *extents = NULL;
         Pipeline pl = { .o = o };
         Output out = { .fd = o->fd, .map = o->map };
-        uint64_t index_size, data = 0, stored = 0, pages = 0, free_pages = 0, ram_done = 0, ram_total, data_start, map_checksum = 0;
+        uint64_t index_size, data = 0, stored = 0, pages = 0, free_pages = 0, ram_done = 0, ram_total, wait_usec = 0, output_usec = 0, data_start, map_checksum = 0;
         /* A key block, when there is one, lies past everything the helper writes. */
         uint64_t end = o->key && h->key_offset ? h->key_offset : o->map->size;
         unsigned n_threads = MAX(o->threads, 1u), started = 0;
@@ -284,10 +294,13 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                 Slot *slot = &pl.slots[job % pl.n_slots];
                 struct kjump_chunk *c = &chunks[job];
 
+                uint64_t t0 = now_usec(CLOCK_MONOTONIC), t1;
                 pthread_mutex_lock(&pl.lock);
                 while (!(slot->done && slot->job == job))
                         pthread_cond_wait(&pl.slot_done, &pl.lock);
                 pthread_mutex_unlock(&pl.lock);
+                t1 = now_usec(CLOCK_MONOTONIC);
+                wait_usec += t1 - t0;
 
                 r = slot->error;
                 if (r >= 0) {
@@ -295,6 +308,7 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                         c->data_offset = c->data_size > 0 ? data_start + data : 0;
                         r = output_append(&out, slot->out, c->data_size);
                 }
+                output_usec += now_usec(CLOCK_MONOTONIC) - t1;
                 if (r < 0)
                         goto finish;
                 data += c->data_size;
@@ -315,7 +329,9 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                                 goto finish;
                 }
         }
+        uint64_t t_flush = now_usec(CLOCK_MONOTONIC);
         r = output_flush(&out, true);
+        output_usec += now_usec(CLOCK_MONOTONIC) - t_flush;
         if (r < 0)
                 goto finish;
 
@@ -355,5 +371,8 @@ finish:
         for (size_t i = 0; i < pl.n_slots; i++)
                 free(pl.slots[i].out);
         free(pl.slots);
+        if (o->times)
+                *o->times = (struct ImageWriteTimes) { .scan_usec = pl.scan_usec, .encode_usec = pl.encode_usec,
+                                                       .wait_usec = wait_usec, .output_usec = output_usec };
         return r;
 }

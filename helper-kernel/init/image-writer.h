@@ -38,6 +38,13 @@ typedef struct ImageWriteOptions {
          * return (-ECANCELED: the user cancelled) stops the write with it. */
         int (*progress)(void *userdata, uint64_t ram_done, uint64_t ram_total, uint64_t written);
         void *progress_userdata;
+        /* Where the time went, when not NULL (microseconds): the workers,
+         * summed over threads, reading RAM (mapping, zero checks, copies)
+         * and encoding (checksum, compression, sealing); the writing thread
+         * waiting for the workers, and handing the data to the target. */
+        struct ImageWriteTimes {
+                uint64_t scan_usec, encode_usec, wait_usec, output_usec;
+        } *times;
 } ImageWriteOptions;
 
 /* Writes the chunk data and the index, flushes them, and fills H's totals

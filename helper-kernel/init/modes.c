@@ -176,6 +176,7 @@ int helper_write(Helper *h) {
                  h->params.key.set ? "encrypted (XChaCha20-Poly1305)" : "not encrypted", h->cpus);
         log_mark("protection", "mode=%s", image_protection_to_string(h->header.protection) ?: "unknown");
 
+        struct ImageWriteTimes times = {};
         r = image_write(&(ImageWriteOptions) {
                 .fd = h->target_fd,
                 .map = &h->params.target,
@@ -190,6 +191,7 @@ int helper_write(Helper *h) {
                 .image_id = h->header.image_id,
                 .progress = write_progress,
                 .progress_userdata = &progress,
+                .times = &times,
         }, &h->header);
         h->header.write_usec = now_usec(CLOCK_MONOTONIC) - progress.start;
         keyboards_close(&progress.keyboards);
@@ -219,9 +221,13 @@ int helper_write(Helper *h) {
                  " MiB, %.2f s, %.0f MB/s.", h->header.ram_bytes >> 20, h->header.pages_stored,
                  (h->header.index_offset + h->header.index_size) >> 20, h->header.write_usec / 1e6,
                  h->header.ram_bytes / (h->header.write_usec / 1e6) / 1e6);
-        log_mark("image-written", "ram_mib=%" PRIu64 " pages_stored=%" PRIu64 " disk_mib=%" PRIu64 " seconds=%.2f",
+        /* Where the time went (the workers' times are summed over threads). */
+        log_mark("image-written", "ram_mib=%" PRIu64 " pages_stored=%" PRIu64 " disk_mib=%" PRIu64 " seconds=%.2f "
+                 "scan_s=%.2f encode_s=%.2f wait_s=%.2f output_s=%.2f threads=%u",
                  h->header.ram_bytes >> 20, h->header.pages_stored,
-                 (h->header.index_offset + h->header.index_size) >> 20, h->header.write_usec / 1e6);
+                 (h->header.index_offset + h->header.index_size) >> 20, h->header.write_usec / 1e6,
+                 times.scan_usec / 1e6, times.encode_usec / 1e6, times.wait_usec / 1e6, times.output_usec / 1e6,
+                 h->cpus);
         return 0;
 }
 
@@ -256,12 +262,17 @@ static int restore_chunk(void *userdata, const struct kjump_chunk *c, const uint
         return 0;
 }
 
+static int check_only(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
+        return 0;
+}
+
 /* Reads the committed image back from the disk and checks it, handing
  * every chunk to CB (NULL: verify only). */
 static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
         struct kjump_image_header on_disk;
         const char *why = NULL;
+        ImageReadTimes times = {};
         uint64_t t0 = now_usec(CLOCK_MONOTONIC);
         int r;
 
@@ -279,18 +290,22 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
 
                 pthread_mutex_init(&p.lock, NULL);
                 screen_open(&p.screen, "restoring");
-                r = image_for_each_chunk(h->target_fd, &h->params.target, &on_disk, chunks, &h->params.key, h->cpus,
-                                         cb, &p, &why);
+                r = image_for_each_chunk_timed(h->target_fd, &h->params.target, &on_disk, chunks, &h->params.key,
+                                               h->cpus, cb, &p, &times, &why);
                 screen_message(&p.screen, r >= 0 ? "Memory restored: resuming." : "The image is damaged: not restored.");
                 screen_close(&p.screen);
                 pthread_mutex_destroy(&p.lock);
         } else if (r >= 0)
-                r = image_verify(h->target_fd, &h->params.target, &on_disk, chunks, &h->params.key, h->cpus, &why);
+                r = image_for_each_chunk_timed(h->target_fd, &h->params.target, &on_disk, chunks, &h->params.key,
+                                               h->cpus, check_only, NULL, &times, &why);
         if (r < 0)
                 return log_error_errno(r, "%s failed: %s (%m).", what, why ?: "error");
         log_info("%s: %" PRIu64 " chunks checked in %.2f s.", what, on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
-        log_mark(cb ? "read-back" : "verified", "chunks=%" PRIu64 " seconds=%.2f", on_disk.chunk_count,
-                 (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
+        /* Where the time went (the decoders' times are summed over threads). */
+        log_mark(cb ? "read-back" : "verified",
+                 "chunks=%" PRIu64 " seconds=%.2f read_s=%.2f slot_wait_s=%.2f decode_s=%.2f place_s=%.2f threads=%u",
+                 on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6, times.read_usec / 1e6,
+                 times.slot_wait_usec / 1e6, times.decode_usec / 1e6, times.callback_usec / 1e6, h->cpus);
         return 0;
 }
 

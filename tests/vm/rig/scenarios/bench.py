@@ -105,6 +105,8 @@ def kjump_round(rig):
     con = rig.boot_debian("expect-resume", f"kjump.resume={location}")
     t_v, _ = con.wait_for(mark("resume-verified"), 1800, "the initramfs to check the image")
     t_up2, f2 = helper_up(con, rig, "restore", 600)
+    _, m = con.wait_for(mark("read-back"), 1800, "the restore")
+    read_back = fields(m)
     t_r, m = con.wait_for(mark("restored"), 1800, "the restore")
     restored = fields(m)
     t_res, _ = con.wait_for(r"KJUMP-EVENT resumed", 600, "the original system to run again")
@@ -121,10 +123,14 @@ def kjump_round(rig):
         "ram_read_mib": int(written["ram_mib"]),
         "write_s": float(written["seconds"]),
         "write_to_off_s": t_off - t_w,
+        # Where the write's time went: the workers' sums over threads, the writing thread's.
+        **{f"write_{k}": float(written[k]) for k in ("scan_s", "encode_s", "wait_s", "output_s") if k in written},
         "power_on_to_running_s": t_res - con.start,
         "power_on_to_handover_s": t_v - con.start,
         "restore_helper_boot_s": float(f2["boot_s"]),
         "restore_s": float(restored["seconds"]),
+        **{f"restore_{k}": float(read_back[k]) for k in ("read_s", "slot_wait_s", "decode_s", "place_s")
+           if k in read_back},
         "image_mib": int(written["disk_mib"]),
         "disk_written_mib": delta_mib(w_off, w_req),
         "used_before_mib": before["used_mib"],
@@ -152,11 +158,19 @@ FIGURES = [
     ("request_to_jump_s", "  request -> helper's kernel starts (s)", "kjump"),
     ("helper_boot_s", "  helper's boot (s)", "kjump"),
     ("write_s", "  image written (s)", "kjump"),
+    ("write_scan_s", "    reading RAM, the workers' sum (s)", "kjump"),
+    ("write_encode_s", "    checksum, compression, sealing, the workers' sum (s)", "kjump"),
+    ("write_wait_s", "    the writing thread waiting for the workers (s)", "kjump"),
+    ("write_output_s", "    the writing thread writing (s)", "kjump"),
     ("write_to_off_s", "  commit -> power off (s)", "kjump"),
     ("power_on_to_running_s", "power on -> running (s)", "both"),
     ("power_on_to_handover_s", "  power on -> image checked, handover (s)", "kjump"),
     ("restore_helper_boot_s", "  helper's boot at restore (s)", "kjump"),
     ("restore_s", "  RAM restored (s)", "kjump"),
+    ("restore_read_s", "    the reading thread reading (s)", "kjump"),
+    ("restore_slot_wait_s", "    the reading thread waiting for the decoders (s)", "kjump"),
+    ("restore_decode_s", "    decryption, decompression, checksum, the decoders' sum (s)", "kjump"),
+    ("restore_place_s", "    writing into RAM, the decoders' sum (s)", "kjump"),
     ("ram_read_mib", "RAM read by the helper (MiB)", "kjump"),
     ("image_before_compression_mib", "image before compression (MiB)", "swsusp"),
     ("image_mib", "image on disk, compressed (MiB)", "both"),
