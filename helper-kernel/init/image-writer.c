@@ -17,7 +17,7 @@
 #include "time-util.h"
 
 #define IO_ALIGN 4096u
-#define IO_BUFFER (4u << 20) /* bytes per write */
+#define IO_BUFFER (2u << 20) /* bytes per write */
 #define CHUNK_BYTES ((size_t) KJUMP_CHUNK_PAGES * KJUMP_PAGE_SIZE)
 
 typedef struct Slot {
@@ -165,28 +165,152 @@ static int plan_chunks(const ImageWriteOptions *o, struct kjump_chunk **ret, uin
         return 0;
 }
 
+/* The data goes out through IO_DEPTH O_DIRECT writes in flight, one
+ * thread each: the compressing workers fill the next buffer while the
+ * previous ones are on their way (an NVMe drive wants several requests
+ * at once; one synchronous write leaves it idle between them). Each
+ * buffer carries its own offset, so their order does not matter; every
+ * one has reached the device before image_write() returns. */
+#define IO_DEPTH 4
+
+enum { IO_FREE, IO_FILLING, IO_QUEUED, IO_WRITING };
+
+typedef struct IoSlot {
+        uint8_t *buf;      /* IO_BUFFER bytes, aligned */
+        size_t n;
+        uint64_t logical;
+        int state;
+} IoSlot;
+
 typedef struct Output {
         int fd;
         const TargetMap *map;
-        uint8_t *buf;      /* IO_BUFFER bytes, aligned */
+        IoSlot slots[IO_DEPTH + 1];
+        IoSlot *cur;       /* the one being filled */
         size_t fill;
-        uint64_t logical;  /* where buf[0] goes */
+        uint64_t logical;  /* where cur's first byte goes */
         uint64_t limit;    /* data may not pass this offset */
+
+        pthread_mutex_t lock;
+        pthread_cond_t cond;
+        pthread_t threads[IO_DEPTH];
+        unsigned n_threads;
+        bool stop;
+        int error;         /* the first failed write */
 } Output;
 
-static int output_flush(Output *out, bool final) {
-        size_t n = final ? ALIGN_TO(out->fill, (size_t) IO_ALIGN) : out->fill;
+static void *io_worker(void *userdata) {
+        Output *out = userdata;
+
+        pthread_mutex_lock(&out->lock);
+        for (;;) {
+                IoSlot *s = NULL;
+                int r;
+
+                for (size_t i = 0; i < ELEMENTSOF(out->slots); i++)
+                        if (out->slots[i].state == IO_QUEUED) {
+                                s = &out->slots[i];
+                                break;
+                        }
+                if (!s) {
+                        if (out->stop)
+                                break;
+                        pthread_cond_wait(&out->cond, &out->lock);
+                        continue;
+                }
+                s->state = IO_WRITING;
+                pthread_mutex_unlock(&out->lock);
+                r = out->error < 0 ? 0 : target_pwrite(out->fd, out->map, s->buf, s->n, s->logical);
+                pthread_mutex_lock(&out->lock);
+                if (r < 0 && out->error == 0)
+                        out->error = r;
+                s->state = IO_FREE;
+                pthread_cond_broadcast(&out->cond);
+        }
+        pthread_mutex_unlock(&out->lock);
+        return NULL;
+}
+
+static int output_init(Output *out) {
+        pthread_mutex_init(&out->lock, NULL);
+        pthread_cond_init(&out->cond, NULL);
+        for (size_t i = 0; i < ELEMENTSOF(out->slots); i++) {
+                out->slots[i].buf = aligned_alloc_direct(IO_BUFFER);
+                if (!out->slots[i].buf)
+                        return -ENOMEM;
+        }
+        out->cur = &out->slots[0];
+        out->cur->state = IO_FILLING;
+        for (; out->n_threads < IO_DEPTH; out->n_threads++)
+                if (pthread_create(&out->threads[out->n_threads], NULL, io_worker, out) != 0)
+                        break;
+        return out->n_threads > 0 ? 0 : -EAGAIN;
+}
+
+/* Waits until every queued write is done; returns the first error. */
+static int output_drain(Output *out) {
         int r;
 
-        if (n == 0)
-                return 0;
-        memset(out->buf + out->fill, 0, n - out->fill);
-        r = target_pwrite(out->fd, out->map, out->buf, n, out->logical);
-        if (r < 0)
-                return r;
-        out->logical += n;
-        out->fill = 0;
-        return 0;
+        pthread_mutex_lock(&out->lock);
+        for (;;) {
+                bool busy = false;
+
+                for (size_t i = 0; i < ELEMENTSOF(out->slots); i++)
+                        busy = busy || out->slots[i].state == IO_QUEUED || out->slots[i].state == IO_WRITING;
+                if (!busy)
+                        break;
+                pthread_cond_wait(&out->cond, &out->lock);
+        }
+        r = out->error;
+        pthread_mutex_unlock(&out->lock);
+        return r;
+}
+
+static void output_done(Output *out) {
+        (void) output_drain(out);
+        pthread_mutex_lock(&out->lock);
+        out->stop = true;
+        pthread_cond_broadcast(&out->cond);
+        pthread_mutex_unlock(&out->lock);
+        for (unsigned i = 0; i < out->n_threads; i++)
+                pthread_join(out->threads[i], NULL);
+        for (size_t i = 0; i < ELEMENTSOF(out->slots); i++)
+                free(out->slots[i].buf);
+        pthread_mutex_destroy(&out->lock);
+        pthread_cond_destroy(&out->cond);
+}
+
+/* Queues what CUR holds (padded to the I/O alignment when FINAL) and
+ * takes a free buffer for what follows; FINAL also waits for every write. */
+static int output_flush(Output *out, bool final) {
+        size_t n = final ? ALIGN_TO(out->fill, (size_t) IO_ALIGN) : out->fill;
+        int r = 0;
+
+        if (n > 0) {
+                memset(out->cur->buf + out->fill, 0, n - out->fill);
+                pthread_mutex_lock(&out->lock);
+                out->cur->n = n;
+                out->cur->logical = out->logical;
+                out->cur->state = IO_QUEUED;
+                pthread_cond_broadcast(&out->cond);
+                for (out->cur = NULL; !out->cur;) {
+                        for (size_t i = 0; i < ELEMENTSOF(out->slots); i++)
+                                if (out->slots[i].state == IO_FREE) {
+                                        out->cur = &out->slots[i];
+                                        break;
+                                }
+                        if (!out->cur)
+                                pthread_cond_wait(&out->cond, &out->lock);
+                }
+                out->cur->state = IO_FILLING;
+                r = out->error;
+                pthread_mutex_unlock(&out->lock);
+                out->logical += n;
+                out->fill = 0;
+        }
+        if (r >= 0 && final)
+                r = output_drain(out);
+        return r;
 }
 
 static int output_append(Output *out, const uint8_t *p, size_t n) {
@@ -196,7 +320,7 @@ static int output_append(Output *out, const uint8_t *p, size_t n) {
                 size_t k = MIN(n, (size_t) IO_BUFFER - out->fill);
                 int r;
 
-                memcpy(out->buf + out->fill, p, k);
+                memcpy(out->cur->buf + out->fill, p, k);
                 out->fill += k;
                 p += k;
                 n -= k;
@@ -211,7 +335,6 @@ static int output_append(Output *out, const uint8_t *p, size_t n) {
 
 int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
-        _cleanup_free_ uint8_t *buf = NULL;
         _cleanup_free_ pthread_t *threads = NULL;
         _cleanup_free_ struct kjump_extent *extents = NULL;
         Pipeline pl = { .o = o };
@@ -237,15 +360,14 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                 return -EINVAL; /* a key for a plaintext image, or none for a protected one */
         if (end > o->map->size || end < data_start + ALIGN_TO(index_size, (uint64_t) IO_ALIGN))
                 return -ENOSPC;
-        buf = aligned_alloc_direct(IO_BUFFER);
-        if (!buf)
-                return -ENOMEM;
-        out.buf = buf;
-        out.logical = KJUMP_IMAGE_HEADER_SIZE;
-        out.limit = data_start;
         extents = calloc(o->map->n, sizeof(struct kjump_extent));
         if (!extents)
                 return -ENOMEM;
+        r = output_init(&out);
+        if (r < 0)
+                goto finish;
+        out.logical = KJUMP_IMAGE_HEADER_SIZE;
+        out.limit = data_start;
         for (size_t i = 0; i < o->map->n; i++)
                 extents[i] = (struct kjump_extent) {
                         .logical = o->map->extents[i].logical,
@@ -259,7 +381,7 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         if (r >= 0)
                 r = output_flush(&out, true);
         if (r < 0)
-                return r;
+                goto finish;
         out.logical = data_start;
         out.limit = end - ALIGN_TO(index_size, (uint64_t) IO_ALIGN);
 
@@ -267,8 +389,8 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         pl.slots = calloc(pl.n_slots, sizeof(Slot));
         threads = calloc(n_threads, sizeof(pthread_t));
         if (!pl.slots || !threads) {
-                free(pl.slots);
-                return -ENOMEM;
+                r = -ENOMEM;
+                goto finish;
         }
         for (size_t i = 0; i < pl.n_slots; i++) {
                 pl.slots[i].out = malloc(image_chunk_bound());
@@ -368,9 +490,12 @@ finish:
         pthread_mutex_unlock(&pl.lock);
         for (unsigned i = 0; i < started; i++)
                 pthread_join(threads[i], NULL);
-        for (size_t i = 0; i < pl.n_slots; i++)
+        for (size_t i = 0; pl.slots && i < pl.n_slots; i++)
                 free(pl.slots[i].out);
         free(pl.slots);
+        /* Every write queued has ended (an abandoned image too: the helper
+         * records the failure in the header after them). */
+        output_done(&out);
         if (o->times)
                 *o->times = (struct ImageWriteTimes) { .scan_usec = pl.scan_usec, .encode_usec = pl.encode_usec,
                                                        .wait_usec = wait_usec, .output_usec = output_usec };
