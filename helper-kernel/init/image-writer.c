@@ -77,24 +77,36 @@ static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot, uint
         src = o->source.map(o->source.userdata, c->phys_start, length);
         if (!src)
                 return negative_errno();
+        /* The present pages are compressed straight from the mapping while
+         * they are its first n bytes; they are gathered into RAW only once
+         * a present page follows an absent one. */
+        bool in_place = true, gap = false;
         for (unsigned i = 0; i < c->page_count; i++) {
                 const uint8_t *page = src + (size_t) i * KJUMP_PAGE_SIZE;
                 if (bit >= 0 && free_pages_test(o->free_pages, bit + i)) {
                         slot->n_free++;
+                        gap = true;
                         continue;
                 }
-                if (page_is_zero(page))
+                if (page_is_zero(page)) {
+                        gap = true;
                         continue;
+                }
                 c->present[i / 8] |= 1u << (i % 8);
-                memcpy(raw + n, page, KJUMP_PAGE_SIZE);
+                if (in_place && gap) {
+                        memcpy(raw, src, n);
+                        in_place = false;
+                }
+                if (!in_place)
+                        memcpy(raw + n, page, KJUMP_PAGE_SIZE);
                 n += KJUMP_PAGE_SIZE;
         }
-        o->source.unmap(o->source.userdata, src, length);
         t1 = now_usec(CLOCK_MONOTONIC);
         *scan_usec += t1 - t0;
-
-        r = image_chunk_encode(c, o->compression, o->level, raw, n, slot->out, o->key, o->image_id);
+        r = image_chunk_encode(c, o->compression, o->level, in_place ? src : raw, n, slot->out, o->key,
+                               o->image_id);
         *encode_usec += now_usec(CLOCK_MONOTONIC) - t1;
+        o->source.unmap(o->source.userdata, src, length);
         return r;
 }
 
