@@ -33,6 +33,8 @@ int physmem_open(Helper *h);
 extern const ImageSource physmem_source;
 /* Overwrites every page of A's RAM outside the window with PATTERN. */
 int physmem_scribble(Helper *h, uint8_t pattern);
+/* Unmaps the windows onto A's RAM that no chunk uses now. */
+void physmem_close_windows(void);
 /* Writes a chunk's pages back into A's RAM (an ImageChunkCallback). */
 int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw);
 

@@ -193,6 +193,7 @@ int helper_write(Helper *h) {
                 .progress_userdata = &progress,
                 .times = &times,
         }, &h->header);
+        physmem_close_windows();
         h->header.write_usec = now_usec(CLOCK_MONOTONIC) - progress.start;
         keyboards_close(&progress.keyboards);
         if (r >= 0)
@@ -292,6 +293,7 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
                 screen_open(&p.screen, "restoring");
                 r = image_for_each_chunk_timed(h->target_fd, &h->params.target, &on_disk, chunks, &h->params.key,
                                                h->cpus, cb, &p, &times, &why);
+                physmem_close_windows();
                 screen_message(&p.screen, r >= 0 ? "Memory restored: resuming." : "The image is damaged: not restored.");
                 screen_close(&p.screen);
                 pthread_mutex_destroy(&p.lock);

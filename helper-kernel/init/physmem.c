@@ -1,10 +1,16 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 /* A's RAM lies outside the helper's window: the helper's kernel does not
  * know it as RAM, so it is reached by mmap of /dev/mem (read() stops at the
- * helper's own top of RAM). Mappings are made per chunk, so page tables for
- * all of A's RAM never have to fit in the window. */
+ * helper's own top of RAM). Page tables for all of A's RAM would not fit in
+ * the window (2 MiB of them per GiB: /dev/mem maps 4 KiB pages), so A's RAM
+ * is mapped in windows of WINDOW_BYTES inside one RAM range, at most
+ * N_WINDOWS of them (64 KiB of page tables each), kept while chunks keep
+ * falling into them: /dev/mem is mapped per 32 MiB, not per 1 MiB chunk
+ * (every munmap is a TLB shootdown across the helper's CPUs). When every
+ * window is in use, a chunk gets a mapping of its own. */
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -25,13 +31,119 @@ static void *map_range(int fd, uint64_t phys, size_t length, int prot) {
         return p == MAP_FAILED ? NULL : p;
 }
 
+#define WINDOW_BYTES (UINT64_C(32) << 20)
+#define N_WINDOWS 16
+
+typedef struct Window {
+        uint8_t *base;          /* NULL: unused, or being remapped */
+        uint64_t start, end;    /* physical */
+        int prot;
+        unsigned users;         /* chunks mapped through it now */
+        uint64_t last_use;
+} Window;
+
+static struct {
+        pthread_mutex_t lock;
+        Window w[N_WINDOWS];
+        uint64_t clock;
+} windows = { .lock = PTHREAD_MUTEX_INITIALIZER };
+
+static const MemRange *ram_range_of(const Helper *h, uint64_t phys, size_t length) {
+        for (size_t i = 0; i < h->n_ram; i++)
+                if (phys >= h->ram[i].start && phys + length <= h->ram[i].end)
+                        return &h->ram[i];
+        return NULL;
+}
+
+/* Maps [PHYS, +LENGTH) with PROT, through a window when it lies in one of
+ * A's RAM ranges; release with physmem_unmap(). */
+static void *physmem_map(Helper *h, uint64_t phys, size_t length, int prot) {
+        const MemRange *r = ram_range_of(h, phys, length);
+        Window *w = NULL;
+        uint64_t start, end;
+        void *old = NULL;
+        size_t old_size = 0;
+
+        if (!r || length > WINDOW_BYTES)
+                return map_range(h->mem_fd, phys, length, prot);
+        pthread_mutex_lock(&windows.lock);
+        windows.clock++;
+        for (size_t i = 0; i < N_WINDOWS; i++) {
+                Window *c = &windows.w[i];
+                if (c->base && c->prot == prot && phys >= c->start && phys + length <= c->end) {
+                        c->users++;
+                        c->last_use = windows.clock;
+                        pthread_mutex_unlock(&windows.lock);
+                        return c->base + (phys - c->start);
+                }
+                if (c->users == 0 && (!w || c->last_use < w->last_use))
+                        w = c;
+        }
+        if (!w) {
+                pthread_mutex_unlock(&windows.lock);
+                return map_range(h->mem_fd, phys, length, prot);
+        }
+        /* Remap the least recently used idle window; nobody else takes it
+         * meanwhile (users), nor finds it (base NULL). */
+        old = w->base;
+        old_size = w->end - w->start;
+        w->base = NULL;
+        w->users = 1;
+        w->last_use = windows.clock;
+        pthread_mutex_unlock(&windows.lock);
+
+        if (old)
+                munmap(old, old_size);
+        start = MAX(r->start, phys / WINDOW_BYTES * WINDOW_BYTES);
+        end = MIN(r->end, start + WINDOW_BYTES);
+        if (phys + length > end) {
+                start = phys;
+                end = MIN(r->end, start + WINDOW_BYTES);
+        }
+        void *m = map_range(h->mem_fd, start, end - start, prot);
+
+        pthread_mutex_lock(&windows.lock);
+        if (m) {
+                *w = (Window) { .base = m, .start = start, .end = end, .prot = prot, .users = 1,
+                                .last_use = windows.clock };
+        } else
+                *w = (Window) {};
+        pthread_mutex_unlock(&windows.lock);
+        return m ? (uint8_t *) m + (phys - start) : NULL;
+}
+
+static void physmem_unmap(void *p, size_t length) {
+        pthread_mutex_lock(&windows.lock);
+        for (size_t i = 0; i < N_WINDOWS; i++) {
+                Window *w = &windows.w[i];
+                if (w->base && (uint8_t *) p >= w->base && (uint8_t *) p < w->base + (w->end - w->start)) {
+                        w->users--;
+                        pthread_mutex_unlock(&windows.lock);
+                        return;
+                }
+        }
+        pthread_mutex_unlock(&windows.lock);
+        munmap(p, length);
+}
+
+void physmem_close_windows(void) {
+        pthread_mutex_lock(&windows.lock);
+        for (size_t i = 0; i < N_WINDOWS; i++) {
+                Window *w = &windows.w[i];
+                if (w->base && w->users == 0) {
+                        munmap(w->base, w->end - w->start);
+                        *w = (Window) {};
+                }
+        }
+        pthread_mutex_unlock(&windows.lock);
+}
+
 static void *source_map(void *userdata, uint64_t phys, size_t length) {
-        Helper *h = userdata;
-        return map_range(h->mem_fd, phys, length, PROT_READ);
+        return physmem_map(userdata, phys, length, PROT_READ);
 }
 
 static void source_unmap(void *userdata, void *p, size_t length) {
-        munmap(p, length);
+        physmem_unmap(p, length);
 }
 
 const ImageSource physmem_source = {
@@ -60,7 +172,7 @@ int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uin
         size_t length = (size_t) c->page_count * KJUMP_PAGE_SIZE, k = 0;
         uint8_t *m;
 
-        m = map_range(h->mem_fd, c->phys_start, length, PROT_READ | PROT_WRITE);
+        m = physmem_map(h, c->phys_start, length, PROT_READ | PROT_WRITE);
         if (!m)
                 return negative_errno();
         for (unsigned i = 0; i < c->page_count; i++) {
@@ -71,6 +183,6 @@ int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uin
                 } else
                         memset(dst, 0, KJUMP_PAGE_SIZE);
         }
-        munmap(m, length);
+        physmem_unmap(m, length);
         return 0;
 }
