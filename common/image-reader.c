@@ -191,6 +191,8 @@ typedef struct Decoder {
         int error;
         const char *why;
         ImageChunkCallback cb;
+        ImageChunkPlace place;
+        ImageChunkUnplace unplace;
         void *userdata;
         const ImageKey *key;       /* NULL: unprotected */
         const uint8_t *image_id;
@@ -233,11 +235,15 @@ static void *decode_worker(void *userdata) {
                 d->slots[ready].state = SLOT_BUSY;
                 pthread_mutex_unlock(&d->lock);
 
+                const struct kjump_chunk *c = d->slots[ready].chunk;
                 uint64_t t0 = now_usec(CLOCK_MONOTONIC), t1;
-                r = image_chunk_decode(d->slots[ready].chunk, d->slots[ready].data, raw, d->key, d->image_id, &why);
+                uint8_t *placed = d->place && c->raw_size > 0 ? d->place(d->userdata, c) : NULL;
+                r = image_chunk_decode(c, d->slots[ready].data, placed ?: raw, d->key, d->image_id, &why);
                 t1 = now_usec(CLOCK_MONOTONIC);
                 if (r >= 0)
-                        r = d->cb(d->userdata, d->slots[ready].chunk, raw);
+                        r = d->cb(d->userdata, c, placed ?: raw);
+                if (placed)
+                        d->unplace(d->userdata, c, placed);
 
                 pthread_mutex_lock(&d->lock);
                 d->times.decode_usec += t1 - t0;
@@ -276,23 +282,26 @@ static ssize_t decoder_take_slot(Decoder *d) {
 int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_header *h,
                          const struct kjump_chunk *chunks, const ImageKey *key, unsigned threads,
                          ImageChunkCallback cb, void *userdata, const char **ret_error) {
-        return image_for_each_chunk_timed(fd, map, h, chunks, key, threads, cb, userdata, NULL, ret_error);
+        return image_for_each_chunk_timed(fd, map, h, chunks, key, threads, cb, NULL, NULL, userdata, NULL,
+                                          ret_error);
 }
 
 int image_for_each_chunk_timed(int fd, const TargetMap *map, const struct kjump_image_header *h,
                                const struct kjump_chunk *chunks, const ImageKey *key, unsigned threads,
-                               ImageChunkCallback cb, void *userdata, ImageReadTimes *ret_times,
-                               const char **ret_error) {
+                               ImageChunkCallback cb, ImageChunkPlace place, ImageChunkUnplace unplace,
+                               void *userdata, ImageReadTimes *ret_times, const char **ret_error) {
         size_t cap = IO_BUFFER + ALIGN_TO(image_chunk_bound(), (size_t) IO_ALIGN) + IO_ALIGN;
         _cleanup_free_ uint8_t *buf = aligned_alloc_direct(cap);
         _cleanup_free_ pthread_t *tids = NULL;
         uint64_t buf_start = h->data_start, buf_end = h->data_start;
         uint64_t data_end = ALIGN_TO(h->data_start + h->data_bytes, (uint64_t) IO_ALIGN);
-        Decoder d = { .cb = cb, .userdata = userdata, .image_id = h->image_id };
+        Decoder d = { .cb = cb, .place = place, .unplace = unplace, .userdata = userdata, .image_id = h->image_id };
         uint64_t read_usec = 0, slot_wait_usec = 0;
         unsigned started = 0;
         int r = 0;
 
+        if (!!place != !!unplace)
+                return -EINVAL;
         if (h->protection != KJUMP_PROTECT_NONE) {
                 if (!key || !key->set) {
                         if (ret_error)

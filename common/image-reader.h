@@ -45,10 +45,17 @@ int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_
 typedef struct ImageReadTimes {
         uint64_t read_usec, slot_wait_usec, decode_usec, callback_usec;
 } ImageReadTimes;
+/* PLACE (optional, with UNPLACE): where chunk C's raw present pages may be
+ * decoded straight into (c->raw_size bytes), or NULL for a buffer of the
+ * reader's; CB then gets that pointer as RAW. Every pointer PLACE gave is
+ * handed back to UNPLACE: after CB, or instead of it when decoding into it
+ * failed (its bytes are undefined then). */
+typedef uint8_t *(*ImageChunkPlace)(void *userdata, const struct kjump_chunk *c);
+typedef void (*ImageChunkUnplace)(void *userdata, const struct kjump_chunk *c, uint8_t *p);
 int image_for_each_chunk_timed(int fd, const TargetMap *map, const struct kjump_image_header *h,
                                const struct kjump_chunk *chunks, const ImageKey *key, unsigned threads,
-                               ImageChunkCallback cb, void *userdata, ImageReadTimes *ret_times,
-                               const char **ret_error);
+                               ImageChunkCallback cb, ImageChunkPlace place, ImageChunkUnplace unplace,
+                               void *userdata, ImageReadTimes *ret_times, const char **ret_error);
 
 /* Allocates N bytes aligned for O_DIRECT. */
 void *aligned_alloc_direct(size_t n);

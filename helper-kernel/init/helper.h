@@ -35,6 +35,11 @@ extern const ImageSource physmem_source;
 int physmem_scribble(Helper *h, uint8_t pattern);
 /* Unmaps the windows onto A's RAM that no chunk uses now. */
 void physmem_close_windows(void);
+/* Where a chunk's present pages can be decoded straight into A's RAM
+ * (they are its first pages), or NULL; give it back with
+ * physmem_unplace_chunk() (image_for_each_chunk_timed()'s PLACE). */
+uint8_t *physmem_place_chunk(Helper *h, const struct kjump_chunk *c);
+void physmem_unplace_chunk(const struct kjump_chunk *c, uint8_t *p);
 /* Writes a chunk's pages back into A's RAM (an ImageChunkCallback). */
 int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw);
 

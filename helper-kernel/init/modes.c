@@ -267,6 +267,15 @@ static int check_only(void *userdata, const struct kjump_chunk *c, const uint8_t
         return 0;
 }
 
+static uint8_t *restore_place(void *userdata, const struct kjump_chunk *c) {
+        RestoreProgress *p = userdata;
+        return physmem_place_chunk(p->h, c);
+}
+
+static void restore_unplace(void *userdata, const struct kjump_chunk *c, uint8_t *where) {
+        physmem_unplace_chunk(c, where);
+}
+
 /* Reads the committed image back from the disk and checks it, handing
  * every chunk to CB (NULL: verify only). */
 static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
@@ -291,15 +300,19 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
 
                 pthread_mutex_init(&p.lock, NULL);
                 screen_open(&p.screen, "restoring");
+                /* Restoring, chunks whose present pages come first are
+                 * decoded straight into A's RAM. */
+                bool in_place = cb == restore_chunk;
                 r = image_for_each_chunk_timed(h->target_fd, &h->params.target, &on_disk, chunks, &h->params.key,
-                                               h->cpus, cb, &p, &times, &why);
+                                               h->cpus, cb, in_place ? restore_place : NULL,
+                                               in_place ? restore_unplace : NULL, &p, &times, &why);
                 physmem_close_windows();
                 screen_message(&p.screen, r >= 0 ? "Memory restored: resuming." : "The image is damaged: not restored.");
                 screen_close(&p.screen);
                 pthread_mutex_destroy(&p.lock);
         } else if (r >= 0)
                 r = image_for_each_chunk_timed(h->target_fd, &h->params.target, &on_disk, chunks, &h->params.key,
-                                               h->cpus, check_only, NULL, &times, &why);
+                                               h->cpus, check_only, NULL, NULL, NULL, &times, &why);
         if (r < 0)
                 return log_error_errno(r, "%s failed: %s (%m).", what, why ?: "error");
         log_info("%s: %" PRIu64 " chunks checked in %.2f s.", what, on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);

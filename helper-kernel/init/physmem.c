@@ -167,6 +167,27 @@ int physmem_scribble(Helper *h, uint8_t pattern) {
         return 0;
 }
 
+/* The chunk's present pages are its first ones: they can be decoded
+ * straight into place. */
+static bool present_prefix(const struct kjump_chunk *c) {
+        unsigned k = c->raw_size / KJUMP_PAGE_SIZE;
+
+        for (unsigned i = 0; i < c->page_count; i++)
+                if (image_chunk_page_present(c, i) != (i < k))
+                        return false;
+        return k > 0;
+}
+
+uint8_t *physmem_place_chunk(Helper *h, const struct kjump_chunk *c) {
+        if (!present_prefix(c))
+                return NULL;
+        return physmem_map(h, c->phys_start, (size_t) c->page_count * KJUMP_PAGE_SIZE, PROT_READ | PROT_WRITE);
+}
+
+void physmem_unplace_chunk(const struct kjump_chunk *c, uint8_t *p) {
+        physmem_unmap(p, (size_t) c->page_count * KJUMP_PAGE_SIZE);
+}
+
 int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
         Helper *h = userdata;
         size_t length = (size_t) c->page_count * KJUMP_PAGE_SIZE, k = 0;
@@ -175,6 +196,13 @@ int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uin
         m = physmem_map(h, c->phys_start, length, PROT_READ | PROT_WRITE);
         if (!m)
                 return negative_errno();
+        if (raw == m) {
+                /* Decoded in place (physmem_place_chunk()): the present
+                 * pages are there already; the rest were zero or free. */
+                memset(m + c->raw_size, 0, length - c->raw_size);
+                physmem_unmap(m, length);
+                return 0;
+        }
         for (unsigned i = 0; i < c->page_count; i++) {
                 uint8_t *dst = m + (size_t) i * KJUMP_PAGE_SIZE;
                 if (image_chunk_page_present(c, i)) {

@@ -304,6 +304,83 @@ TEST(data_bytes) {
         }
 }
 
+/* Decoding straight into place (the helper's restore into A's RAM): every
+ * chunk whose present pages come first is decoded where they belong, the
+ * callback gets that very pointer, and every place is given back, also
+ * when decoding into it failed (and then the callback is not called). */
+static unsigned placed, unplaced;
+
+static bool prefix(const struct kjump_chunk *c) {
+        unsigned k = c->raw_size / 4096;
+
+        for (unsigned i = 0; i < c->page_count; i++)
+                if (image_chunk_page_present(c, i) != (i < k))
+                        return false;
+        return k > 0;
+}
+
+static uint8_t *place_cb(void *userdata, const struct kjump_chunk *c) {
+        if (!prefix(c))
+                return NULL;
+        __atomic_fetch_add(&placed, 1, __ATOMIC_RELAXED);
+        return restored + c->phys_start;
+}
+
+static void unplace_cb(void *userdata, const struct kjump_chunk *c, uint8_t *p) {
+        ASSERT(p == restored + c->phys_start);
+        __atomic_fetch_add(&unplaced, 1, __ATOMIC_RELAXED);
+}
+
+static int in_place_cb(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
+        if (raw != restored + c->phys_start)
+                return restore_cb(userdata, c, raw);
+        ASSERT(prefix(c));
+        memset(restored + c->phys_start + c->raw_size, 0, (size_t) c->page_count * 4096 - c->raw_size);
+        __atomic_fetch_add((unsigned *) userdata, 1, __ATOMIC_RELAXED);
+        return 0;
+}
+
+static int read_in_place(unsigned *ret_calls, const char **ret_error) {
+        _cleanup_free_ struct kjump_chunk *chunks = NULL;
+        struct kjump_image_header h;
+        ImageReadTimes times = {};
+        int fd = open(path, O_RDONLY | O_CLOEXEC), r;
+
+        ASSERT(fd >= 0);
+        *ret_calls = placed = unplaced = 0;
+        r = image_read_header(fd, NULL, &h, ret_error);
+        if (r >= 0)
+                r = image_read_index(fd, NULL, &h, read_key, &chunks, ret_error);
+        if (r >= 0)
+                r = image_for_each_chunk_timed(fd, NULL, &h, chunks, read_key, 3, in_place_cb, place_cb, unplace_cb,
+                                               ret_calls, &times, ret_error);
+        close(fd);
+        ASSERT(placed == unplaced);
+        ASSERT(r < 0 || times.decode_usec > 0);
+        return r;
+}
+
+TEST(decoded_in_place) {
+        for (uint32_t c = 0; c < _KJUMP_COMPRESS_MAX; c++) {
+                struct kjump_image_header h;
+                const char *error = NULL;
+                unsigned calls;
+
+                ASSERT_OK(write_image(c, 64 * MIB, &h));
+                memset(restored, 0xcc, fake_size);
+                ASSERT_OK(read_in_place(&calls, &error));
+                ASSERT(calls == h.chunk_count);
+                ASSERT(placed > 0 && placed < h.chunk_count); /* both kinds of chunk */
+                assert_ram_restored();
+
+                /* A damaged chunk: refused, its place given back, never passed on. */
+                flip_byte(KJUMP_IMAGE_HEADER_SIZE + h.data_bytes / 2);
+                ASSERT_ERR(read_in_place(&calls, &error), EBADMSG);
+                ASSERT(calls < h.chunk_count);
+                flip_byte(KJUMP_IMAGE_HEADER_SIZE + h.data_bytes / 2);
+        }
+}
+
 /* Protected images: the RAM comes back under the right key; nothing of it
  * is readable in the file; without the key, under another key, or after
  * any change, even one whose plain checksums were made to match, nothing
@@ -533,6 +610,7 @@ int main(void) {
         test_every_header_byte();
         test_every_index_byte();
         test_data_bytes();
+        test_decoded_in_place();
         test_sealed_but_wrong();
         test_located();
         test_protected();
