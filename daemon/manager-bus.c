@@ -184,7 +184,9 @@ static int busy(Manager *mgr, sd_bus_error *error) {
 
 /* Third step, at idle priority: only once every call that arrived during
  * the jump was dispatched (and told "busy") is the caller answered and the
- * daemon idle again. */
+ * daemon idle again. The caller (systemd-sleep, with the user's session
+ * frozen) is answered first; then what is possible now is looked at again
+ * and the helper loaded for the next time, which takes a while. */
 static int on_jump_done(sd_event_source *s, void *userdata) {
         Manager *mgr = userdata;
         sd_bus_message *m = TAKE_PTR(mgr->pending);
@@ -192,14 +194,15 @@ static int on_jump_done(sd_event_source *s, void *userdata) {
 
         mgr->jump_source = sd_event_source_disable_unref(mgr->jump_source);
         mgr->state = MANAGER_IDLE;
-        manager_refresh(mgr);
         if (mgr->pending_result < 0)
                 (void) sd_bus_reply_method_errorf(m, mgr->pending_result == -ECANCELED ? KJUMP_ERROR_CANCELLED
                                                                                         : KJUMP_ERROR_FAILED,
                                                   "%s", message ?: "The jump failed.");
         else
                 (void) sd_bus_reply_method_return(m, "s", message ?: "");
+        (void) sd_bus_flush(sd_bus_message_get_bus(m));
         sd_bus_message_unref(m);
+        manager_refresh(mgr);
         return 0;
 }
 
