@@ -237,8 +237,8 @@ PHASES = [
 
 
 def chart(summary, title, path):
-    """An SVG of both systems' phases side by side (medians), drawn with
-    gnuplot; returns PATH, or None when gnuplot is missing."""
+    """An SVG (and a PNG beside it) of both systems' phases side by side
+    (medians), drawn with gnuplot; returns PATH, or None without gnuplot."""
     if not shutil.which("gnuplot"):
         return None
     med = {sys_: {k: v[sys_]["median"] for k, v in summary.items() if v[sys_]} for sys_ in ("kjump", "swsusp")}
@@ -251,19 +251,25 @@ def chart(summary, title, path):
             vals = [max(0.0, fn(med[system])) if (s == system and ph == phase) else 0.0
                     for _, s, ph, fn in PHASES]
             f.write(f'"{label}" ' + " ".join(f"{v:.3f}" for v in vals) + "\n")
-    script = f"""set terminal svg size 960,460 dynamic font "sans,12"
-set output "{path}"
+    # kjump's phases in colours, the kernel's own in greys.
+    colors = " ".join(["#6a3d9a", "#1f78b4", "#a6cee3", "#fdbf6f", "#b2df8a", "#33a02c", "#e31a1c", "#ff7f00",
+                       "#777777", "#bbbbbb"][:len(PHASES)])
+    for terminal, out in (('svg size 960,460 dynamic font "sans,12"', path),
+                          ('pngcairo size 960,460 font "sans,10"', path.with_suffix(".png"))):
+        script = f"""set terminal {terminal}
+set output "{out}"
 set title "{title}"
 set style data histograms
 set style histogram rowstacked
-set style fill solid 0.85 border -1
+set style fill solid 0.9 border -1
 set boxwidth 0.6
 set ylabel "seconds (median)"
 set key outside right top
 set grid ytics
-plot for [i=2:{len(PHASES) + 1}] "{dat}" using i:xtic(1) title columnheader(i)
+colors = "{colors}"
+plot for [i=2:{len(PHASES) + 1}] "{dat}" using i:xtic(1) title columnheader(i) lc rgb word(colors, i - 1)
 """
-    subprocess.run(["gnuplot"], input=script, text=True, check=True)
+        subprocess.run(["gnuplot"], input=script, text=True, check=True)
     return path
 
 
