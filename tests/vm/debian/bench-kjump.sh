@@ -3,7 +3,7 @@
 wait_for_kjumpd
 setup_target
 event helper-pinned bytes="$(busctl get-property org.kjump1 /org/kjump1 org.kjump1.Manager HelperPinnedBytes | cut -d' ' -f2)"
-bench_before
+before_hibernate bench
 busctl --timeout=1h call org.kjump1 /org/kjump1 org.kjump1.Manager Hibernate b false ||
     fail "kjumpd's Hibernate failed"
 bench_after

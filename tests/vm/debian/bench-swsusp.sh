@@ -4,7 +4,7 @@
 # kjumpd runs but has no target here: it has no helper loaded.
 mkswap /dev/vdb >/dev/null || fail "mkswap /dev/vdb failed"
 swapon /dev/vdb || fail "swapon /dev/vdb failed"
-bench_before
+before_hibernate bench
 echo shutdown > /sys/power/disk || fail "echo shutdown > /sys/power/disk failed"
 echo disk > /sys/power/state || fail "echo disk > /sys/power/state failed"
 bench_after

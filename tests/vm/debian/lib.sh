@@ -109,11 +109,14 @@ hold_plaintext_marker() {
     event plaintext-seed "$seed"
 }
 
+# The workload, a file written just before the request (dirty), then the
+# request; "before_hibernate bench" says what RAM holds just before it.
 before_hibernate() {
     /kjump-test/workload setup || fail "workload setup failed"
     dd if=/dev/urandom of=/root/dirty bs=1M count=8 2>/dev/null
     sha256sum /root/dirty > "$KJUMP_STATE/dirty.sha256"
     event workload-ready
+    [ "${1:-}" != bench ] || meminfo_event before
     event request
 }
 
@@ -126,17 +129,6 @@ meminfo_event() {
         END { printf "KJUMP-EVENT meminfo-%s total_mib=%d used_mib=%d file_cache_mib=%d shmem_mib=%d\n", tag,
               v["MemTotal:"] / 1024, (v["MemTotal:"] - v["MemFree:"]) / 1024,
               (v["Cached:"] + v["Buffers:"] - v["Shmem:"]) / 1024, v["Shmem:"] / 1024 }' /proc/meminfo
-}
-
-# For the bench: the workload, a file written just before the request
-# (dirty), what RAM holds, then the request.
-bench_before() {
-    /kjump-test/workload setup || fail "workload setup failed"
-    dd if=/dev/urandom of=/root/dirty bs=1M count=8 2>/dev/null
-    sha256sum /root/dirty > "$KJUMP_STATE/dirty.sha256"
-    event workload-ready
-    meminfo_event before
-    event request
 }
 
 bench_after() {
