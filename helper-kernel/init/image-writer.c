@@ -345,6 +345,29 @@ static int output_append(Output *out, const uint8_t *p, size_t n) {
         return 0;
 }
 
+unsigned image_threads(unsigned cpus, uint64_t avail_bytes, uint64_t ram_bytes, uint32_t compression, int level) {
+        uint64_t chunks = DIV_ROUND_UP(ram_bytes, (uint64_t) CHUNK_BYTES);
+        /* zstd's context for a 1 MiB input: about 1.5 MiB at its low levels,
+         * tens at the highest. */
+        uint64_t codec = compression != KJUMP_COMPRESS_ZSTD ? 0
+                         : level <= 3  ? (UINT64_C(2) << 20)
+                         : level <= 9  ? (UINT64_C(8) << 20)
+                                       : (UINT64_C(24) << 20);
+        uint64_t per_thread = CHUNK_BYTES + 2 * (uint64_t) image_chunk_bound() + codec + (UINT64_C(256) << 10);
+        uint64_t fixed = (uint64_t) (IO_DEPTH + 1) * IO_BUFFER          /* the write buffers */
+                         + 2 * (uint64_t) image_chunk_bound()            /* the pipeline's two extra slots */
+                         + (UINT64_C(4) << 20) + image_chunk_bound()     /* the restore's read-ahead */
+                         + chunks * sizeof(struct kjump_chunk)           /* the index */
+                         + ram_bytes / KJUMP_PAGE_SIZE / 8               /* the free-page bitmap */
+                         + (UINT64_C(8) << 20);                          /* page tables, the C library, margin */
+        uint64_t n;
+
+        if (cpus == 0 || avail_bytes <= fixed + per_thread)
+                return 1;
+        n = (avail_bytes - fixed) / per_thread;
+        return (unsigned) MIN(n, (uint64_t) cpus);
+}
+
 int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
         _cleanup_free_ pthread_t *threads = NULL;

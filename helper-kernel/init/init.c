@@ -48,17 +48,22 @@ static double uptime_sec(void) {
 }
 
 /* What the kernel gives us: proves the helper is confined to its window. */
-static uint64_t helper_ram_kib(void) {
+/* A /proc/meminfo field of the helper's own, in KiB (0: unknown). */
+static uint64_t meminfo_kib(const char *key) {
         _cleanup_free_ char *s = NULL;
         uint64_t v = 0;
         char *p;
 
         if (read_full_file("/proc/meminfo", 1 << 16, &s, NULL) < 0)
                 return 0;
-        p = strstr(s, "MemTotal:");
-        if (p && sscanf(p, "MemTotal: %" SCNu64, &v) != 1)
+        p = strstr(s, key);
+        if (!p || sscanf(p + strlen(key), ": %" SCNu64, &v) != 1)
                 v = 0;
         return v;
+}
+
+static uint64_t helper_ram_kib(void) {
+        return meminfo_kib("MemTotal");
 }
 
 _noreturn_ static void power_off(void) {
@@ -321,13 +326,17 @@ int main(int argc _unused_, char *argv[] _unused_) {
         }
 
         h.entry = entry;
-        /* Each thread needs about 2 MiB of buffers in the window: at most 8. */
-        h.cpus = MIN(cpus_online(), 8u);
+        /* One thread per CPU, as far as the window's free memory goes. */
+        unsigned online = cpus_online();
+        uint64_t avail_kib = meminfo_kib("MemAvailable");
+        h.cpus = image_threads(online, avail_kib << 10, memmap_ram_bytes(&params->firmware), params->compression,
+                               params->compression_level);
         log_info("mode %s, window [0x%" PRIx64 ", 0x%" PRIx64 "), A has %" PRIu64 " MiB of RAM; %" PRIu64
-                 " KiB of RAM here, %u CPUs.", helper_mode_to_string(params->mode), params->window.start,
-                 params->window.end, memmap_ram_bytes(&params->firmware) >> 20, helper_ram_kib(), h.cpus);
-        log_mark("helper-up", "mode=%s boot_s=%.2f ram_kib=%" PRIu64 " cpus=%u", helper_mode_to_string(params->mode),
-                 boot_s, helper_ram_kib(), h.cpus);
+                 " KiB of RAM here, %" PRIu64 " KiB free, %u CPUs, %u threads.", helper_mode_to_string(params->mode),
+                 params->window.start, params->window.end, memmap_ram_bytes(&params->firmware) >> 20,
+                 helper_ram_kib(), avail_kib, online, h.cpus);
+        log_mark("helper-up", "mode=%s boot_s=%.2f ram_kib=%" PRIu64 " avail_kib=%" PRIu64 " online=%u cpus=%u",
+                 helper_mode_to_string(params->mode), boot_s, helper_ram_kib(), avail_kib, online, h.cpus);
         switch (params->mode) {
         case HELPER_MODE_ROUNDTRIP:
                 break;

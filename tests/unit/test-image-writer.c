@@ -381,6 +381,28 @@ TEST(decoded_in_place) {
         }
 }
 
+/* Threads from the memory there is: every CPU when it allows, fewer in a
+ * small window, fewer again with zstd's contexts, never none. */
+TEST(threads) {
+        const uint64_t gib = 1024 * MIB;
+
+        ASSERT(image_threads(2, 45 * MIB, 2 * gib, KJUMP_COMPRESS_LZ4, 0) == 2);   /* the test guests' helper */
+        ASSERT(image_threads(64, 1024 * MIB, 16 * gib, KJUMP_COMPRESS_LZ4, 0) == 64);
+        unsigned lz4 = image_threads(16, 45 * MIB, 16 * gib, KJUMP_COMPRESS_LZ4, 0);
+        unsigned zstd = image_threads(16, 45 * MIB, 16 * gib, KJUMP_COMPRESS_ZSTD, 3);
+        ASSERT(lz4 >= 2 && lz4 < 16);
+        ASSERT(zstd >= 1 && zstd < lz4);
+        ASSERT(image_threads(16, 45 * MIB, 16 * gib, KJUMP_COMPRESS_ZSTD, 19) <= zstd);
+        ASSERT(image_threads(4, 10 * MIB, 2 * gib, KJUMP_COMPRESS_LZ4, 0) == 1);
+        ASSERT(image_threads(4, 0, 2 * gib, KJUMP_COMPRESS_LZ4, 0) == 1);           /* unknown: one */
+        ASSERT(image_threads(0, 1024 * MIB, 2 * gib, KJUMP_COMPRESS_LZ4, 0) == 1);
+        /* More RAM to save (a larger index) never means more threads. */
+        ASSERT(image_threads(16, 45 * MIB, 512 * gib, KJUMP_COMPRESS_LZ4, 0) <= lz4);
+        for (uint64_t m = 8 * MIB; m < 512 * MIB; m += 3 * MIB)
+                ASSERT(image_threads(64, m, 16 * gib, KJUMP_COMPRESS_LZ4, 0) <=
+                       image_threads(64, m + 3 * MIB, 16 * gib, KJUMP_COMPRESS_LZ4, 0));
+}
+
 /* Protected images: the RAM comes back under the right key; nothing of it
  * is readable in the file; without the key, under another key, or after
  * any change, even one whose plain checksums were made to match, nothing
@@ -611,6 +633,7 @@ int main(void) {
         test_every_index_byte();
         test_data_bytes();
         test_decoded_in_place();
+        test_threads();
         test_sealed_but_wrong();
         test_located();
         test_protected();
