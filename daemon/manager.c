@@ -485,9 +485,19 @@ static int real_jump(Manager *m, Operation op, JumpResult *res, char **ret_messa
         return r < 0 ? -ENOMEM : -EIO;
 }
 
+/* The RTC counts whole seconds: the kernel sets its alarm from an RTC
+ * reading cut down to the second, then cuts the sum down to the second
+ * again (alarmtimer_suspend()), so the alarm may wake the machine up to 2 s
+ * before the timer's time (seen: after 19.5 s of a 20 s delay). */
+#define RTC_EARLY_USEC UINT64_C(2100000)
+/* The kernel does not suspend with an alarm due in less than 2 s
+ * (alarmtimer_suspend() refuses). */
+#define ALARM_MIN_USEC UINT64_C(2000000)
+
 /* Suspends to RAM with a CLOCK_BOOTTIME_ALARM timer at AFTER_USEC from
- * now. 1 when the timer woke the machine, 0 when something else did (the
- * user), -errno when it could not suspend. */
+ * now. 1 when the timer woke the machine (it had expired, or was due
+ * within RTC_EARLY_USEC), 0 when something else did (the user), -errno
+ * when it could not suspend. */
 static int suspend_with_alarm(uint64_t after_usec, char **ret_reason) {
         _cleanup_close_ int fd = -EBADF;
         struct itimerspec its = {
@@ -506,7 +516,13 @@ static int suspend_with_alarm(uint64_t after_usec, char **ret_reason) {
         r = write_string_file("/sys/power/state", "mem");
         if (r < 0)
                 return reason_set(ret_reason, r, "writing 'mem' to /sys/power/state failed: %m");
-        return read(fd, &expirations, sizeof(expirations)) == sizeof(expirations);
+        if (read(fd, &expirations, sizeof(expirations)) == sizeof(expirations))
+                return 1;
+        struct itimerspec left;
+        if (timerfd_gettime(fd, &left) < 0)
+                return 0;
+        return (uint64_t) left.it_value.tv_sec * 1000000 + (uint64_t) left.it_value.tv_nsec / 1000 <=
+               RTC_EARLY_USEC;
 }
 
 /* suspend-then-hibernate, as systemd-sleep does it: suspend with an
@@ -550,7 +566,9 @@ static int suspend_then_hibernate(bool *ret_hibernate, char **ret_message) {
                         log_info("The battery is at %d %%: hibernating.", ps.capacity);
                         break;
                 }
-                if (now < deadline)
+                /* Less than the kernel would suspend for is left (or the
+                 * RTC woke the machine a little early): the delay is over. */
+                if (now + ALARM_MIN_USEC <= deadline)
                         continue;
                 if (!sc.hibernate_on_ac_power && ps.on_ac) {
                         /* HibernateOnACPower=no: stay suspended while on AC. */
