@@ -16,12 +16,13 @@
 
 #include "cmdline.h"
 #include "cpu-util.h"
-#include "helper.h"
 #include "fileio.h"
+#include "helper-params.h"
+#include "helper.h"
 #include "image-state.h"
 #include "log.h"
 #include "macro.h"
-#include "helper-params.h"
+#include "platform.h"
 
 static void mount_api_filesystems(void) {
         static const struct {
@@ -335,8 +336,9 @@ int main(int argc _unused_, char *argv[] _unused_) {
                  " KiB of RAM here, %" PRIu64 " KiB free, %u CPUs, %u threads.", helper_mode_to_string(params->mode),
                  params->window.start, params->window.end, memmap_ram_bytes(&params->firmware) >> 20,
                  helper_ram_kib(), avail_kib, online, h.cpus);
-        log_mark("helper-up", "mode=%s boot_s=%.2f ram_kib=%" PRIu64 " avail_kib=%" PRIu64 " online=%u cpus=%u",
-                 helper_mode_to_string(params->mode), boot_s, helper_ram_kib(), avail_kib, online, h.cpus);
+        log_mark("helper-up", "mode=%s boot_s=%.2f ram_kib=%" PRIu64 " avail_kib=%" PRIu64 " online=%u cpus=%u "
+                 "apic=%s", helper_mode_to_string(params->mode), boot_s, helper_ram_kib(), avail_kib, online, h.cpus,
+                 platform_apic_mode());
         switch (params->mode) {
         case HELPER_MODE_ROUNDTRIP:
                 break;

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "cmdline.h"
@@ -13,6 +14,7 @@
 #include "image-state.h"
 #include "log.h"
 #include "macro.h"
+#include "platform.h"
 
 void helper_record_failure(Helper *h, uint32_t reason, int error, const char *format, ...) {
         va_list ap;
@@ -147,6 +149,25 @@ static int record_cmdline(Helper *h) {
         return 0;
 }
 
+/* How the target's interrupts reached the helper's CPUs: on a machine A
+ * left in x2APIC mode with interrupts remapped, a helper that could not
+ * follow would run on one CPU and poll or hang. Diagnostics only. */
+static void log_disk_interrupts(Helper *h) {
+        struct stat st;
+        DiskIrqs d;
+        int r;
+
+        if (fstat(h->target_fd, &st) < 0 || !S_ISBLK(st.st_mode))
+                return;
+        r = disk_interrupts(st.st_rdev, &d);
+        if (r < 0) {
+                log_info("Cannot count %s's interrupts: %s.", h->target_device, strerror(-r));
+                return;
+        }
+        log_mark("disk-irqs", "device=%s vectors=%u count=%" PRIu64 " cpus_hit=%u chip=%s", h->target_device,
+                 d.vectors, d.count, d.cpus_hit, d.found ? d.chip : "none");
+}
+
 int helper_write(Helper *h) {
         Progress progress = {
                 .start = now_usec(CLOCK_MONOTONIC),
@@ -229,6 +250,7 @@ int helper_write(Helper *h) {
                  (h->header.index_offset + h->header.index_size) >> 20, h->header.write_usec / 1e6,
                  times.scan_usec / 1e6, times.encode_usec / 1e6, times.wait_usec / 1e6, times.output_usec / 1e6,
                  h->cpus);
+        log_disk_interrupts(h);
         return 0;
 }
 
@@ -321,6 +343,8 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
                  "chunks=%" PRIu64 " seconds=%.2f read_s=%.2f slot_wait_s=%.2f decode_s=%.2f place_s=%.2f threads=%u",
                  on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6, times.read_usec / 1e6,
                  times.slot_wait_usec / 1e6, times.decode_usec / 1e6, times.callback_usec / 1e6, h->cpus);
+        if (cb)
+                log_disk_interrupts(h);
         return 0;
 }
 
