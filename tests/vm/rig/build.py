@@ -38,6 +38,15 @@ def build_kernels():
     return {name: Path(d) / "bzImage" for name, d in dirs.items()}
 
 
+def qemu_backports():
+    """QEMU from bookworm-backports, unpacked in the cache (qemu-backports.sh):
+    the directory holding usr/bin/qemu-system-x86_64."""
+    with locked("qemu-backports"):
+        out = subprocess.run([str(VMDIR / "qemu-backports.sh"), str(CACHE)], check=True, stdout=subprocess.PIPE,
+                             text=True).stdout
+    return Path(out.split()[-1])
+
+
 def build_kjump():
     with locked("build-" + str(BUILDDIR).replace("/", "_")):
         if not (BUILDDIR / "build.ninja").exists():

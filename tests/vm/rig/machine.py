@@ -8,7 +8,7 @@ import threading
 import time
 from pathlib import Path
 
-from .build import guest_initrd
+from .build import guest_initrd, qemu_backports
 from .config import ACCEL, QEMU, ScenarioFailed
 from .console import Console
 from .debian import build_debian_guest
@@ -33,6 +33,15 @@ class Rig:
         self.disks = False
         self.faults = {}
         self.qmps = []
+        self.x2apic_qemu = None
+
+    def with_x2apic(self):
+        """The guests run on QEMU's q35 with an intel-iommu that remaps
+        interrupts (in x2APIC mode: eim) and translates DMA, the virtio
+        devices behind it (iommu_platform): A's kernel runs its APIC in
+        x2APIC mode, as on most real machines. Bookworm's QEMU cannot do
+        this under TCG; the one from bookworm-backports can."""
+        self.x2apic_qemu = qemu_backports()
 
     def with_disks(self):
         if not self.disks:
@@ -124,7 +133,16 @@ class Rig:
         if self.disks and not debian:
             cmdline += (f" kjump.target={self.args.target} kjump.partuuid={self.partuuid}"
                         f" kjump.http={self.http_port}")
-        cmd = [QEMU, "-accel", ACCEL, "-cpu", "max", "-machine", "pc",
+        self._ndisks = 0
+        if self.x2apic_qemu:
+            share = self.x2apic_qemu / "usr" / "share"
+            machine = [str(self.x2apic_qemu / "usr" / "bin" / "qemu-system-x86_64"),
+                       "-L", str(share / "qemu"), "-L", str(share / "seabios"),
+                       "-accel", ACCEL, "-cpu", "max,+x2apic", "-machine", "q35",
+                       "-device", "intel-iommu,intremap=on,eim=on"]
+        else:
+            machine = [QEMU, "-accel", ACCEL, "-cpu", "max", "-machine", "pc"]
+        cmd = [*machine,
                "-m", str(self.args.mem), "-smp", "2", "-nodefaults", "-display", "none",
                "-no-reboot", "-serial", "stdio", "-kernel", str(self.kernels["guest"]),
                # Every CPU reset with the state before it (a triple fault
@@ -133,10 +151,9 @@ class Rig:
         if debian:
             cmdline = (f"root={self.debian_root} rw systemd.show_status=0 kjump.http={self.http_port} " + cmdline)
             cmd += ["-initrd", str(self.debian_initrd), "-append", cmdline,
-                    "-drive", f"file={self.debian_disk},format=raw,if=virtio,cache=unsafe",
-                    *(["-drive", f"file={self.debian_extra_disk},format=raw,if=virtio,cache=unsafe"]
-                      if getattr(self, "debian_extra_disk", None) else []),
-                    "-nic", "user,model=virtio-net-pci"]
+                    *self.virtio_disk(self.debian_disk),
+                    *(self.virtio_disk(self.debian_extra_disk) if getattr(self, "debian_extra_disk", None) else []),
+                    *self.virtio_nic()]
         else:
             cmd += ["-initrd", str(self.initrd), "-append", cmdline]
         if self.disks and not debian:
@@ -145,12 +162,13 @@ class Rig:
                 # blkdebug between the guest and the image: I/O errors where
                 # inject_io_error() said.
                 path = f"blkdebug:{conf}:{img}" if conf else str(img)
-                cmd += ["-drive", f"file={path},format=raw,if=virtio,cache=unsafe"]
-            cmd += ["-nic", "user,model=virtio-net-pci"]
+                cmd += self.virtio_disk(path)
+            cmd += self.virtio_nic()
         # QEMU's pc machine offers ACPI S3 by default; most guests here are
         # a machine without it (modern laptops have suspend-to-idle only),
         # on which kjump must not offer hybrid sleep.
-        cmd += ["-global", f"PIIX4_PM.disable_s3={0 if s3 else 1}"]
+        pm = "ICH9-LPC" if self.x2apic_qemu else "PIIX4_PM"
+        cmd += ["-global", f"{pm}.disable_s3={0 if s3 else 1}"]
         if screen:
             cmd += ["-vga", "std"]
         if stop_at_power_off:
@@ -171,6 +189,23 @@ class Rig:
         self.mark(con.start, f"power on (QEMU run {self.runs}, {self.args.mem} MiB)")
         self.consoles.append(con)
         return con
+
+    def virtio_disk(self, path):
+        """A virtio disk: behind the IOMMU on the x2APIC machine (a modern
+        virtio device that asks for DMA translation)."""
+        if not self.x2apic_qemu:
+            return ["-drive", f"file={path},format=raw,if=virtio,cache=unsafe"]
+        n = self._ndisks
+        self._ndisks += 1
+        return ["-drive", f"file={path},format=raw,if=none,id=disk{n},cache=unsafe",
+                "-device", f"virtio-blk-pci,drive=disk{n},disable-legacy=on,iommu_platform=on"]
+
+    def virtio_nic(self):
+        if not self.x2apic_qemu:
+            return ["-nic", "user,model=virtio-net-pci"]
+        # No option ROM: the guests boot with -kernel, not from the network.
+        return ["-netdev", "user,id=net0",
+                "-device", "virtio-net-pci,netdev=net0,romfile=,disable-legacy=on,iommu_platform=on"]
 
     def require_target(self, kind):
         """The scenario works on KIND of target only (it writes into that disk)."""

@@ -11,6 +11,7 @@ network_check "before hibernating"
 fill=$(sed -n 's/.*kjump\.fill=\([0-9]*\).*/\1/p' /proc/cmdline)
 [ -z "$fill" ] || fill_memory "$fill"
 write_dirty_file
+platform_event before
 event workload-ready
 event clock before=$(date +%s)
 event request
@@ -23,6 +24,7 @@ kjumpctl suspend --direct --mode hibernate --target "$TARGET" ${extra:+--helper-
     fail "kjumpctl suspend --direct --mode hibernate failed"
 event clock after=$(date +%s)
 event resumed
+platform_event resumed
 /kjump-test/workload verify || fail "workload verify failed"
 fill_verify
 sha256sum -c "$KJUMP_STATE/dirty.sha256" >/dev/null || fail "the file written just before hibernating changed"
@@ -31,6 +33,7 @@ sha256sum -c "$KJUMP_STATE/dirty.sha256" >/dev/null || fail "the file written ju
 dd if=/dev/urandom of=/data/after bs=1M count=4 2>/dev/null && sync && sha256sum /data/after > /tmp/after.sha256
 echo 3 > /proc/sys/vm/drop_caches
 sha256sum -c /tmp/after.sha256 >/dev/null || fail "the disk does not work after the restore"
+platform_event after
 network_check "after the restore"
 kjumpctl inspect --json "$TARGET" | grep -q '"state":"consumed"' || fail "the restored image is not marked consumed"
 event verified

@@ -39,6 +39,21 @@ setup_target() {
     event target-ready kind=${kind:-file} target=$TARGET
 }
 
+# How A's interrupts are delivered: "KJUMP-EVENT platform when=WHEN
+# apic=x2apic|xapic remap=x2apic|xapic|no disk_irqs=N disk_chip=CHIP",
+# the APIC driver and the remapping mode from A's kernel log, and the
+# interrupts of the first disk's (vda's virtio) vectors so far.
+platform_event() {
+    when=$1
+    apic=xapic
+    dmesg | grep -q "Switched APIC routing to: .*x2apic" && apic=x2apic
+    remap=$(dmesg | sed -n 's/.*Enabled IRQ remapping in \([a-z0-9]*\) mode.*/\1/p' | head -n 1)
+    # vda is the first virtio device; its request vectors are virtio0-*.
+    set -- $(awk -v n="$(grep -c '^processor' /proc/cpuinfo)" '/virtio0-req/ {
+        for (i = 2; i <= n + 1; i++) s += $i; chip = $(n + 2) } END { print s + 0, (chip == "" ? "none" : chip) }' /proc/interrupts)
+    event platform when=$when apic=$apic remap=${remap:-no} disk_irqs=$1 disk_chip=$2
+}
+
 # Finds the target an earlier boot set up, without touching it.
 locate_target() {
     kind=$(sed -n 's/.*kjump\.target=\([^ ]*\).*/\1/p' /proc/cmdline)

@@ -16,6 +16,65 @@ def hibernate_restore(rig):
     restore_boot(rig, location)
 
 
+def platform_facts(con, pattern):
+    """The key=value fields of each console line matching PATTERN."""
+    return [dict(f.split("=", 1) for f in line.split() if "=" in f) for line in con.lines_matching(pattern)]
+
+
+def expect_helper_x2apic(rig, con, what):
+    """The helper ran as A's machine asks: x2APIC, every CPU online, its
+    disk's interrupts delivered through the IOMMU's remapping."""
+    up = platform_facts(con, r"KJUMP-MARK helper-up ")
+    irqs = platform_facts(con, r"KJUMP-MARK disk-irqs ")
+    if not up or not irqs:
+        raise ScenarioFailed(f"the helper {what} did not report its APIC or its disk's interrupts")
+    up, irqs = up[-1], irqs[-1]
+    rig.facts[f"helper_{what}"] = {"apic": up.get("apic"), "online": up.get("online"), "cpus": up.get("cpus"),
+                                   **{f"disk_{k}": v for k, v in irqs.items()}}
+    if up.get("apic") != "x2apic":
+        raise ScenarioFailed(f"the helper {what} runs its APIC in mode {up.get('apic')}, not x2apic")
+    if int(up.get("online", 0)) != 2:
+        raise ScenarioFailed(f"the helper {what} has {up.get('online')} CPUs online, not the machine's 2")
+    if int(irqs.get("vectors", 0)) == 0 or int(irqs.get("count", 0)) == 0:
+        raise ScenarioFailed(f"the helper {what} took no MSI interrupts from its disk: {irqs}")
+    if not irqs.get("chip", "").startswith("IR-"):
+        raise ScenarioFailed(f"the helper {what} took its disk's interrupts without remapping: chip {irqs.get('chip')}")
+
+
+@scenario("x2apic-hibernate", "on a q35 machine whose intel-iommu remaps interrupts and translates DMA, A runs "
+          "x2APIC; the helper comes up x2APIC on every CPU with its disk's interrupts remapped, writes, powers off, "
+          "restores; A's remapped interrupts work after", ci=[{"mem": 1024}])
+def x2apic_hibernate(rig):
+    rig.with_x2apic()
+    rig.with_disks()
+    location = hibernate_boot(rig)
+    first = rig.consoles[-1]
+    before = platform_facts(first, r"KJUMP-EVENT platform when=before")
+    if not before:
+        raise ScenarioFailed("the guest did not report its platform")
+    before = before[0]
+    rig.facts["a_before"] = before
+    if before["apic"] != "x2apic" or before["remap"] != "x2apic" or not before["disk_chip"].startswith("IR-"):
+        raise ScenarioFailed(f"A does not run x2APIC with its interrupts remapped on this machine: {before}")
+    expect_helper_x2apic(rig, first, "writing")
+    restore_boot(rig, location)
+    second = rig.consoles[-1]
+    expect_helper_x2apic(rig, second, "restoring")
+    resumed = platform_facts(second, r"KJUMP-EVENT platform when=resumed")
+    after = platform_facts(second, r"KJUMP-EVENT platform when=after")
+    if not resumed or not after:
+        raise ScenarioFailed("the restored guest did not report its platform")
+    resumed, after = resumed[0], after[0]
+    rig.facts["a_after"] = after
+    if after["apic"] != "x2apic" or not after["disk_chip"].startswith("IR-"):
+        raise ScenarioFailed(f"A lost x2APIC or its remapping across the restore: {after}")
+    # The disk was read after the restore (drop_caches, sha256sum): its
+    # interrupts must have reached A again.
+    if int(after["disk_irqs"]) <= int(resumed["disk_irqs"]):
+        raise ScenarioFailed(f"A's disk raised no interrupt after the restore ({resumed['disk_irqs']} -> "
+                             f"{after['disk_irqs']})")
+
+
 @scenario("small-target", "a target of 40% of RAM with 60% in use, half of it page cache: kjumpd drops the "
           "cache, the image fits, the restore carries on", ci=[{"mem": 2048}])
 def small_target(rig):
