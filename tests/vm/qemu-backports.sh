@@ -14,9 +14,9 @@
 # usr/share/{qemu,seabios}.
 set -euo pipefail
 
-here=$(cd "$(dirname "$0")" && pwd)
 cache=${1:-${KJUMP_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/kjump}}
 suite=bookworm-backports
+mirror=${KJUMP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 packages=(qemu-system-x86 qemu-system-common qemu-system-data seabios)
 key=$(sha256sum "$0" | cut -c1-16)
 out="$cache/qemu-backports-$key"
@@ -29,7 +29,7 @@ mkdir -p "$cache"
 work=$(mktemp -d "$cache/qemu-backports.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/lists/partial" "$work/cache/archives/partial" "$work/debs" "$work/root"
-echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian $suite main" \
+echo "deb [signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] $mirror $suite main" \
     > "$work/sources.list"
 apt_opts=(-o "Dir::Etc::SourceList=$work/sources.list" -o "Dir::Etc::SourceParts=$work/none"
           -o "Dir::State::Lists=$work/lists" -o "Dir::Cache=$work/cache" -o "Debug::NoLocking=1"
