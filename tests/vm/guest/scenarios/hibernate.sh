@@ -2,6 +2,8 @@
 # for real; the helper writes the image and powers off. When the machine
 # is restored, this script carries on from the jump and checks everything.
 . /kjump-test/scenarios/lib.sh
+# Before any workload: the kernel's boot messages are still in its log.
+platform_event before
 # kjump.target-size=SIZE (small-target): the image file's size.
 setup_target "$(sed -n 's/.*kjump\.target-size=\([^ ]*\).*/\1/p' /proc/cmdline)"
 event resume-location $(kjumpctl resume-location "$TARGET") || fail "kjumpctl resume-location failed"
@@ -11,7 +13,6 @@ network_check "before hibernating"
 fill=$(sed -n 's/.*kjump\.fill=\([0-9]*\).*/\1/p' /proc/cmdline)
 [ -z "$fill" ] || fill_memory "$fill"
 write_dirty_file
-platform_event before
 event workload-ready
 event clock before=$(date +%s)
 event request

@@ -41,8 +41,9 @@ setup_target() {
 
 # How A's interrupts are delivered: "KJUMP-EVENT platform when=WHEN
 # apic=x2apic|xapic remap=x2apic|xapic|no disk_irqs=N disk_chip=CHIP",
-# the APIC driver and the remapping mode from A's kernel log, and the
-# interrupts of the first disk's (vda's virtio) vectors so far.
+# the APIC driver and the remapping mode from A's kernel log (read them
+# before a workload could fill the log), and the interrupts of the first
+# disk's (vda's virtio) vectors so far.
 platform_event() {
     when=$1
     apic=xapic

