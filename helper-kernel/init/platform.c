@@ -44,7 +44,7 @@ int interrupts_sum(const char *text, const unsigned *irqs, size_t n, DiskIrqs *r
         unsigned ncpus = 0;
         const char *line = text, *nl;
 
-        /* The header names one column per possible CPU: "CPU0 CPU1 ...". */
+        /* The header names one column per online CPU: "CPU0 CPU1 ...". */
         nl = strchr(line, '\n');
         for (const char *p = line; p && (!nl || p < nl); ) {
                 p = strstr(p, "CPU");
