@@ -75,7 +75,9 @@ bool cmdline_has_key(const char *cmdline, const char *key) {
         return cmdline_get_value(cmdline, key, NULL) > 0;
 }
 
-int cmdline_remove_keys(const char *cmdline, const char *const *keys, char **ret) {
+/* A copy of CMDLINE without the words DROP says so of. */
+static int filter_words(const char *cmdline, bool (*drop)(const char *w, size_t l, const void *data),
+                        const void *data, char **ret) {
         const char *p = cmdline, *w;
         char *out, *o;
         size_t l;
@@ -86,12 +88,7 @@ int cmdline_remove_keys(const char *cmdline, const char *const *keys, char **ret
         o = out;
 
         while ((w = next_word(&p, &l))) {
-                bool drop = false;
-                const char *v;
-
-                for (const char *const *k = keys; *k && !drop; k++)
-                        drop = word_has_key(w, l, *k, &v);
-                if (drop)
+                if (drop(w, l, data))
                         continue;
                 if (o != out)
                         *o++ = ' ';
@@ -101,4 +98,27 @@ int cmdline_remove_keys(const char *cmdline, const char *const *keys, char **ret
         *o = 0;
         *ret = out;
         return 0;
+}
+
+static bool has_one_of_keys(const char *w, size_t l, const void *data) {
+        const char *v;
+
+        for (const char *const *k = data; *k; k++)
+                if (word_has_key(w, l, *k, &v))
+                        return true;
+        return false;
+}
+
+int cmdline_remove_keys(const char *cmdline, const char *const *keys, char **ret) {
+        return filter_words(cmdline, has_one_of_keys, keys, ret);
+}
+
+static bool is_memmap_data(const char *w, size_t l, const void *data) {
+        const char *v;
+
+        return word_has_key(w, l, "memmap", &v) && memchr(v, '#', l - (size_t) (v - w));
+}
+
+int cmdline_remove_memmap_data(const char *cmdline, char **ret) {
+        return filter_words(cmdline, is_memmap_data, NULL, ret);
 }

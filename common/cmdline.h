@@ -15,3 +15,7 @@ bool cmdline_has_key(const char *cmdline, const char *key);
 /* Returns a copy of CMDLINE with every word whose key is one of KEYS
  * (NULL-terminated) removed. */
 int cmdline_remove_keys(const char *cmdline, const char *const *keys, char **ret);
+
+/* Returns a copy of CMDLINE without its memmap=SIZE#START words (ranges
+ * given as ACPI data: a parked helper's view of A's RAM). */
+int cmdline_remove_memmap_data(const char *cmdline, char **ret);

@@ -64,6 +64,12 @@ int helper_params_format(const HelperParams *p, char **ret) {
                 fprintf(f, "memmap 0x%" PRIx64 " 0x%" PRIx64 " %s\n",
                         p->firmware.entries[i].range.start, p->firmware.entries[i].range.end,
                         p->firmware.entries[i].type_name);
+        if (p->mailbox_phys != 0) {
+                char nonce[33];
+
+                hex_encode(p->park_nonce, sizeof(p->park_nonce), nonce);
+                fprintf(f, "park 0x%" PRIx64 " %s\n", p->mailbox_phys, nonce);
+        }
         if (helper_mode_needs_target(p->mode)) {
                 char id[33];
 
@@ -78,7 +84,8 @@ int helper_params_format(const HelperParams *p, char **ret) {
                 if (p->vmcoreinfo_phys != 0)
                         fprintf(f, "vmcoreinfo 0x%" PRIx64 " %" PRIu64 "\n", p->vmcoreinfo_phys, p->vmcoreinfo_size);
                 fprintf(f, "free-pages %s\n", p->skip_free_pages ? "skip" : "save");
-                if (p->key.set) {
+                /* A parked helper takes each jump's key from the mailbox. */
+                if (p->key.set && p->mailbox_phys == 0) {
                         char hex[2 * KJUMP_KEY_SIZE + 1];
 
                         hex_encode(p->key.master, sizeof(p->key.master), hex);
@@ -212,6 +219,17 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
                         if (parse_u64(value, &p.vmcoreinfo_phys) < 0 || parse_u64(size, &p.vmcoreinfo_size) < 0 ||
                             p.vmcoreinfo_phys == 0 || p.vmcoreinfo_size == 0 || p.vmcoreinfo_size > 65536)
                                 return fail(ret_error, n, "bad vmcoreinfo size");
+                } else if (strcmp(key, "park") == 0) {
+                        /* "ADDRESS NONCE": the mailbox, one page of A's RAM */
+                        char *nonce = strchr(value, ' ');
+
+                        if (!nonce)
+                                return fail(ret_error, n, "bad park");
+                        *nonce++ = 0;
+                        if (parse_u64(value, &p.mailbox_phys) < 0 || p.mailbox_phys == 0 ||
+                            (p.mailbox_phys & 4095) != 0 ||
+                            hex_decode(nonce, p.park_nonce, sizeof(p.park_nonce)) < 0)
+                                return fail(ret_error, n, "bad park");
                 } else if (strcmp(key, "free-pages") == 0) {
                         if (strcmp(value, "skip") == 0)
                                 p.skip_free_pages = true;

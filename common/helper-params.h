@@ -75,6 +75,13 @@ typedef struct HelperParams {
          * boot. It lives only in RAM: in the helper's window and in the
          * program that made or read it, which wipes it when done. */
         ImageKey key;
+
+        /* The parked helper (docs/design.md): the physical address of
+         * the mailbox page in A (0: not parked) and this load's nonce.
+         * A parked helper jumps back to A at once after its boot and
+         * takes each jump's mode, image id and key from the mailbox. */
+        uint64_t mailbox_phys;
+        uint8_t park_nonce[16];
 } HelperParams;
 
 static inline bool helper_mode_needs_target(HelperMode m) {

@@ -109,6 +109,10 @@ static inline int string_table_lookup(const char *const *table, size_t n, const 
         return -EINVAL;
 }
 
+static inline const char *strempty(const char *s) {
+        return s ?: "";
+}
+
 static inline const char *yes_no(bool b) {
         return b ? "yes" : "no";
 }

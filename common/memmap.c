@@ -166,3 +166,43 @@ uint64_t ranges_bytes(const MemRange *r, size_t n) {
                 t += r[i].end - r[i].start;
         return t;
 }
+
+int memmap_park_cmdline(const MemMap *m, const MemRange *window, char **ret) {
+        _cleanup_free_ MemRange *inside = NULL, *outside = NULL;
+        size_t n_inside = 0, n_outside = 0, size = 0;
+        _cleanup_free_ char *buf = NULL;
+        FILE *f;
+        int r;
+
+        for (size_t i = 0; i < m->n; i++) {
+                const MemRange *e = &m->entries[i].range;
+
+                /* Page 0 stays out, as kexec-tools leaves it out. */
+                if (m->entries[i].type != MEM_RAM || e->end <= window->start || e->start >= window->end)
+                        continue;
+                r = push_range(&inside, &n_inside, MAX(MAX(e->start, window->start), PAGE_SIZE_4K),
+                               MIN(e->end, window->end));
+                if (r < 0)
+                        return r;
+        }
+        if (n_inside == 0)
+                return -EINVAL;
+        r = memmap_ram_outside(m, window, &outside, &n_outside);
+        if (r < 0)
+                return r;
+
+        f = open_memstream(&buf, &size);
+        if (!f)
+                return -ENOMEM;
+        fputs("memmap=exactmap", f);
+        for (size_t i = 0; i < n_inside; i++)
+                fprintf(f, " memmap=%" PRIu64 "K@%" PRIu64 "K", (inside[i].end - inside[i].start) >> 10,
+                        inside[i].start >> 10);
+        for (size_t i = 0; i < n_outside; i++)
+                fprintf(f, " memmap=%" PRIu64 "K#%" PRIu64 "K", (outside[i].end - outside[i].start) >> 10,
+                        outside[i].start >> 10);
+        if (fclose(f) != 0)
+                return -ENOMEM;
+        *ret = TAKE_PTR(buf);
+        return 0;
+}

@@ -47,3 +47,10 @@ uint64_t memmap_ram_bytes(const MemMap *m);
 bool memmap_equal(const MemMap *a, const MemMap *b);
 
 uint64_t ranges_bytes(const MemRange *r, size_t n);
+
+/* The memmap= words that confine a parked helper (docs/design.md, "The
+ * parked helper"): memmap=exactmap, the window's RAM as RAM, and A's RAM
+ * outside the window as ACPI data ("#"), which the helper never uses but
+ * maps, so that its jumps back reach A's entry without a kexec segment on
+ * A's memory. -EINVAL when the window holds no RAM. */
+int memmap_park_cmdline(const MemMap *m, const MemRange *window, char **ret);

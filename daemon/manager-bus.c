@@ -459,6 +459,8 @@ static int property_get(sd_bus *bus, const char *path, const char *interface, co
                 return sd_bus_message_append(reply, "s", mgr->unavailable ?: "");
         if (strcmp(property, "HelperLoaded") == 0)
                 return sd_bus_message_append(reply, "b", mgr->session.loaded);
+        if (strcmp(property, "HelperParked") == 0)
+                return sd_bus_message_append(reply, "b", mgr->session.loaded && mgr->session.parked);
         if (strcmp(property, "HelperPinnedBytes") == 0)
                 return sd_bus_message_append(reply, "t", mgr->session.loaded ? mgr->config.window_size : UINT64_C(0));
         if (strcmp(property, "LastResult") == 0)
@@ -484,6 +486,7 @@ const sd_bus_vtable manager_vtable[] = {
         SD_BUS_PROPERTY("Target", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("UnavailableReason", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("HelperLoaded", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
+        SD_BUS_PROPERTY("HelperParked", "b", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("HelperPinnedBytes", "t", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
         SD_BUS_PROPERTY("EstimatedImageSize", "t", property_get, 0, 0),
         SD_BUS_PROPERTY("LastResult", "s", property_get, 0, SD_BUS_VTABLE_PROPERTY_EMITS_CHANGE),
@@ -522,7 +525,7 @@ void manager_properties_changed(Manager *m) {
         if (!m->bus)
                 return;
         (void) sd_bus_emit_properties_changed(m->bus, KJUMP_BUS_PATH, KJUMP_BUS_INTERFACE, "State", "Target",
-                                              "UnavailableReason", "HelperLoaded", "HelperPinnedBytes",
+                                              "UnavailableReason", "HelperLoaded", "HelperParked", "HelperPinnedBytes",
                                               "LastResult", "LastJumpUSec", "LastReturnUSec", NULL);
 }
 

@@ -121,6 +121,7 @@ static JumpConfig jump_config(const Manager *m) {
                 .compression_level = m->config.compression_level,
                 .save_free_pages = m->config.save_free_pages,
                 .encryption = m->config.encryption,
+                .park = m->config.park_helper,
         };
 }
 
@@ -250,7 +251,15 @@ void manager_refresh(Manager *m) {
         int n;
 
         load_config(m);
-        jump_session_done(&m->session);
+        /* A parked helper stays while the configuration it was loaded
+         * with is the one now: booting it again stops the machine. */
+        {
+                JumpConfig jc = jump_config(m);
+                _cleanup_free_ char *key = jump_config_key(&jc);
+
+                if (!m->session.loaded || !m->session.parked || !key || !streq_ptr(key, m->session.config_key))
+                        jump_session_done(&m->session);
+        }
         check_suspend_abilities(m);
         if (m->dry_run) {
                 set_unavailable(m, getenv("KJUMPD_DRY_RUN_UNAVAILABLE") ? strdup(getenv("KJUMPD_DRY_RUN_UNAVAILABLE"))
@@ -266,7 +275,9 @@ void manager_refresh(Manager *m) {
                 set_unavailable(m, NULL);
         /* What logind offers is decided now; loading the helper can wait. */
         publish_sleep_conf(m);
-        if (!m->dry_run && !m->unavailable && m->config.preload)
+        if (m->unavailable || !m->config.preload)
+                jump_session_done(&m->session);
+        else if (!m->dry_run && !m->session.loaded)
                 preload(m);
         manager_properties_changed(m);
 }
@@ -404,8 +415,15 @@ static int real_jump(Manager *m, Operation op, JumpResult *res, char **ret_messa
         /* The preloaded helper carries what it does after the commit
          * (HibernateMode=, hybrid sleep): load it again when that is not
          * what this request asks. */
-        if (!m->session.loaded || m->session.mode != mode ||
-            (mode == HELPER_MODE_HIBERNATE && m->session.params.after != jump_hibernate_after(&jc, NULL))) {
+        if (m->session.loaded && m->session.parked) {
+                /* The parked helper takes the mode and what follows the
+                 * commit from the mailbox, at every jump. */
+                m->session.mode = mode;
+                m->session.params.after = mode == HELPER_MODE_HIBERNATE
+                                                  ? jump_hibernate_after(&jc, &m->session.platform_requested)
+                                                  : HELPER_AFTER_POWEROFF;
+        } else if (!m->session.loaded || m->session.mode != mode ||
+                   (mode == HELPER_MODE_HIBERNATE && m->session.params.after != jump_hibernate_after(&jc, NULL))) {
 
                 jump_session_done(&m->session);
                 r = jump_load(&jc, mode, &m->session, &reason);
@@ -441,7 +459,8 @@ static int real_jump(Manager *m, Operation op, JumpResult *res, char **ret_messa
                 }
                 r = jump_run(&m->session, res, &reason);
         }
-        jump_session_done(&m->session);
+        if (!m->session.loaded) /* a parked helper stays for the next jump */
+                jump_session_done(&m->session);
         if (res->settle_error < 0) {
                 free(m->stale_image);
                 if (asprintf(&m->stale_image, "After the return the image could not be marked %s (%s): fix the "

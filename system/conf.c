@@ -115,6 +115,7 @@ static const struct ConfigKey {
         { "CompressionLevel", parse_level, offsetof(KjumpConfig, compression_level), "0",
           "CompressionLevel= must be 0..22, got" },
         { "Preload", parse_bool, offsetof(KjumpConfig, preload), "yes", "Preload= must be yes or no, got" },
+        { "ParkHelper", parse_bool, offsetof(KjumpConfig, park_helper), "no", "ParkHelper= must be yes or no, got" },
         { "SaveFreePages", parse_bool, offsetof(KjumpConfig, save_free_pages), "no",
           "SaveFreePages= must be yes or no, got" },
         { "Encryption", parse_encryption, offsetof(KjumpConfig, encryption), "auto",

@@ -16,6 +16,7 @@
  *   Compression=lz4                  lz4, zstd or stored
  *   CompressionLevel=0               0: the codec's default
  *   Preload=yes                      keep the helper loaded (pins WindowSize of RAM)
+ *   ParkHelper=no                    boot the preloaded helper once and park it
  *   SaveFreePages=no                 save A's free pages too
  */
 typedef struct KjumpConfig {
@@ -27,6 +28,7 @@ typedef struct KjumpConfig {
         uint32_t compression;
         int compression_level;
         bool preload;
+        bool park_helper;
         bool save_free_pages;
         int encryption;         /* enum Encryption: Encryption= */
 } KjumpConfig;

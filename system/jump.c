@@ -2,6 +2,8 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <sys/random.h>
+#include <sys/stat.h>
 #include <time.h>
 
 #include "image-reader.h"
@@ -147,16 +149,126 @@ HelperAfter jump_hibernate_after(const JumpConfig *c, bool *ret_platform) {
         return sc.hibernate_after;
 }
 
+char *jump_config_key(const JumpConfig *c) {
+        char *k;
+
+        if (asprintf(&k, "%s\n%s\n%s\n%s\n%" PRIu64 "\n%s\n%" PRIu32 " %d %d %d %d %d", strempty(c->helper_kernel),
+                     strempty(c->helper_initrd), strempty(c->kexec_binary), strempty(c->extra_cmdline),
+                     c->window_size, strempty(c->target), c->compression, c->compression_level, c->hybrid,
+                     c->save_free_pages, c->encryption, c->park) < 0)
+                return NULL;
+        return k;
+}
+
 void jump_session_done(JumpSession *s) {
         if (s->loaded) {
                 int r = kexec_unload();
                 if (r < 0)
                         log_warning_errno(r, "Failed to unload the helper kernel: %m");
         }
+        park_mailbox_close(&s->mailbox);
+        free(s->config_key);
         helper_params_done(&s->params);
         target_done(&s->target);
         safe_close(s->lock_fd);
         *s = (JumpSession) JUMP_SESSION_NULL;
+}
+
+static int load_helper(const JumpConfig *c, JumpSession *s, char **ret_reason) {
+        int r = kexec_load_helper(&(HelperLoad) {
+                .kexec_binary = c->kexec_binary,
+                .kernel = c->helper_kernel,
+                .initrd = c->helper_initrd,
+                .extra_cmdline = c->extra_cmdline,
+                .params = &s->params,
+        }, ret_reason);
+        if (r < 0)
+                return r;
+        s->loaded = true;
+        return 0;
+}
+
+char *park_helper_key(const JumpConfig *c) {
+        struct stat k = {}, i = {};
+        char *key;
+
+        (void) stat(strempty(c->helper_kernel), &k);
+        (void) stat(strempty(c->helper_initrd), &i);
+        if (asprintf(&key, "%s %lld %lld.%09ld\n%s %lld %lld.%09ld\n", strempty(c->helper_kernel),
+                     (long long) k.st_size, (long long) k.st_mtim.tv_sec, k.st_mtim.tv_nsec,
+                     strempty(c->helper_initrd), (long long) i.st_size, (long long) i.st_mtim.tv_sec,
+                     i.st_mtim.tv_nsec) < 0)
+                return NULL;
+        return key;
+}
+
+int park_attempt_begin(const char *marker, const char *key) {
+        _cleanup_free_ char *old = NULL, *tmp = NULL, *dir = NULL;
+        char *slash;
+
+        if (read_full_file(marker, 1 << 16, &old, NULL) >= 0 && streq_ptr(old, key))
+                return -EALREADY;
+        if (asprintf(&tmp, "%s.tmp", marker) < 0 || !(dir = strdup(marker)))
+                return -ENOMEM;
+        slash = strrchr(dir, '/');
+        if (slash && slash != dir) {
+                *slash = 0;
+                (void) mkdir_p(dir, 0755);
+        }
+        return write_file_atomic(marker, tmp, key); /* the jump syncs */
+}
+
+void park_attempt_end(const char *marker) {
+        if (unlink(marker) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Cannot remove %s: %m", marker);
+}
+
+/* The park jump: the helper boots, finds the mailbox this load's, and
+ * jumps straight back, parked in A's loaded image. A is stopped meanwhile,
+ * as for a hibernation; nothing is written anywhere. */
+static int park(const JumpConfig *c, JumpSession *s, char **ret_reason) {
+        struct kjump_park_mailbox *mb = s->mailbox.page;
+        _cleanup_free_ char *key = park_helper_key(c);
+        uint64_t t0;
+        int r;
+
+        if (!key)
+                return -ENOMEM;
+        r = park_attempt_begin(KJUMP_PARK_MARKER, key);
+        if (r == -EALREADY)
+                return reason_set(ret_reason, r, "the last park of this helper failed or never came back (the "
+                                  "machine restarted during its boot: see that boot's log); parking stays off "
+                                  "until the helper is updated or %s is removed", KJUMP_PARK_MARKER);
+        if (r < 0)
+                return reason_set(ret_reason, r, "cannot write %s: %m", KJUMP_PARK_MARKER);
+
+        *mb = (struct kjump_park_mailbox) { .seq = 0, .mode = s->mode, .after = s->params.after };
+        memcpy(mb->nonce, s->params.park_nonce, sizeof(mb->nonce));
+        park_mailbox_seal(mb);
+        log_info("Booting the helper kernel to park it (mailbox at 0x%" PRIx64 ").", s->mailbox.phys);
+        log_mark("park-jump", "mailbox=0x%" PRIx64, s->mailbox.phys);
+        t0 = now_usec(CLOCK_MONOTONIC);
+        r = kexec_jump();
+        if (r < 0) {
+                /* Nothing was tried (a task that would not freeze, say):
+                 * the next load may try again. */
+                park_attempt_end(KJUMP_PARK_MARKER);
+                return reason_set(ret_reason, r, "the kernel refused the park jump: %m");
+        }
+        s->park_usec = now_usec(CLOCK_MONOTONIC) - t0;
+        /* A helper that came back without parking keeps the marker: it
+         * is not parked again (and A not stopped again for it) at every
+         * load, until it is updated. */
+        if (mb->status != KJUMP_PARK_STATUS_PARKED || mb->status_seq != 0)
+                return reason_set(ret_reason, EPROTO, "the helper came back without parking (status %u: %.*s); "
+                                  "it is not parked again until it is updated or %s is removed", mb->status,
+                                  (int) sizeof(mb->message), mb->message, KJUMP_PARK_MARKER);
+        park_attempt_end(KJUMP_PARK_MARKER);
+        s->parked = true;
+        s->park_seq = 0;
+        log_info("The helper kernel is parked: booted and back in %.2f s.", s->park_usec / 1e6);
+        log_mark("parked", "seconds=%.2f", s->park_usec / 1e6);
+        return 0;
 }
 
 int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret_reason) {
@@ -196,18 +308,42 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret
                         return reason_set(ret_reason, r, "cannot plan the image on %s: %m", s.target.device);
         }
 
+        if (c->park && helper_mode_needs_target(mode)) {
+                r = park_mailbox_open(&s.mailbox, &s.params.window);
+                if (r >= 0 && getrandom(s.params.park_nonce, sizeof(s.params.park_nonce), 0) !=
+                                      (ssize_t) sizeof(s.params.park_nonce))
+                        r = negative_errno();
+                if (r < 0) {
+                        log_warning_errno(r, "Cannot set up the parked helper's mailbox (%m); the helper boots at "
+                                          "each jump instead.");
+                        park_mailbox_close(&s.mailbox);
+                } else
+                        s.params.mailbox_phys = s.mailbox.phys;
+        }
+
         t0 = now_usec(CLOCK_MONOTONIC);
-        r = kexec_load_helper(&(HelperLoad) {
-                .kexec_binary = c->kexec_binary,
-                .kernel = c->helper_kernel,
-                .initrd = c->helper_initrd,
-                .extra_cmdline = c->extra_cmdline,
-                .params = &s.params,
-        }, ret_reason);
+        r = load_helper(c, &s, ret_reason);
         if (r < 0)
                 return r;
-        s.loaded = true;
         s.load_usec = now_usec(CLOCK_MONOTONIC) - t0;
+        s.config_key = jump_config_key(c);
+
+        if (s.params.mailbox_phys != 0) {
+                _cleanup_free_ char *why = NULL;
+
+                r = park(c, &s, &why);
+                if (r < 0) {
+                        log_warning("The helper could not be parked (%s); it boots at each jump instead.",
+                                    why ?: strerror(-r));
+                        (void) kexec_unload();
+                        s.loaded = false;
+                        park_mailbox_close(&s.mailbox);
+                        s.params.mailbox_phys = 0;
+                        r = load_helper(c, &s, ret_reason);
+                        if (r < 0)
+                                return r;
+                }
+        }
 
         *ret = s;
         s = (JumpSession) JUMP_SESSION_NULL;
@@ -271,6 +407,44 @@ static void destroy_key(JumpSession *s) {
         image_key_done(&s->params.key);
 }
 
+/* Fills the mailbox for the next jump into the parked helper. */
+static void park_request(JumpSession *s) {
+        struct kjump_park_mailbox *mb = s->mailbox.page;
+
+        *mb = (struct kjump_park_mailbox) {
+                .seq = s->park_seq + 1,
+                .mode = s->mode,
+                .after = s->params.after,
+                .key_set = s->params.key.set,
+        };
+        memcpy(mb->nonce, s->params.park_nonce, sizeof(mb->nonce));
+        memcpy(mb->image_id, s->params.image_id, sizeof(mb->image_id));
+        if (s->params.key.set)
+                memcpy(mb->key, s->params.key.master, sizeof(mb->key));
+        park_mailbox_seal(mb);
+}
+
+/* After a jump into the parked helper: did it take this jump and park
+ * again? Anything else (a restore of an image, which brings back A's
+ * memory of before the jump; a refusal) and it is not to be used again. */
+static bool park_returned(JumpSession *s) {
+        struct kjump_park_mailbox *mb = s->mailbox.page;
+        uint64_t seq = s->park_seq + 1;
+        bool ok;
+
+        if (!s->parked)
+                return false;
+        explicit_bzero(mb->key, sizeof(mb->key)); /* the helper wiped it too */
+        ok = mb->status == KJUMP_PARK_STATUS_PARKED && mb->status_seq == seq;
+        if (!ok)
+                log_info("The parked helper is not parked any more (status %u for jump %" PRIu64 ", expected %"
+                         PRIu64 "%s%.*s): it will be booted again.", mb->status, mb->status_seq, seq,
+                         mb->message[0] ? ": " : "", (int) sizeof(mb->message), mb->message);
+        else
+                s->park_seq = seq;
+        return ok;
+}
+
 int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
         int r;
 
@@ -287,6 +461,14 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
                 r = ensure_fit(s, ret_reason);
                 if (r < 0)
                         return r;
+                /* A parked helper writes image after image: each gets
+                 * its own id and key, handed over in the mailbox. */
+                if (s->parked) {
+                        r = target_plan_image(&s->target, &s->params);
+                        if (r < 0)
+                                return reason_set(ret_reason, r, "cannot plan the image on %s: %m",
+                                                  s->target.device);
+                }
                 r = target_begin_image(&s->target, &s->params);
                 if (r < 0 && r != -EBUSY)
                         destroy_key(s); /* it may have reached its block before the header failed */
@@ -305,15 +487,20 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
                  : s->params.after == HELPER_AFTER_REBOOT  ? ", then reboot"
                  : s->params.after == HELPER_AFTER_SUSPEND ? ", then suspend to RAM (hybrid sleep)"
                                                            : "");
-        log_mark("jump", "mode=%s", helper_mode_to_string(s->mode));
+        if (s->parked)
+                park_request(s);
+        log_mark("jump", "mode=%s parked=%s", helper_mode_to_string(s->mode), yes_no(s->parked));
         ret->jump_usec = now_usec(CLOCK_REALTIME);
         r = kexec_jump();
         ret->return_usec = now_usec(CLOCK_REALTIME);
 
-        /* Whatever happened, the loaded image is stale now: its source
-         * pages hold other data. It must never be jumped into again. */
-        s->loaded = false;
-        {
+        /* Unless the helper parked again after this very jump, the loaded
+         * image is stale now: its source pages hold other data (the
+         * helper of a restore, say). It must never be jumped into again. */
+        if (r < 0 || !park_returned(s)) {
+                s->loaded = false;
+                s->parked = false;
+                park_mailbox_close(&s->mailbox);
                 int k = kexec_unload();
                 if (k < 0)
                         log_warning_errno(k, "Failed to unload the stale helper image: %m");

@@ -6,6 +6,7 @@
 
 #include "image-format.h"
 #include "helper-params.h"
+#include "park.h"
 #include "target.h"
 
 /* Where the helper kernel and its initrd are installed, and how large a
@@ -22,6 +23,7 @@ typedef struct JumpConfig {
         bool hybrid;                   /* hibernate: suspend to RAM once the image is committed */
         bool save_free_pages;          /* SaveFreePages= */
         int encryption;                /* Encryption= (enum Encryption) */
+        bool park;                     /* ParkHelper=: boot the helper at the load and park it */
 } JumpConfig;
 
 /* Fills P with what the helper needs for MODE on this machine. */
@@ -51,15 +53,43 @@ typedef struct JumpSession {
         bool loaded;
         uint64_t load_usec;
         bool platform_requested; /* HibernateMode= asked for ACPI S4, done as a power-off */
+        /* A parked helper (ParkHelper=yes): booted at the load, waiting
+         * in A's loaded image for the next jump, which it takes from the
+         * mailbox. */
+        ParkMailbox mailbox;
+        bool parked;
+        uint64_t park_seq;        /* the last jump the helper took */
+        uint64_t park_usec;       /* the park jump: the helper's boot, there and back */
+        char *config_key;         /* jump_config_key() of the configuration it was loaded with */
 } JumpSession;
 
-#define JUMP_SESSION_NULL { .mode = _HELPER_MODE_INVALID, .target = TARGET_NULL, .lock_fd = -EBADF }
+#define JUMP_SESSION_NULL { .mode = _HELPER_MODE_INVALID, .target = TARGET_NULL, .lock_fd = -EBADF, \
+                            .mailbox = PARK_MAILBOX_NULL }
 
 /* What the helper is to do once a hibernation image is committed: suspend
  * for hybrid sleep, else what sleep.conf's HibernateMode= says (reboot, or
  * power off; *ret_platform (may be NULL) set when it asked for ACPI S4,
  * which the helper cannot enter). */
 HelperAfter jump_hibernate_after(const JumpConfig *c, bool *ret_platform);
+
+/* A text that differs when two configurations would load the helper
+ * differently (NULL: out of memory). */
+char *jump_config_key(const JumpConfig *c);
+
+/* A park jump that never came back (the helper's kernel panicked and
+ * the machine restarted) must not be tried again at every start of
+ * kjumpd: that would be a reboot loop. Right before a park jump this file
+ * records which helper is being parked (park_helper_key()); a successful
+ * park removes it, and so does a jump the kernel refused (nothing was
+ * tried). While it names the helper of now, kjumpd does not park. */
+#define KJUMP_PARK_MARKER "/var/lib/kjump/park-attempt"
+/* The helper's kernel and initrd as files: path, size, modification time. */
+char *park_helper_key(const JumpConfig *c);
+/* 0: a park of KEY may be tried, and MARKER now says it is being tried
+ * (written and synced); -EALREADY: MARKER says the last park of KEY never
+ * came back; other -errno: MARKER cannot be written. */
+int park_attempt_begin(const char *marker, const char *key);
+void park_attempt_end(const char *marker);
 
 /* Unloads the helper if it is loaded and frees the session. */
 void jump_session_done(JumpSession *s);

@@ -162,6 +162,20 @@ int kexec_load_helper(const HelperLoad *l, char **ret_reason) {
         if (r < 0)
                 return reason_set(ret_reason, r, "cannot write the helper initrd: %m");
 
+        /* A parked helper gets its memory map from us: the window as RAM
+         * and A's RAM as ACPI data, which its jumps back need mapped
+         * (docs/design.md, "The parked helper"). */
+        if (!l->restore_cmdline && l->params->mailbox_phys != 0) {
+                _cleanup_free_ char *memmap = NULL, *joined = NULL;
+
+                r = memmap_park_cmdline(&l->params->firmware, &l->params->window, &memmap);
+                if (r < 0)
+                        return reason_set(ret_reason, r, "cannot build the parked helper's memory map: %m");
+                if (asprintf(&joined, "%s %s", cmdline, memmap) < 0)
+                        return -ENOMEM;
+                free_and_replace(cmdline, joined);
+        }
+
         if (asprintf(&memmin, "--mem-min=0x%" PRIx64, l->params->window.start) < 0 ||
             asprintf(&memmax, "--mem-max=0x%" PRIx64, l->params->window.end - 1) < 0 ||
             asprintf(&initrd_arg, "--initrd=/proc/self/fd/%d", fd) < 0 ||
@@ -173,13 +187,19 @@ int kexec_load_helper(const HelperLoad *l, char **ret_reason) {
                 (char *) "--pass-memmap-cmdline", memmin, memmax, initrd_arg, append,
                 (char *) l->kernel, NULL,
         };
+        char *parked[] = {
+                (char *) kexec, (char *) "--load", (char *) "--load-preserve-context", memmin, memmax,
+                initrd_arg, append, (char *) l->kernel, NULL,
+        };
         char *plain[] = {
                 (char *) kexec, (char *) "--load", memmin, memmax, initrd_arg, append, (char *) l->kernel, NULL,
         };
-        char **argv = l->restore_cmdline ? plain : preserve;
+        char **argv = l->restore_cmdline ? plain : l->params->mailbox_phys != 0 ? parked : preserve;
 
         log_debug("Running %s --load%s %s %s %s %s %s", kexec,
-                  l->restore_cmdline ? "" : " --load-preserve-context --pass-memmap-cmdline",
+                  l->restore_cmdline               ? ""
+                  : l->params->mailbox_phys != 0 ? " --load-preserve-context"
+                                                 : " --load-preserve-context --pass-memmap-cmdline",
                   memmin, memmax, initrd_arg, append, l->kernel);
         r = run_kexec(argv);
         if (r < 0) {

@@ -47,6 +47,10 @@ int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uin
  * kexec_jump_back_entry=) and jumps. Returns 0 when A later jumps back in,
  * -errno when the jump could not be made. */
 int kexec_jump_back(uint64_t entry);
+/* The same for a parked helper (booted with A's RAM as ACPI data): loads
+ * its jump-back image once, and after A jumped in again brings its CPUs
+ * back online. */
+int kexec_jump_back_parked(uint64_t entry);
 
 /* keyboard.c: the keyboards the helper kernel drives (PS/2), for Esc. */
 typedef struct Keyboards {

@@ -5,9 +5,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/reboot.h>
 #include <sys/stat.h>
@@ -21,6 +23,7 @@
 #include "helper.h"
 #include "image-state.h"
 #include "log.h"
+#include "park-mailbox.h"
 #include "macro.h"
 #include "platform.h"
 
@@ -284,6 +287,138 @@ _noreturn_ static void run_restore_mode(Helper *h) {
         reboot_fresh();
 }
 
+/* Says what the helper runs on, for this jump: BOOT_S is how long its
+ * kernel took to come up (0 for a parked helper, which was up already). */
+static void mark_up(Helper *h, double boot_s, bool parked) {
+        unsigned online = cpus_online();
+        uint64_t avail_kib = meminfo_kib("MemAvailable");
+        HelperParams *params = &h->params;
+
+        /* One thread per CPU, as far as the window's free memory goes. */
+        h->cpus = image_threads(online, avail_kib << 10, memmap_ram_bytes(&params->firmware), params->compression,
+                                params->compression_level);
+        log_info("mode %s, window [0x%" PRIx64 ", 0x%" PRIx64 "), A has %" PRIu64 " MiB of RAM; %" PRIu64
+                 " KiB of RAM here, %" PRIu64 " KiB free, %u CPUs, %u threads.", helper_mode_to_string(params->mode),
+                 params->window.start, params->window.end, memmap_ram_bytes(&params->firmware) >> 20,
+                 helper_ram_kib(), avail_kib, online, h->cpus);
+        log_mark("helper-up", "mode=%s boot_s=%.2f ram_kib=%" PRIu64 " avail_kib=%" PRIu64 " online=%u cpus=%u "
+                 "apic=%s parked=%s", helper_mode_to_string(params->mode), boot_s, helper_ram_kib(), avail_kib,
+                 online, h->cpus, platform_apic_mode(), yes_no(parked));
+}
+
+/* What one jump of a parked helper leaves behind: nothing for the next. */
+static void helper_reset(Helper *h) {
+        h->target_fd = safe_close(h->target_fd);
+        h->target_device = mfree(h->target_device);
+        h->mem_fd = safe_close(h->mem_fd);
+        physmem_close_windows();
+        h->ram = mfree(h->ram);
+        h->n_ram = 0;
+        if (h->have_free)
+                free_pages_done(&h->free);
+        h->have_free = false;
+        image_key_done(&h->params.key);
+        h->header = (struct kjump_image_header) {};
+        /* What malloc still holds of the jump's smaller allocations goes
+         * back to the kernel: the next jump's threads are sized from what
+         * the window has free. */
+        malloc_trim(0);
+        {
+                _cleanup_free_ char *st = NULL;
+                uint64_t rss = 0;
+                char *p;
+
+                if (read_full_file("/proc/self/status", 1 << 16, &st, NULL) >= 0 && (p = strstr(st, "VmRSS:")))
+                        (void) sscanf(p + 6, "%" SCNu64, &rss);
+                log_mark("helper-reset", "avail_kib=%" PRIu64 " rss_kib=%" PRIu64 " shmem_kib=%" PRIu64
+                         " sunreclaim_kib=%" PRIu64 " pagetables_kib=%" PRIu64 " kernelstack_kib=%" PRIu64
+                         " anonpages_kib=%" PRIu64, meminfo_kib("MemAvailable"), rss, meminfo_kib("Shmem"),
+                         meminfo_kib("SUnreclaim"), meminfo_kib("PageTables"), meminfo_kib("KernelStack"),
+                         meminfo_kib("AnonPages"));
+        }
+}
+
+static void park_report(struct kjump_park_mailbox *mb, uint32_t status, uint64_t seq, const char *message) {
+        mb->status = status;
+        mb->status_seq = seq;
+        memset(mb->message, 0, sizeof(mb->message));
+        strncpy(mb->message, message, sizeof(mb->message) - 1);
+}
+
+/* The parked helper (docs/design.md, "The parked helper"): booted once by
+ * kjumpd's park jump, it jumps straight back and waits in A's loaded
+ * image. Each later jump into it takes its mode, image id and key from the
+ * mailbox A filled right before, writes, and jumps back to wait again (or
+ * powers off). A request that is not this load's next one is refused:
+ * the helper does nothing and says so, and A boots a new one. */
+_noreturn_ static void run_parked(Helper *h) {
+        uint32_t status = KJUMP_PARK_STATUS_PARKED;
+        struct kjump_park_mailbox *mb;
+        const char *why = NULL;
+        uint64_t seq = 0;
+        int fd, r;
+
+        fd = open("/dev/mem", O_RDWR | O_CLOEXEC);
+        mb = fd < 0 ? MAP_FAILED
+                    : mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, (off_t) h->params.mailbox_phys);
+        if (mb == MAP_FAILED) {
+                log_error_errno(errno, "Cannot map the mailbox at 0x%" PRIx64 ": %m", h->params.mailbox_phys);
+                jump_back_or_power_off(h->entry); /* A sees no status and boots a new helper */
+        }
+        if (park_mailbox_check(mb, h->params.park_nonce, 0, &why) < 0) {
+                log_error("Refusing to park: %s.", why);
+                status = KJUMP_PARK_STATUS_REFUSED;
+        }
+
+        for (;;) {
+                uint64_t t0;
+
+                park_report(mb, status, seq, status == KJUMP_PARK_STATUS_REFUSED ? why : "");
+                if (status == KJUMP_PARK_STATUS_PARKED) {
+                        log_info("Parked: jumping back to the original kernel, ready for jump %" PRIu64 ".", seq + 1);
+                        log_mark("parked", "next=%" PRIu64, seq + 1);
+                }
+                r = kexec_jump_back_parked(h->entry);
+                if (r < 0) {
+                        log_error_errno(r, "Failed to jump back to the original kernel: %m");
+                        power_off();
+                }
+                t0 = now_usec(CLOCK_MONOTONIC);
+                seq++;
+                status = KJUMP_PARK_STATUS_REFUSED;
+                if (park_mailbox_check(mb, h->params.park_nonce, seq, &why) < 0) {
+                        log_error("Re-entered, refusing the jump: %s.", why);
+                        continue;
+                }
+                if (mb->mode != HELPER_MODE_TEST && mb->mode != HELPER_MODE_TEST_RESTORE &&
+                    mb->mode != HELPER_MODE_HIBERNATE) {
+                        why = "the mailbox asks for a mode a parked helper does not do";
+                        continue;
+                }
+                if (mb->after >= _HELPER_AFTER_MAX) {
+                        why = "the mailbox asks for an unknown action after the commit";
+                        continue;
+                }
+                h->params.mode = mb->mode;
+                h->params.after = mb->after;
+                memcpy(h->params.image_id, mb->image_id, sizeof(h->params.image_id));
+                r = mb->key_set ? image_key_from_master(&h->params.key, mb->key) : 0;
+                /* A's copy goes before its RAM is read into the image. */
+                explicit_bzero(mb->key, sizeof(mb->key));
+                if (r < 0) {
+                        why = "the mailbox's key cannot be used";
+                        continue;
+                }
+                park_report(mb, KJUMP_PARK_STATUS_WORKING, seq, "");
+                log_info("Re-entered for jump %" PRIu64 " (mode %s), up again in %.2f s.", seq,
+                         helper_mode_to_string(h->params.mode), (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
+                mark_up(h, 0, true);
+                run_write_mode(h);
+                helper_reset(h);
+                status = KJUMP_PARK_STATUS_PARKED;
+        }
+}
+
 int main(int argc _unused_, char *argv[] _unused_) {
         _cleanup_free_ char *cmdline = NULL, *entry_s = NULL, *text = NULL, *error = NULL;
         Helper h = { .target_fd = -EBADF, .mem_fd = -EBADF };
@@ -297,6 +432,14 @@ int main(int argc _unused_, char *argv[] _unused_) {
                 return 1;
         }
 
+        /* Every large buffer (chunks, slots, I/O) gets its own mapping,
+         * unmapped when freed. Left to itself malloc raises its mmap
+         * threshold after the first such free, and the buffers then stay
+         * in its arenas, above what malloc_trim() gives back: a parked
+         * helper lost 15 MiB of its window to them after a test-restore
+         * (parked-helper). Setting the thresholds stops that. */
+        (void) mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+        (void) mallopt(M_TRIM_THRESHOLD, 256 * 1024);
         mount_api_filesystems();
         log_set_prefix("kjump-helper");
         boot_s = uptime_sec();
@@ -327,18 +470,16 @@ int main(int argc _unused_, char *argv[] _unused_) {
         }
 
         h.entry = entry;
-        /* One thread per CPU, as far as the window's free memory goes. */
-        unsigned online = cpus_online();
-        uint64_t avail_kib = meminfo_kib("MemAvailable");
-        h.cpus = image_threads(online, avail_kib << 10, memmap_ram_bytes(&params->firmware), params->compression,
-                               params->compression_level);
-        log_info("mode %s, window [0x%" PRIx64 ", 0x%" PRIx64 "), A has %" PRIu64 " MiB of RAM; %" PRIu64
-                 " KiB of RAM here, %" PRIu64 " KiB free, %u CPUs, %u threads.", helper_mode_to_string(params->mode),
-                 params->window.start, params->window.end, memmap_ram_bytes(&params->firmware) >> 20,
-                 helper_ram_kib(), avail_kib, online, h.cpus);
-        log_mark("helper-up", "mode=%s boot_s=%.2f ram_kib=%" PRIu64 " avail_kib=%" PRIu64 " online=%u cpus=%u "
-                 "apic=%s", helper_mode_to_string(params->mode), boot_s, helper_ram_kib(), avail_kib, online, h.cpus,
-                 platform_apic_mode());
+        if (params->mailbox_phys != 0) {
+                if (entry == 0) {
+                        log_error("Asked to park, but started by a plain kexec: nothing to park in.");
+                        power_off();
+                }
+                log_info("Booted to park, %.2f s after its kernel started.", boot_s);
+                log_mark("helper-booted", "boot_s=%.2f park=yes", boot_s);
+                run_parked(&h);
+        }
+        mark_up(&h, boot_s, false);
         switch (params->mode) {
         case HELPER_MODE_ROUNDTRIP:
                 break;

@@ -134,7 +134,7 @@ void helper_find_free_pages(Helper *h) {
  * without what the preserve-context load added for this jump only. */
 static int record_cmdline(Helper *h) {
         static const char *const drop[] = { "kexec_jump_back_entry", "elfcorehdr", NULL };
-        _cleanup_free_ char *cmdline = NULL, *kept = NULL;
+        _cleanup_free_ char *cmdline = NULL, *kept = NULL, *confined = NULL;
         int r;
 
         r = read_one_line("/proc/cmdline", &cmdline);
@@ -143,6 +143,14 @@ static int record_cmdline(Helper *h) {
         r = cmdline_remove_keys(cmdline, drop, &kept);
         if (r < 0)
                 return r;
+        /* A parked helper's map also lists A's RAM as ACPI data
+         * ("memmap=SIZE#START"), for its jumps back; a restore's helper
+         * jumps once, as every restore's does, and is confined to the
+         * window alone. */
+        r = cmdline_remove_memmap_data(kept, &confined);
+        if (r < 0)
+                return r;
+        free_and_replace(kept, confined);
         if (strlen(kept) >= sizeof(h->header.helper_cmdline))
                 return -E2BIG;
         strcpy(h->header.helper_cmdline, kept);

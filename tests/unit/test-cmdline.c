@@ -44,7 +44,23 @@ TEST(remove_keys) {
         ASSERT_STREQ(s, "console=ttyS0 nokaslr x");
 }
 
+TEST(remove_memmap_data) {
+        _cleanup_free_ char *s = NULL;
+
+        /* A parked helper's line, as its restore records it. */
+        ASSERT_OK(cmdline_remove_memmap_data("nokaslr memmap=exactmap memmap=632K@4K memmap=64512K@1024K "
+                                             "memmap=982912K#65536K quiet memmap=4K#0x100000000", &s));
+        ASSERT_STREQ(s, "nokaslr memmap=exactmap memmap=632K@4K memmap=64512K@1024K quiet");
+        free(TAKE_PTR(s));
+        ASSERT_OK(cmdline_remove_memmap_data("", &s));
+        ASSERT_STREQ(s, "");
+        free(TAKE_PTR(s));
+        ASSERT_OK(cmdline_remove_memmap_data("console=ttyS0,115200#x memmap=1M$2M", &s));
+        ASSERT_STREQ(s, "console=ttyS0,115200#x memmap=1M$2M");
+}
+
 int main(void) {
+        test_remove_memmap_data();
         test_get_value();
         test_remove_keys();
         return 0;

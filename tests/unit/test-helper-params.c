@@ -2,6 +2,7 @@
 #include "image-format.h"
 #include "macro.h"
 #include "helper-params.h"
+#include "park-mailbox.h"
 #include "tests.h"
 
 TEST(round_trip) {
@@ -40,6 +41,71 @@ TEST(round_trip) {
         ASSERT(q.target.extents[1].physical == 5u << 20);
         ASSERT_OK(helper_params_format(&q, &text2));
         ASSERT_STREQ(text, text2);
+}
+
+TEST(parked) {
+        _cleanup_(helper_params_done) HelperParams p = { .mode = HELPER_MODE_HIBERNATE }, q = {};
+        _cleanup_free_ char *text = NULL, *error = NULL;
+        uint8_t master[KJUMP_KEY_SIZE] = { 1, 2, 3 };
+
+        p.window = (MemRange) { 0, 64u << 20 };
+        ASSERT_OK(memmap_add(&p.firmware, 0x100000, 0x7ffe0000, "System RAM"));
+        p.target_device_size = 8ull << 30;
+        p.target.size = 1u << 20;
+        ASSERT_OK(target_map_add(&p.target, 0, 1u << 20, 1u << 20));
+        ASSERT_OK(image_key_from_master(&p.key, master));
+        p.mailbox_phys = 0x12345000;
+        for (int i = 0; i < 16; i++)
+                p.park_nonce[i] = (uint8_t) (0xf0 + i);
+
+        /* The key of a parked load never goes into its parameters: each
+         * jump brings its own in the mailbox. */
+        ASSERT_OK(helper_params_format(&p, &text));
+        ASSERT(!strstr(text, "\nkey "));
+        ASSERT_OK(helper_params_parse(text, &q, &error));
+        ASSERT(q.mailbox_phys == 0x12345000 && memcmp(q.park_nonce, p.park_nonce, 16) == 0 && !q.key.set);
+        helper_params_done(&q);
+        p.mailbox_phys = 0;
+        free(TAKE_PTR(text));
+        ASSERT_OK(helper_params_format(&p, &text));
+        ASSERT(strstr(text, "\nkey "));
+
+        static const char *const bad[] = { "park 0x12345001 f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff",
+                                           "park 0 f0f1f2f3f4f5f6f7f8f9fafbfcfdfeff", "park 0x12345000 f0f1",
+                                           "park 0x12345000" };
+        for (size_t i = 0; i < ELEMENTSOF(bad); i++) {
+                _cleanup_free_ char *t = NULL, *e = NULL;
+                HelperParams r = {};
+
+                ASSERT(asprintf(&t, "kjump-params 1\nmode roundtrip\nwindow 0 0x4000000\n"
+                                    "memmap 0x100000 0x7ffe0000 System RAM\n%s\n", bad[i]) > 0);
+                ASSERT_ERR(helper_params_parse(t, &r, &e), EBADMSG);
+        }
+}
+
+TEST(mailbox) {
+        struct kjump_park_mailbox m = { .seq = 3, .mode = HELPER_MODE_TEST, .key_set = 1 }, c;
+        const uint8_t nonce[16] = { 9, 8, 7 }, other[16] = { 9, 8, 6 };
+        const char *why = NULL;
+
+        memcpy(m.nonce, nonce, sizeof(nonce));
+        m.key[5] = 0x55;
+        park_mailbox_seal(&m);
+        ASSERT_OK(park_mailbox_check(&m, nonce, 3, &why));
+        /* Another load's, another jump's, damaged, or nothing at all. */
+        ASSERT_ERR(park_mailbox_check(&m, other, 3, &why), EBADMSG);
+        ASSERT_ERR(park_mailbox_check(&m, nonce, 4, &why), EBADMSG);
+        c = m;
+        c.key[5] ^= 1;
+        ASSERT_ERR(park_mailbox_check(&c, nonce, 3, &why), EBADMSG);
+        c = m;
+        c.magic[0] = 0;
+        ASSERT_ERR(park_mailbox_check(&c, nonce, 3, &why), EBADMSG);
+        /* The helper's part is not under the checksum: it writes it. */
+        c = m;
+        c.status = KJUMP_PARK_STATUS_PARKED;
+        c.status_seq = 3;
+        ASSERT_OK(park_mailbox_check(&c, nonce, 3, &why));
 }
 
 TEST(rejects) {
@@ -109,11 +175,16 @@ TEST(restore_cmdline) {
                 "nokaslr panic=10 clearcpuid=monitor memmap=exactmap memmap=635K@4K memmap=64560K@960K",
                 "nokaslr panic=10 quiet memmap=exactmap memmap=635K@4K memmap=64560K@960K acpi_rsdp=0xf5a40 "
                 "kjump.test-cut-commit",
+                /* A parked helper's, without its ACPI-data words. */
+                "nokaslr panic=10 clearcpuid=monitor quiet console=ttyS0 loglevel=4 memmap=exactmap "
+                "memmap=632K@4K memmap=64512K@1024K",
         };
         static const char *const bad[] = {
                 /* A range outside the window, in any notation. */
                 "nokaslr memmap=exactmap memmap=635K@4K memmap=1G@64M",
                 "nokaslr memmap=exactmap memmap=4K#0x4000000",
+                /* A parked helper's, with them: A's RAM. */
+                "nokaslr memmap=exactmap memmap=632K@4K memmap=64512K@1024K memmap=982912K#65536K",
                 /* Words kjump never writes. */
                 "nokaslr memmap=exactmap memmap=635K@4K init=/bin/sh",
                 "nokaslr memmap=exactmap memmap=635K@4K rdinit=/x",
@@ -135,6 +206,8 @@ TEST(restore_cmdline) {
 }
 
 int main(void) {
+        test_parked();
+        test_mailbox();
         test_restore_cmdline();
         test_round_trip();
         test_rejects();

@@ -3,6 +3,7 @@
  * in for the target's device: what the header says decides what A writes. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -157,6 +158,49 @@ TEST(image_need) {
         ASSERT(none < 64 * M && none > 16 * M); /* the header, the index and the margin */
 }
 
+static void put_file(const char *p, const char *text) {
+        FILE *f = fopen(p, "we");
+
+        ASSERT(f && fputs(text, f) >= 0 && fclose(f) == 0);
+}
+
+/* A park that never came back is not tried again for the same helper
+ * (a reboot loop otherwise), and is for an updated one. */
+TEST(park_marker) {
+        char dir[] = "/tmp/test-jump-park-XXXXXX", kernel[64], initrd[64], marker[96];
+        _cleanup_free_ char *k1 = NULL, *k2 = NULL;
+        JumpConfig c = { .helper_kernel = kernel, .helper_initrd = initrd };
+
+        ASSERT(mkdtemp(dir));
+        snprintf(kernel, sizeof(kernel), "%s/bzImage", dir);
+        snprintf(initrd, sizeof(initrd), "%s/helper.cpio", dir);
+        snprintf(marker, sizeof(marker), "%s/state/park-attempt", dir);
+        put_file(kernel, "kernel");
+        put_file(initrd, "initrd");
+        k1 = park_helper_key(&c);
+        ASSERT(k1 && strstr(k1, kernel) && strstr(k1, initrd));
+
+        /* A park that came back leaves nothing. */
+        ASSERT_OK(park_attempt_begin(marker, k1));
+        ASSERT(access(marker, F_OK) == 0);
+        park_attempt_end(marker);
+        ASSERT(access(marker, F_OK) < 0 && errno == ENOENT);
+        ASSERT_OK(park_attempt_begin(marker, k1));
+        /* One that did not: the same helper is not parked again... */
+        ASSERT_ERR(park_attempt_begin(marker, k1), EALREADY);
+        ASSERT_ERR(park_attempt_begin(marker, k1), EALREADY);
+        /* ...an updated one is. */
+        put_file(kernel, "kernel, version 2");
+        k2 = park_helper_key(&c);
+        ASSERT(k2 && strcmp(k1, k2) != 0);
+        ASSERT_OK(park_attempt_begin(marker, k2));
+        park_attempt_end(marker);
+        park_attempt_end(marker); /* gone already: fine */
+        ASSERT(unlink(kernel) == 0 && unlink(initrd) == 0);
+        snprintf(kernel, sizeof(kernel), "%s/state", dir);
+        ASSERT(rmdir(kernel) == 0 && rmdir(dir) == 0);
+}
+
 int main(void) {
         int fd = mkstemp(path);
 
@@ -167,6 +211,7 @@ int main(void) {
         test_settle_error();
         test_target_size();
         test_image_need();
+        test_park_marker();
         unlink(path);
         return 0;
 }

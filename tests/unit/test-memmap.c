@@ -99,7 +99,29 @@ TEST(read_sysfs) {
         ASSERT(system(cmd) == 0);
 }
 
+TEST(park_cmdline) {
+        _cleanup_(memmap_done) MemMap m = {}, empty = {};
+        _cleanup_free_ char *c = NULL;
+
+        fake_1g(&m);
+        /* The window's RAM as RAM (page 0 and the partial page at 0x9fc00
+         * left out), A's RAM above it as ACPI data: the field notes' 1 GiB
+         * guest, 982912K#65536K. */
+        ASSERT_OK(memmap_park_cmdline(&m, &(MemRange) { 0, 64u << 20 }, &c));
+        ASSERT_STREQ(c, "memmap=exactmap memmap=632K@4K memmap=64512K@1024K memmap=982912K#65536K");
+        free(TAKE_PTR(c));
+        /* A window in the middle: A's RAM on both sides is ACPI data. */
+        ASSERT_OK(memmap_park_cmdline(&m, &(MemRange) { 0x1000000, 0x2000000 }, &c));
+        ASSERT_STREQ(c, "memmap=exactmap memmap=16384K@16384K memmap=636K#0K memmap=15360K#1024K "
+                        "memmap=1015680K#32768K");
+        free(TAKE_PTR(c));
+        /* No RAM in the window. */
+        ASSERT_ERR(memmap_park_cmdline(&m, &(MemRange) { 0xfffc0000, 0x100000000 }, &c), EINVAL);
+        ASSERT_ERR(memmap_park_cmdline(&empty, &(MemRange) { 0, 64u << 20 }, &c), EINVAL);
+}
+
 int main(void) {
+        test_park_cmdline();
         test_sorted_and_totals();
         test_outside_window();
         test_equal();

@@ -86,7 +86,9 @@ def swsusp_round(rig):
 
 
 def kjump_round(rig):
-    con = rig.boot_debian("bench-kjump", stop_at_power_off=True)
+    # kjump-vm bench --park: kjumpd parks the helper (ParkHelper=yes).
+    con = rig.boot_debian("bench-kjump", "kjump.park=1" if getattr(rig.args, "park", False) else "",
+                          stop_at_power_off=True)
     con.wait_for(r"KJUMP-EVENT boot-done", 900, "the Debian guest to boot")
     _, m = con.wait_for(r"KJUMP-EVENT resume-location kjump\.resume=(\S+)", 900, "the target to be set up")
     location = m.group(1)

@@ -113,6 +113,63 @@ def cli_hibernate(rig):
     debian_cycles(rig, "cli-hibernate", 1, before=[r"KJUMP-EVENT refused-ok"])
 
 
+def parked_test(rig, con, mode, parked):
+    """One Test through kjumpd: the helper came up (booted or parked, as
+    PARKED says), wrote, verified, jumped back. Returns the seconds from
+    the request to the helper's start on the image (its free-page walk,
+    right before the first byte is written)."""
+    t_req, _ = con.wait_for(rf"KJUMP-EVENT request-test mode={mode} parked={parked}", 1800, f"Test {mode} ({parked})")
+    _, m = con.wait_for(mark("helper-up"), 600, "the helper's /init")
+    f = fields(m)
+    want = "no" if parked == "booted" else "yes"
+    if f.get("mode") != mode or f.get("parked") != want:
+        raise ScenarioFailed(f"Test {mode} ({parked}): the helper came up in mode {f.get('mode')}, "
+                             f"parked={f.get('parked')}")
+    if want == "yes" and parked != "parked-again":
+        rig.facts.setdefault("parked_avail_kib", []).append(int(f["avail_kib"]))
+    t_free, _ = con.wait_for(mark("free-pages"), 600, "the helper to start on the image")
+    con.wait_for(rf"KJUMP-MARK test-passed mode={re.escape(mode)}$", 1800, f"Test {mode} to pass")
+    t_done, _ = con.wait_for(rf"KJUMP-EVENT test-done mode={mode} parked={parked}", 600, f"Test {mode} to return")
+    rig.mark(t_done, f"Test {mode} ({parked}): request to writing {t_free - t_req:.2f} s")
+    return t_free - t_req
+
+
+@scenario("parked-helper", "Debian guest, ParkHelper=yes: kjumpd boots the helper once and parks it; two Tests "
+          "and a hibernation jump into it without a boot, the restore brings everything back, kjumpd parks a "
+          "new helper and a Test uses it; request to writing timed with and without parking", ci=[{"mem": 1024}])
+def parked_helper(rig):
+    con, location = debian_boot(rig, "parked-helper")
+    booted = parked_test(rig, con, "test", "booted")
+    _, m = con.wait_for(r"KJUMP-MARK helper-booted (?P<fields>.*park=yes.*)$", 600, "the helper to boot for its park")
+    rig.facts["park_boot_s"] = float(fields(m)["boot_s"])
+    con.wait_for(r"KJUMP-MARK parked next=1$", 600, "the helper to park")
+    parked = [parked_test(rig, con, "test", "parked"), parked_test(rig, con, "test-restore", "parked")]
+    t_req, _ = con.wait_for(r"KJUMP-EVENT request", 900, "the workload setup")
+    rig.mark(t_req, "systemctl hibernate")
+    _, m = con.wait_for(mark("helper-up"), 600, "the parked helper for the hibernation")
+    if fields(m).get("mode") != "hibernate" or fields(m).get("parked") != "yes":
+        raise ScenarioFailed(f"the hibernation did not jump into the parked helper: {fields(m)}")
+    if len(con.lines_matching(r"KJUMP-MARK helper-booted ")) != 1:
+        raise ScenarioFailed("the helper booted more than once before the hibernation")
+    # Each jump must leave the parked helper as much of its window as the
+    # first had (its threads are sized from it): nothing may pile up.
+    avail = rig.facts["parked_avail_kib"] + [int(fields(m)["avail_kib"])]
+    rig.facts["parked_avail_kib"] = avail
+    if min(avail[1:]) < avail[0] - 4096:
+        raise ScenarioFailed(f"the parked helper loses memory from jump to jump: MemAvailable {avail} KiB")
+    t_w, m = con.wait_for(mark("image-written"), 1800, "the image to be written")
+    rig.mark(t_w, "image written: " + " ".join(f"{k}={v}" for k, v in fields(m).items()))
+    con.wait_for(r"KJUMP-MARK committed then=poweroff$", 120, "the commit")
+    con.wait_exit(300)
+    rig.mark(time.monotonic(), "power off")
+    con = debian_restore(rig, location, 1)
+    con.wait_for(r"KJUMP-MARK helper-booted .*park=yes", 600, "kjumpd to park a new helper after the restore")
+    parked.append(parked_test(rig, con, "test", "parked-again"))
+    rig.facts["request_to_writing_booted_s"] = round(booted, 2)
+    rig.facts["request_to_writing_parked_s"] = [round(p, 2) for p in parked]
+    debian_verified(rig, con, "workload after the restore, a Test in the new parked helper")
+
+
 def debian_one_boot(rig, scenario_name, s3=False):
     """One Debian boot whose runner checks everything itself."""
     rig.with_debian()
