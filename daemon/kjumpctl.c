@@ -862,10 +862,9 @@ static int verb_setup_target(int argc, char *argv[]) {
 
 static int verb_invalidate(int argc, char *argv[]) {
         _cleanup_(target_done) Target t = TARGET_NULL;
-        struct kjump_image_header h = {};
         _cleanup_free_ char *why = NULL;
         const char *spec = NULL;
-        int r;
+        int r, k;
 
         r = verb_spec(argc, argv, &spec);
         if (r < 0)
@@ -878,21 +877,17 @@ static int verb_invalidate(int argc, char *argv[]) {
         }
         if (r < 0)
                 return log_error_errno(r, "Image target %s: %s", spec, why ?: "cannot be used");
-        /* Which key to destroy after: the image's own protection says. */
-        if (target_read_header(&t, &h, NULL) < 0)
-                h.protection = KJUMP_PROTECT_NONE;
-        r = image_invalidate(t.fd, &t.map, KJUMP_REASON_INVALIDATED,
-                             arg_boot ? "booted without restoring" : "invalidated by kjumpctl");
+        r = target_invalidate(&t, KJUMP_REASON_INVALIDATED,
+                              arg_boot ? "booted without restoring" : "invalidated by kjumpctl", &k);
         if (r < 0)
                 return log_error_errno(r, "Failed to invalidate the image on %s: %m", spec);
         if (r > 0)
                 log_notice("The image on %s is invalid now%s.", spec,
                            arg_boot ? ": this boot did not restore it" : "");
         /* Invalid is not enough for an encrypted image: its key goes too. */
-        r = target_destroy_key(&t, h.protection);
-        if (r < 0)
-                return log_error_errno(r, "Failed to destroy the image's key (%s): %m",
-                                       h.protection == KJUMP_PROTECT_TPM2 ? "in the TPM" : t.crypt_name);
+        if (k < 0)
+                return log_error_errno(k, "Failed to destroy the image's key (%s): %m",
+                                       t.crypt_name ?: "in the TPM");
         return 0;
 }
 

@@ -154,7 +154,7 @@ static void invalidate_target(Manager *m, const char *message) {
         _cleanup_(target_done) Target t = TARGET_NULL;
         _cleanup_free_ char *why = NULL;
         const char *spec = m->config.target ?: KJUMP_TARGET_DEFAULT;
-        int r;
+        int r, k = 0;
 
         r = target_open(spec, &t, &why);
         if (r == -ENOENT)
@@ -164,10 +164,14 @@ static void invalidate_target(Manager *m, const char *message) {
                 return;
         }
         for (int attempt = 0; attempt < 2; attempt++) {
-                r = image_invalidate(t.fd, &t.map, KJUMP_REASON_INVALIDATED, message);
+                r = target_invalidate(&t, KJUMP_REASON_INVALIDATED, message, &k);
                 if (r >= 0)
                         break;
         }
+        /* Its key goes too (kjump-clear.service did both unless it did not
+         * run, or ran before the TPM's driver was up). */
+        if (r >= 0 && k < 0)
+                log_warning_errno(k, "Cannot destroy the key of the image on %s: %m", spec);
         if (r < 0) {
                 log_error_errno(r, "Cannot invalidate the image on %s: %m", spec);
                 free(m->stale_image);

@@ -949,6 +949,18 @@ int target_destroy_key(Target *t, uint32_t protection) {
         return key_block_destroy(t->crypt_rdev, device);
 }
 
+int target_invalidate(Target *t, uint32_t reason, const char *message, int *ret_key_error) {
+        struct kjump_image_header h = {};
+        int r;
+
+        /* Which key to destroy after: the image's own protection says. */
+        if (target_read_header(t, &h, NULL) < 0)
+                h.protection = KJUMP_PROTECT_NONE;
+        r = image_invalidate(t->fd, &t->map, reason, message);
+        *ret_key_error = r < 0 ? 0 : target_destroy_key(t, h.protection);
+        return r;
+}
+
 int target_plan_image(Target *t, HelperParams *params) {
         int r;
 

@@ -129,6 +129,14 @@ int target_begin_image(Target *t, const HelperParams *params);
  * undefined. 0 when T has no key anywhere. */
 int target_destroy_key(Target *t, uint32_t protection);
 
+/* Marks the image on T invalid (image_invalidate(): 1 when it wrote, 0
+ * when there was nothing to invalidate) and destroys its key
+ * (target_destroy_key(), with the protection its header names): an
+ * invalid image must never be made restorable again by setting its
+ * state back, which is not under the MAC. *RET_KEY_ERROR: the key's
+ * destruction, 0 or -errno. */
+int target_invalidate(Target *t, uint32_t reason, const char *message, int *ret_key_error);
+
 /* The key block on the dm-crypt volume CRYPT at byte OFFSET: written (and
  * flushed), read and parsed for IMAGE_ID (-ENOKEY: not its key block),
  * or overwritten with zeros. */

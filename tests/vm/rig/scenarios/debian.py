@@ -547,7 +547,8 @@ def btrfs_luks_hibernate(rig):
 
 @scenario("tpm2-hibernate", "Debian guest with a TPM 2.0 (swtpm): plain ext4 root, Encryption=tpm2, the image's key "
           "in the TPM's NV index under a PCR 7 policy; systemctl hibernate, restored by the initramfs",
-          expect="restored; the raw root disk holds the image header but not a marker kept in RAM; the key destroyed")
+          expect="restored; the raw root disk holds the image header but not a marker kept in RAM; the key destroyed; "
+                 "a second image not restored, with kjump-clear masked: kjumpd invalidates it and destroys its key")
 def tpm2_hibernate(rig):
     rig.with_debian()
     rig.with_tpm()
@@ -562,4 +563,16 @@ def tpm2_hibernate(rig):
     rig.mark(time.monotonic(), "raw disk: the image's header, not the marker")
     rig.facts["raw_disk_plaintext"] = "none"
     con = debian_restore(rig, location, 1)
-    debian_verified(rig, con, "workload, image consumed and its key destroyed in the TPM")
+    t_ok, _ = con.wait_for(r"KJUMP-EVENT verified-restore", 900, "the checks after the restore")
+    rig.mark(t_ok, "workload, image consumed and its key destroyed in the TPM: verified")
+    # A second image, and a boot that does not restore it while
+    # kjump-clear.service is masked: kjumpd invalidates it at its start
+    # and destroys its key in the TPM too.
+    con.wait_for(mark("committed"), 1800, "the second image to be committed")
+    con.wait_exit(300)
+    rig.mark(time.monotonic(), "second image, power off")
+    spec, offset = location.rsplit(":", 1)
+    con = rig.boot_debian("tpm2-hibernate", f"kjump.resume={spec}:{int(offset) + 4096} "
+                                            "kjump.expect=kjumpd-invalidates")
+    con.wait_for(mark("resume-none"), 900, "kjump-resume to find no image at the wrong location")
+    debian_verified(rig, con, "kjumpd invalidated the image it was not restored from, and destroyed its key")
