@@ -21,6 +21,7 @@ printf '[Hibernate]\nParkHelper=yes\n' > /etc/kjump/kjump.conf.d/park.conf
 systemctl reload kjumpd.service || fail "systemctl reload kjumpd failed"
 [ "$(parked_count)" = 1 ] || { journalctl -b -u kjumpd --no-pager | tail -20; fail "kjumpd did not park the helper"; }
 kjumpctl status | grep -q "^HelperParked *yes" || { kjumpctl status; fail "kjumpctl status does not say the helper is parked"; }
+event park seconds=$(journalctl -b -u kjumpd --no-pager | sed -n 's/.*booted and back in \([0-9.]*\) s.*/\1/p' | head -n 1)
 test_jump test parked
 test_jump test-restore parked
 [ "$(parked_count)" = 1 ] || fail "kjumpd booted the helper again between parked jumps"

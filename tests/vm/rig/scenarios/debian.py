@@ -143,6 +143,8 @@ def parked_helper(rig):
     _, m = con.wait_for(r"KJUMP-MARK helper-booted (?P<fields>.*park=yes.*)$", 600, "the helper to boot for its park")
     rig.facts["park_boot_s"] = float(fields(m)["boot_s"])
     con.wait_for(r"KJUMP-MARK parked next=1$", 600, "the helper to park")
+    _, m = con.wait_for(r"KJUMP-EVENT park seconds=([0-9.]+)", 600, "kjumpd to say how long the park took")
+    rig.facts["park_roundtrip_s"] = float(m.group(1))
     parked = [parked_test(rig, con, "test", "parked"), parked_test(rig, con, "test-restore", "parked")]
     t_req, _ = con.wait_for(r"KJUMP-EVENT request", 900, "the workload setup")
     rig.mark(t_req, "systemctl hibernate")
