@@ -247,7 +247,8 @@ static int park(const JumpConfig *c, JumpSession *s, char **ret_reason) {
         park_mailbox_seal(mb);
         log_info("Booting the helper kernel to park it (mailbox at 0x%" PRIx64 ").", s->mailbox.phys);
         log_mark("park-jump", "mailbox=0x%" PRIx64, s->mailbox.phys);
-        t0 = now_usec(CLOCK_MONOTONIC);
+        /* CLOCK_BOOTTIME: the monotonic clock stops while A is away. */
+        t0 = now_usec(CLOCK_BOOTTIME);
         r = kexec_jump();
         if (r < 0) {
                 /* Nothing was tried (a task that would not freeze, say):
@@ -255,7 +256,7 @@ static int park(const JumpConfig *c, JumpSession *s, char **ret_reason) {
                 park_attempt_end(KJUMP_PARK_MARKER);
                 return reason_set(ret_reason, r, "the kernel refused the park jump: %m");
         }
-        s->park_usec = now_usec(CLOCK_MONOTONIC) - t0;
+        s->park_usec = now_usec(CLOCK_BOOTTIME) - t0;
         /* A helper that came back without parking keeps the marker: it
          * is not parked again (and A not stopped again for it) at every
          * load, until it is updated. */
