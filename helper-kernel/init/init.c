@@ -378,6 +378,7 @@ _noreturn_ static void run_parked(Helper *h) {
                         log_info("Parked: jumping back to the original kernel, ready for jump %" PRIu64 ".", seq + 1);
                         log_mark("parked", "next=%" PRIu64, seq + 1);
                 }
+                log_mark("jump-back", "parked=%s", yes_no(status == KJUMP_PARK_STATUS_PARKED));
                 r = kexec_jump_back_parked(h->entry);
                 if (r < 0) {
                         log_error_errno(r, "Failed to jump back to the original kernel: %m");
