@@ -52,18 +52,22 @@ static double uptime_sec(void) {
 }
 
 /* What the kernel gives us: proves the helper is confined to its window. */
-/* A /proc/meminfo field of the helper's own, in KiB (0: unknown). */
-static uint64_t meminfo_kib(const char *key) {
-        _cleanup_free_ char *s = NULL;
+/* A field of TEXT, the helper's own /proc/meminfo, in KiB (0: unknown). */
+static uint64_t meminfo_field_kib(const char *text, const char *key) {
         uint64_t v = 0;
-        char *p;
+        const char *p = text ? strstr(text, key) : NULL;
 
-        if (read_full_file("/proc/meminfo", 1 << 16, &s, NULL) < 0)
-                return 0;
-        p = strstr(s, key);
         if (!p || sscanf(p + strlen(key), ": %" SCNu64, &v) != 1)
                 v = 0;
         return v;
+}
+
+static uint64_t meminfo_kib(const char *key) {
+        _cleanup_free_ char *s = NULL;
+
+        if (read_full_file("/proc/meminfo", 1 << 16, &s, NULL) < 0)
+                return 0;
+        return meminfo_field_kib(s, key);
 }
 
 static uint64_t helper_ram_kib(void) {
@@ -324,17 +328,19 @@ static void helper_reset(Helper *h) {
          * the window has free. */
         malloc_trim(0);
         {
-                _cleanup_free_ char *st = NULL;
+                _cleanup_free_ char *st = NULL, *mi = NULL;
                 uint64_t rss = 0;
                 char *p;
 
                 if (read_full_file("/proc/self/status", 1 << 16, &st, NULL) >= 0 && (p = strstr(st, "VmRSS:")))
                         (void) sscanf(p + 6, "%" SCNu64, &rss);
+                (void) read_full_file("/proc/meminfo", 1 << 16, &mi, NULL);
                 log_mark("helper-reset", "avail_kib=%" PRIu64 " rss_kib=%" PRIu64 " shmem_kib=%" PRIu64
                          " sunreclaim_kib=%" PRIu64 " pagetables_kib=%" PRIu64 " kernelstack_kib=%" PRIu64
-                         " anonpages_kib=%" PRIu64, meminfo_kib("MemAvailable"), rss, meminfo_kib("Shmem"),
-                         meminfo_kib("SUnreclaim"), meminfo_kib("PageTables"), meminfo_kib("KernelStack"),
-                         meminfo_kib("AnonPages"));
+                         " anonpages_kib=%" PRIu64, meminfo_field_kib(mi, "MemAvailable"), rss,
+                         meminfo_field_kib(mi, "Shmem"), meminfo_field_kib(mi, "SUnreclaim"),
+                         meminfo_field_kib(mi, "PageTables"), meminfo_field_kib(mi, "KernelStack"),
+                         meminfo_field_kib(mi, "AnonPages"));
         }
 }
 
@@ -371,8 +377,6 @@ _noreturn_ static void run_parked(Helper *h) {
         }
 
         for (;;) {
-                uint64_t t0;
-
                 park_report(mb, status, seq, status == KJUMP_PARK_STATUS_REFUSED ? why : "");
                 if (status == KJUMP_PARK_STATUS_PARKED) {
                         log_info("Parked: jumping back to the original kernel, ready for jump %" PRIu64 ".", seq + 1);
@@ -384,7 +388,6 @@ _noreturn_ static void run_parked(Helper *h) {
                         log_error_errno(r, "Failed to jump back to the original kernel: %m");
                         power_off();
                 }
-                t0 = now_usec(CLOCK_MONOTONIC);
                 seq++;
                 status = KJUMP_PARK_STATUS_REFUSED;
                 if (park_mailbox_check(mb, h->params.park_nonce, seq, &why) < 0) {
@@ -411,8 +414,7 @@ _noreturn_ static void run_parked(Helper *h) {
                         continue;
                 }
                 park_report(mb, KJUMP_PARK_STATUS_WORKING, seq, "");
-                log_info("Re-entered for jump %" PRIu64 " (mode %s), up again in %.2f s.", seq,
-                         helper_mode_to_string(h->params.mode), (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
+                log_info("Re-entered for jump %" PRIu64 " (mode %s).", seq, helper_mode_to_string(h->params.mode));
                 mark_up(h, 0, true);
                 run_write_mode(h);
                 helper_reset(h);
