@@ -77,6 +77,7 @@ int helper_params_format(const HelperParams *p, char **ret) {
                 fprintf(f, "image-id %s\n", id);
                 fprintf(f, "compression %s %d\n", image_compression_to_string(p->compression),
                         p->compression_level);
+                fprintf(f, "adaptive-compression %s\n", yes_no(p->adaptive_compression));
                 fprintf(f, "target-device-size %" PRIu64 "\n", p->target_device_size);
                 fprintf(f, "target-size %" PRIu64 "\n", p->target.size);
                 if (p->after != HELPER_AFTER_POWEROFF)
@@ -209,6 +210,12 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
                                         return fail(ret_error, n, "bad compression level");
                                 p.compression_level = (int) l;
                         }
+                } else if (strcmp(key, "adaptive-compression") == 0) {
+                        int b = parse_boolean(value);
+
+                        if (b < 0)
+                                return fail(ret_error, n, "bad adaptive-compression");
+                        p.adaptive_compression = b;
                 } else if (strcmp(key, "vmcoreinfo") == 0) {
                         /* "ADDRESS SIZE", as /sys/kernel/vmcoreinfo says it */
                         char *size = strchr(value, ' ');

@@ -61,6 +61,7 @@ typedef struct HelperParams {
         TargetMap target;
         uint32_t compression;    /* enum kjump_compression */
         int compression_level;   /* 0: the codec's default */
+        bool adaptive_compression; /* store chunks as is while compressing does not pay */
         HelperAfter after;       /* hibernate: what the helper does once the image is committed */
 
         /* Free pages: A's /sys/kernel/vmcoreinfo (0: none), which lets

@@ -95,6 +95,7 @@ static int load_config(void) {
                 arg_config.window_size = config_file.window_size;
         }
         arg_config.save_free_pages = config_file.save_free_pages;
+        arg_config.adaptive_compression = config_file.adaptive_compression;
         if (!(arg_given & OPT_ENCRYPTION))
                 arg_config.encryption = config_file.encryption;
         if (!(arg_given & OPT_SIZE))

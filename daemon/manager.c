@@ -119,6 +119,7 @@ static JumpConfig jump_config(const Manager *m) {
                 .target = m->config.target,
                 .compression = m->config.compression,
                 .compression_level = m->config.compression_level,
+                .adaptive_compression = m->config.adaptive_compression,
                 .save_free_pages = m->config.save_free_pages,
                 .encryption = m->config.encryption,
                 .park = m->config.park_helper,

@@ -114,6 +114,8 @@ static const struct ConfigKey {
           "Compression= must be lz4, zstd or stored, got" },
         { "CompressionLevel", parse_level, offsetof(KjumpConfig, compression_level), "0",
           "CompressionLevel= must be 0..22, got" },
+        { "AdaptiveCompression", parse_bool, offsetof(KjumpConfig, adaptive_compression), "yes",
+          "AdaptiveCompression= must be yes or no, got" },
         { "Preload", parse_bool, offsetof(KjumpConfig, preload), "yes", "Preload= must be yes or no, got" },
         { "ParkHelper", parse_bool, offsetof(KjumpConfig, park_helper), "no", "ParkHelper= must be yes or no, got" },
         { "SaveFreePages", parse_bool, offsetof(KjumpConfig, save_free_pages), "no",

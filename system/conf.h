@@ -15,6 +15,7 @@
  *   WindowSize=64M
  *   Compression=lz4                  lz4, zstd or stored
  *   CompressionLevel=0               0: the codec's default
+ *   AdaptiveCompression=yes          store chunks as is while compressing does not pay
  *   Preload=yes                      keep the helper loaded (pins WindowSize of RAM)
  *   ParkHelper=no                    boot the preloaded helper once and park it
  *   SaveFreePages=no                 save A's free pages too
@@ -27,6 +28,7 @@ typedef struct KjumpConfig {
         uint64_t window_size;
         uint32_t compression;
         int compression_level;
+        bool adaptive_compression;
         bool preload;
         bool park_helper;
         bool save_free_pages;

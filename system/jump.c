@@ -152,9 +152,9 @@ HelperAfter jump_hibernate_after(const JumpConfig *c, bool *ret_platform) {
 char *jump_config_key(const JumpConfig *c) {
         char *k;
 
-        if (asprintf(&k, "%s\n%s\n%s\n%s\n%" PRIu64 "\n%s\n%" PRIu32 " %d %d %d %d %d", strempty(c->helper_kernel),
+        if (asprintf(&k, "%s\n%s\n%s\n%s\n%" PRIu64 "\n%s\n%" PRIu32 " %d %d %d %d %d %d", strempty(c->helper_kernel),
                      strempty(c->helper_initrd), strempty(c->kexec_binary), strempty(c->extra_cmdline),
-                     c->window_size, strempty(c->target), c->compression, c->compression_level, c->hybrid,
+                     c->window_size, strempty(c->target), c->compression, c->compression_level, c->adaptive_compression, c->hybrid,
                      c->save_free_pages, c->encryption, c->park) < 0)
                 return NULL;
         return k;
@@ -302,6 +302,7 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret
                                           c->target ?: KJUMP_TARGET_DEFAULT, why ?: "unknown error");
                 s.params.compression = c->compression;
                 s.params.compression_level = c->compression_level;
+                s.params.adaptive_compression = c->adaptive_compression;
                 if (mode == HELPER_MODE_HIBERNATE)
                         s.params.after = jump_hibernate_after(c, &s.platform_requested);
                 r = target_plan_image(&s.target, &s.params);

@@ -20,6 +20,7 @@ typedef struct JumpConfig {
         const char *target;            /* image target spec (modes that write) */
         uint32_t compression;
         int compression_level;
+        bool adaptive_compression;     /* AdaptiveCompression= */
         bool hybrid;                   /* hibernate: suspend to RAM once the image is committed */
         bool save_free_pages;          /* SaveFreePages= */
         int encryption;                /* Encryption= (enum Encryption) */

@@ -19,11 +19,19 @@
 #define IO_ALIGN 4096u
 #define IO_BUFFER (2u << 20) /* bytes per write */
 #define CHUNK_BYTES ((size_t) KJUMP_CHUNK_PAGES * KJUMP_PAGE_SIZE)
+/* The data goes out through IO_DEPTH O_DIRECT writes in flight, one
+ * thread each: the compressing workers fill the next buffer while the
+ * previous ones are on their way (an NVMe drive wants several requests
+ * at once; one synchronous write leaves it idle between them). Each
+ * buffer carries its own offset, so their order does not matter; every
+ * one has reached the device before image_write() returns. */
+#define IO_DEPTH 4
 
 typedef struct Slot {
         uint64_t job;      /* the chunk it holds, valid when done */
         bool done;
         int error;
+        bool raw;          /* stored by the adaptive policy, never compressed */
         unsigned n_free;   /* pages of the chunk free in A */
         struct kjump_chunk chunk;
         uint8_t *out;      /* image_chunk_bound() bytes */
@@ -43,7 +51,15 @@ typedef struct Pipeline {
         Slot *slots;
         size_t n_slots;
         uint64_t scan_usec, encode_usec; /* summed over the workers, under lock */
+        /* The adaptive policy (o->adaptive): the writes queued or under
+         * way (the Output's, read without its lock), and whether every
+         * chunk not yet written would fit stored as is (the writer's, under
+         * lock). */
+        const unsigned *writes_pending;
+        bool rest_fits_raw;
 } Pipeline;
+
+_Static_assert(IMAGE_COMPRESS_PENDING == IO_DEPTH / 2, "the policy's threshold: half the writes in flight");
 
 static bool page_is_zero(const uint8_t *p) {
         const uint64_t *w = (const uint64_t *) p;
@@ -56,7 +72,7 @@ static bool page_is_zero(const uint8_t *p) {
 
 /* Reads one chunk of RAM, keeps its pages that are neither free in A nor
  * zero, and compresses them. */
-static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot, uint64_t *scan_usec,
+static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot, bool store_raw, uint64_t *scan_usec,
                       uint64_t *encode_usec) {
         const ImageWriteOptions *o = pl->o;
         struct kjump_chunk *c = &slot->chunk;
@@ -103,8 +119,9 @@ static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot, uint
         }
         t1 = now_usec(CLOCK_MONOTONIC);
         *scan_usec += t1 - t0;
-        r = image_chunk_encode(c, o->compression, o->level, in_place ? src : raw, n, slot->out, o->key,
-                               o->image_id);
+        slot->raw = store_raw && n > 0 && o->compression != KJUMP_COMPRESS_STORED;
+        r = image_chunk_encode(c, slot->raw ? KJUMP_COMPRESS_STORED : o->compression, o->level,
+                               in_place ? src : raw, n, slot->out, o->key, o->image_id);
         *encode_usec += now_usec(CLOCK_MONOTONIC) - t1;
         o->source.unmap(o->source.userdata, src, length);
         return r;
@@ -129,10 +146,12 @@ static void *worker(void *userdata) {
                         pthread_cond_wait(&pl->slot_free, &pl->lock);
                 if (pl->abort)
                         break;
+                bool store_raw = pl->rest_fits_raw &&
+                                 __atomic_load_n(pl->writes_pending, __ATOMIC_RELAXED) < pl->o->compress_pending;
                 pthread_mutex_unlock(&pl->lock);
 
                 uint64_t scan = 0, encode = 0;
-                r = raw ? encode_job(pl, job, raw, slot, &scan, &encode) : -ENOMEM;
+                r = raw ? encode_job(pl, job, raw, slot, store_raw, &scan, &encode) : -ENOMEM;
 
                 pthread_mutex_lock(&pl->lock);
                 pl->scan_usec += scan;
@@ -177,13 +196,6 @@ static int plan_chunks(const ImageWriteOptions *o, struct kjump_chunk **ret, uin
         return 0;
 }
 
-/* The data goes out through IO_DEPTH O_DIRECT writes in flight, one
- * thread each: the compressing workers fill the next buffer while the
- * previous ones are on their way (an NVMe drive wants several requests
- * at once; one synchronous write leaves it idle between them). Each
- * buffer carries its own offset, so their order does not matter; every
- * one has reached the device before image_write() returns. */
-#define IO_DEPTH 4
 
 enum { IO_FREE, IO_FILLING, IO_QUEUED, IO_WRITING };
 
@@ -207,6 +219,7 @@ typedef struct Output {
         pthread_cond_t cond;
         pthread_t threads[IO_DEPTH];
         unsigned n_threads;
+        unsigned pending;  /* buffers IO_QUEUED or IO_WRITING; written under lock */
         bool stop;
         int error;         /* the first failed write */
 } Output;
@@ -237,6 +250,7 @@ static void *io_worker(void *userdata) {
                 if (r < 0 && out->error == 0)
                         out->error = r;
                 s->state = IO_FREE;
+                __atomic_store_n(&out->pending, out->pending - 1, __ATOMIC_RELAXED);
                 pthread_cond_broadcast(&out->cond);
         }
         pthread_mutex_unlock(&out->lock);
@@ -304,6 +318,7 @@ static int output_flush(Output *out, bool final) {
                 out->cur->n = n;
                 out->cur->logical = out->logical;
                 out->cur->state = IO_QUEUED;
+                __atomic_store_n(&out->pending, out->pending + 1, __ATOMIC_RELAXED);
                 pthread_cond_broadcast(&out->cond);
                 for (out->cur = NULL; !out->cur;) {
                         for (size_t i = 0; i < ELEMENTSOF(out->slots); i++)
@@ -323,6 +338,25 @@ static int output_flush(Output *out, bool final) {
         if (r >= 0 && final)
                 r = output_drain(out);
         return r;
+}
+
+/* Whether NEED bytes, the most the chunks not yet written take stored as
+ * is, fit in what is left of the target: then storing any of them can
+ * never make the image not fit. */
+static bool output_fits_raw(const Output *out, uint64_t need) {
+        uint64_t at = out->logical + out->fill;
+
+        return at <= out->limit && out->limit - at >= need;
+}
+
+/* The most chunk C can take stored as is: its pages not free in A, and a tag. */
+static uint64_t chunk_raw_bound(const ImageWriteOptions *o, const struct kjump_chunk *c) {
+        uint64_t pages = c->page_count;
+        int64_t bit = o->free_pages ? free_pages_bit(o->free_pages, c->phys_start) : -1;
+
+        for (uint32_t i = 0; bit >= 0 && i < c->page_count; i++)
+                pages -= free_pages_test(o->free_pages, bit + i);
+        return pages * KJUMP_PAGE_SIZE + KJUMP_AEAD_TAG_SIZE;
 }
 
 static int output_append(Output *out, const uint8_t *p, size_t n) {
@@ -357,7 +391,7 @@ unsigned image_threads(unsigned cpus, uint64_t avail_bytes, uint64_t ram_bytes, 
         uint64_t fixed = (uint64_t) (IO_DEPTH + 1) * IO_BUFFER          /* the write buffers */
                          + 2 * (uint64_t) image_chunk_bound()            /* the pipeline's two extra slots */
                          + (UINT64_C(4) << 20) + image_chunk_bound()     /* the restore's read-ahead */
-                         + chunks * sizeof(struct kjump_chunk)           /* the index */
+                         + chunks * (sizeof(struct kjump_chunk) + 8)     /* the index, the adaptive policy's bounds */
                          + ram_bytes / KJUMP_PAGE_SIZE / 8               /* the free-page bitmap */
                          + (UINT64_C(8) << 20);                          /* page tables, the C library, margin */
         uint64_t n;
@@ -372,9 +406,11 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
         _cleanup_free_ pthread_t *threads = NULL;
         _cleanup_free_ struct kjump_extent *extents = NULL;
+        _cleanup_free_ uint64_t *raw_bounds = NULL; /* per job, with the adaptive policy */
         Pipeline pl = { .o = o };
         Output out = { .fd = o->fd, .map = o->map };
-        uint64_t index_size, data = 0, stored = 0, pages = 0, free_pages = 0, ram_done = 0, ram_total, wait_usec = 0, output_usec = 0, data_start, map_checksum = 0;
+        uint64_t index_size, data = 0, stored = 0, pages = 0, free_pages = 0, ram_done = 0, ram_total, wait_usec = 0,
+                 output_usec = 0, data_start, map_checksum = 0, chunks_raw = 0, chunks_data = 0, raw_need = 0;
         /* A key block, when there is one, lies past everything the helper writes. */
         uint64_t end = o->key && h->key_offset ? h->key_offset : o->map->size;
         unsigned n_threads = MAX(o->threads, 1u), started = 0;
@@ -437,6 +473,17 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         pthread_mutex_init(&pl.lock, NULL);
         pthread_cond_init(&pl.slot_free, NULL);
         pthread_cond_init(&pl.slot_done, NULL);
+        pl.writes_pending = &out.pending;
+        if (o->compress_pending > 0) {
+                raw_bounds = calloc(pl.n_jobs, sizeof(uint64_t));
+                if (!raw_bounds) {
+                        r = -ENOMEM;
+                        goto finish;
+                }
+                for (uint64_t job = 0; job < pl.n_jobs; job++)
+                        raw_need += raw_bounds[job] = chunk_raw_bound(o, &chunks[job]);
+                pl.rest_fits_raw = output_fits_raw(&out, raw_need);
+        }
 
         for (; started < n_threads; started++)
                 if (pthread_create(&threads[started], NULL, worker, &pl) != 0)
@@ -473,10 +520,16 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                 free_pages += slot->n_free;
                 pages += c->page_count;
                 ram_done += (uint64_t) c->page_count * KJUMP_PAGE_SIZE;
+                chunks_data += c->data_size > 0;
+                chunks_raw += slot->raw;
 
                 pthread_mutex_lock(&pl.lock);
                 slot->done = false;
                 pl.consumed = job + 1;
+                if (raw_bounds) {
+                        raw_need -= raw_bounds[job];
+                        pl.rest_fits_raw = output_fits_raw(&out, raw_need);
+                }
                 pthread_cond_broadcast(&pl.slot_free);
                 pthread_mutex_unlock(&pl.lock);
 
@@ -533,6 +586,7 @@ finish:
         output_done(&out);
         if (o->times)
                 *o->times = (struct ImageWriteTimes) { .scan_usec = pl.scan_usec, .encode_usec = pl.encode_usec,
-                                                       .wait_usec = wait_usec, .output_usec = output_usec };
+                                                       .wait_usec = wait_usec, .output_usec = output_usec,
+                                                       .chunks_data = chunks_data, .chunks_raw = chunks_raw };
         return r;
 }

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "extent-map.h"
@@ -25,6 +26,11 @@ typedef struct ImageWriteOptions {
         ImageSource source;
         uint32_t compression;
         int level;
+        /* The adaptive policy: a chunk is compressed only while at least
+         * COMPRESS_PENDING writes are queued or under way (0: always, the
+         * policy off; IMAGE_COMPRESS_PENDING: on), or when the rest of the
+         * image would not fit uncompressed; otherwise it is stored as is. */
+        unsigned compress_pending;
         unsigned threads;          /* compression threads, >= 1 */
         /* Protection: the image's key and id (NULL: plaintext). The header
          * passed to image_write() must say the same (protection, and the
@@ -44,8 +50,20 @@ typedef struct ImageWriteOptions {
          * waiting for the workers, and handing the data to the target. */
         struct ImageWriteTimes {
                 uint64_t scan_usec, encode_usec, wait_usec, output_usec;
+                /* The chunks with data, and those the adaptive policy stored
+                 * without compressing them. */
+                uint64_t chunks_data, chunks_raw;
         } *times;
 } ImageWriteOptions;
+
+/* The adaptive policy's threshold: compressing pays while at least 2
+ * writes are queued or under way, half of those image_write() keeps in
+ * flight: the target sets the pace, and smaller chunks reach it sooner.
+ * With fewer, the target is waiting for the compressors, and a chunk
+ * stored as is (checksummed, and sealed when the image is encrypted)
+ * reaches it sooner. A slow disk gets every chunk compressed, a disk
+ * faster than the compressors as many stored as keeps it busy. */
+#define IMAGE_COMPRESS_PENDING 2u
 
 /* How many threads image_write() and image_for_each_chunk() may use for
  * RAM_BYTES of A's RAM when AVAIL_BYTES of memory are free: one per CPU,

@@ -200,8 +200,9 @@ int helper_write(Helper *h) {
         h->header.jump_back_entry = h->entry;
         h->header.compression = h->params.compression;
         screen_open(&progress.screen, progress.cancellable ? "hibernating" : "testing the image");
-        log_info("Writing the image to %s: %" PRIu64 " MiB of RAM, %s, %s, %u threads.", h->target_device,
+        log_info("Writing the image to %s: %" PRIu64 " MiB of RAM, %s%s, %s, %u threads.", h->target_device,
                  ranges_bytes(h->ram, h->n_ram) >> 20, image_compression_to_string(h->params.compression),
+                 h->params.adaptive_compression && h->params.compression != KJUMP_COMPRESS_STORED ? " (adaptive)" : "",
                  h->params.key.set ? "encrypted (XChaCha20-Poly1305)" : "not encrypted", h->cpus);
         log_mark("protection", "mode=%s", image_protection_to_string(h->header.protection) ?: "unknown");
 
@@ -214,6 +215,7 @@ int helper_write(Helper *h) {
                 .source = { physmem_source.map, physmem_source.unmap, h },
                 .compression = h->params.compression,
                 .level = h->params.compression_level,
+                .compress_pending = h->params.adaptive_compression ? IMAGE_COMPRESS_PENDING : 0,
                 .threads = h->cpus,
                 .free_pages = h->have_free ? &h->free : NULL,
                 .key = h->params.key.set ? &h->params.key : NULL,
@@ -253,11 +255,11 @@ int helper_write(Helper *h) {
                  h->header.ram_bytes / (h->header.write_usec / 1e6) / 1e6);
         /* Where the time went (the workers' times are summed over threads). */
         log_mark("image-written", "ram_mib=%" PRIu64 " pages_stored=%" PRIu64 " disk_mib=%" PRIu64 " seconds=%.2f "
-                 "scan_s=%.2f encode_s=%.2f wait_s=%.2f output_s=%.2f threads=%u",
+                 "scan_s=%.2f encode_s=%.2f wait_s=%.2f output_s=%.2f threads=%u chunks=%" PRIu64 " raw_chunks=%" PRIu64,
                  h->header.ram_bytes >> 20, h->header.pages_stored,
                  (h->header.index_offset + h->header.index_size) >> 20, h->header.write_usec / 1e6,
                  times.scan_usec / 1e6, times.encode_usec / 1e6, times.wait_usec / 1e6, times.output_usec / 1e6,
-                 h->cpus);
+                 h->cpus, times.chunks_data, times.chunks_raw);
         log_disk_interrupts(h);
         return 0;
 }

@@ -16,15 +16,15 @@ TEST(defaults_and_values) {
         ASSERT_STREQ(c.target, "/var/lib/kjump/image");
         ASSERT(c.window_size == 64u << 20 && c.compression == KJUMP_COMPRESS_LZ4 && c.preload);
         ASSERT_STREQ(c.target_size, "60%");
-        ASSERT(!c.save_free_pages);
+        ASSERT(!c.save_free_pages && c.adaptive_compression);
         ASSERT(c.encryption == ENCRYPTION_AUTO);
 
         ASSERT_OK(kjump_config_parse(&c, "t.conf",
                                      "# comment\n[Hibernate]\nTarget = PARTUUID=1234\nWindowSize=96M\n"
                                      "Compression=zstd\nCompressionLevel=3\nPreload=no\n"
                                      "HelperKernel=/opt/k\nHelperInitrd=/opt/i\nTargetSize=8G\n"
-                                     "SaveFreePages=yes\nEncryption=none\n", &error));
-        ASSERT(c.encryption == ENCRYPTION_NONE);
+                                     "SaveFreePages=yes\nEncryption=none\nAdaptiveCompression=no\n", &error));
+        ASSERT(c.encryption == ENCRYPTION_NONE && !c.adaptive_compression);
         ASSERT_STREQ(c.target_size, "8G");
         ASSERT(c.save_free_pages);
         ASSERT_STREQ(c.target, "PARTUUID=1234");

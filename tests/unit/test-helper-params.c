@@ -25,6 +25,7 @@ TEST(round_trip) {
         p.vmcoreinfo_phys = 0x2d7f9000;
         p.vmcoreinfo_size = 0x1000;
         p.skip_free_pages = true;
+        p.adaptive_compression = true;
 
         ASSERT_OK(helper_params_format(&p, &text));
         ASSERT_OK(helper_params_parse(text, &q, &error));
@@ -35,7 +36,7 @@ TEST(round_trip) {
         ASSERT(memmap_equal(&p.firmware, &q.firmware));
         ASSERT_STREQ(q.firmware.entries[2].type_name, "Reserved");
         ASSERT(memcmp(p.image_id, q.image_id, 16) == 0);
-        ASSERT(q.compression == KJUMP_COMPRESS_ZSTD && q.compression_level == 3);
+        ASSERT(q.compression == KJUMP_COMPRESS_ZSTD && q.compression_level == 3 && q.adaptive_compression);
         ASSERT(q.target_device_size == 8ull << 30);
         ASSERT(q.target.size == 3u << 20 && q.target.n == 2);
         ASSERT(q.target.extents[1].physical == 5u << 20);
@@ -136,6 +137,7 @@ TEST(rejects) {
                 { BASE ID "extent 0 4096 1 2\n", "line 6: bad extent" },
                 { BASE "compression lzma\n", "line 5: unknown compression" },
                 { BASE "compression zstd 99\n", "line 5: bad compression level" },
+                { BASE "adaptive-compression maybe\n", "line 5: bad adaptive-compression" },
                 { BASE "vmcoreinfo 0x1000\n", "line 5: bad vmcoreinfo" },
                 { BASE "vmcoreinfo 0x1000 0\n", "line 5: bad vmcoreinfo size" },
                 { BASE "vmcoreinfo 0 4096\n", "line 5: bad vmcoreinfo size" },

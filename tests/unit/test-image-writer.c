@@ -4,6 +4,7 @@
  * is rejected. */
 #include <fcntl.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -90,6 +91,8 @@ static int progress(void *userdata, uint64_t done, uint64_t total, uint64_t writ
 static const FreePages *free_pages; /* what the next write_image() leaves out */
 static const ImageKey *write_key;   /* the next write_image()'s protection (NULL: none) */
 static const ImageKey *read_key;    /* what read_image() opens it with */
+static unsigned compress_pending;   /* the next write_image()'s adaptive policy (0: off) */
+static struct ImageWriteTimes write_times; /* the last write_image()'s */
 
 static int write_image(uint32_t compression, uint64_t target_size, struct kjump_image_header *h) {
         _cleanup_(target_map_done) TargetMap map = {};
@@ -126,6 +129,8 @@ static int write_image(uint32_t compression, uint64_t target_size, struct kjump_
                 .fd = fd, .map = &map, .ranges = ram, .n_ranges = ELEMENTSOF(ram),
                 .source = { fake_map, fake_unmap, NULL },
                 .compression = compression, .threads = 3,
+                .compress_pending = compress_pending,
+                .times = &write_times,
                 .free_pages = free_pages,
                 .key = write_key,
                 .image_id = h->image_id,
@@ -247,6 +252,58 @@ TEST(cancelled) {
         progress_calls = 0;
         ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
         ASSERT(progress_calls == h.chunk_count);
+}
+
+TEST(adaptive) {
+        struct kjump_image_header h;
+        const char *error = NULL;
+        uint64_t raw_end, lz4_end, tight;
+
+        /* Off: every chunk with data is tried with the compressor. */
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
+        ASSERT(write_times.chunks_data > 0 && write_times.chunks_raw == 0);
+        lz4_end = h.index_offset + h.index_size;
+        ASSERT_OK(write_image(KJUMP_COMPRESS_STORED, 64 * MIB, &h));
+        raw_end = h.index_offset + h.index_size;
+        ASSERT(lz4_end < raw_end);
+
+        /* A policy that never finds compressing worth it: stored as is
+         * wherever the rest fits uncompressed, which 64 MiB always does. */
+        compress_pending = UINT_MAX;
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
+        ASSERT(write_times.chunks_raw == write_times.chunks_data && write_times.chunks_raw > 0);
+        ASSERT(h.data_bytes == h.pages_stored * 4096);
+        memset(restored, 0xcc, fake_size);
+        ASSERT_OK(read_image(&error, NULL));
+        assert_ram_restored();
+
+        /* A target the image fits only compressed: the policy must not
+         * store what would leave the rest without room. */
+        tight = ALIGN_TO(lz4_end + (raw_end - lz4_end) / 2, (uint64_t) 4096);
+        ASSERT_ERR(write_image(KJUMP_COMPRESS_STORED, tight, &h), ENOSPC);
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, tight, &h));
+        ASSERT(write_times.chunks_raw < write_times.chunks_data);
+        memset(restored, 0xcc, fake_size);
+        ASSERT_OK(read_image(&error, NULL));
+        assert_ram_restored();
+
+        /* Pages free in A take no room: with 4 of the 13 MiB free, a target
+         * that holds the rest stored as is (zero pages included: the
+         * policy cannot know them ahead) gets every chunk stored. */
+        uint64_t first_bit[ELEMENTSOF(ram)] = { 0, (8 * MIB) / 4096 };
+        uint8_t bitmap[(8 * MIB + 5 * MIB + 12288) / 4096 / 8 + 1] = {};
+        FreePages f = { .ranges = ram, .n_ranges = ELEMENTSOF(ram), .first_bit = first_bit, .bitmap = bitmap };
+
+        memset(bitmap, 0xff, 4 * MIB / 4096 / 8);
+        free_pages = &f;
+        compress_pending = 0;
+        ASSERT_OK(write_image(KJUMP_COMPRESS_STORED, 64 * MIB, &h));
+        tight = h.index_offset + h.index_size + (h.pages_total - h.pages_free - h.pages_stored) * 4096 + MIB;
+        compress_pending = UINT_MAX;
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, tight, &h));
+        ASSERT(write_times.chunks_raw == write_times.chunks_data);
+        free_pages = NULL;
+        compress_pending = 0;
 }
 
 TEST(too_small) {
@@ -628,6 +685,7 @@ int main(void) {
         test_round_trip();
         test_free_pages_left_out();
         test_cancelled();
+        test_adaptive();
         test_too_small();
         test_every_header_byte();
         test_every_index_byte();

@@ -6,6 +6,11 @@ if grep -qw kjump.park=1 /proc/cmdline; then
     mkdir -p /etc/kjump/kjump.conf.d
     printf '[Hibernate]\nParkHelper=yes\n' > /etc/kjump/kjump.conf.d/park.conf
 fi
+# kjump-vm bench --no-adaptive: every chunk compressed.
+if grep -qw kjump.adaptive=0 /proc/cmdline; then
+    mkdir -p /etc/kjump/kjump.conf.d
+    printf '[Hibernate]\nAdaptiveCompression=no\n' > /etc/kjump/kjump.conf.d/adaptive.conf
+fi
 setup_target
 event helper-pinned bytes="$(busctl get-property org.kjump1 /org/kjump1 org.kjump1.Manager HelperPinnedBytes | cut -d' ' -f2)"
 before_hibernate bench

@@ -86,9 +86,11 @@ def swsusp_round(rig):
 
 
 def kjump_round(rig):
-    # kjump-vm bench --park: kjumpd parks the helper (ParkHelper=yes).
-    con = rig.boot_debian("bench-kjump", "kjump.park=1" if getattr(rig.args, "park", False) else "",
-                          stop_at_power_off=True)
+    # kjump-vm bench --park: kjumpd parks the helper (ParkHelper=yes);
+    # --no-adaptive: AdaptiveCompression=no.
+    words = (["kjump.park=1"] if getattr(rig.args, "park", False) else []) + \
+        (["kjump.adaptive=0"] if getattr(rig.args, "no_adaptive", False) else [])
+    con = rig.boot_debian("bench-kjump", " ".join(words), stop_at_power_off=True)
     con.wait_for(r"KJUMP-EVENT boot-done", 900, "the Debian guest to boot")
     _, m = con.wait_for(r"KJUMP-EVENT resume-location kjump\.resume=(\S+)", 900, "the target to be set up")
     location = m.group(1)
@@ -125,6 +127,9 @@ def kjump_round(rig):
         "ram_read_mib": int(written["ram_mib"]),
         "write_s": float(written["seconds"]),
         "write_to_off_s": t_off - t_w,
+        # The adaptive policy: the share of the chunks with data it stored without compressing them.
+        **({"write_raw_chunks_pct": 100.0 * int(written["raw_chunks"]) / max(int(written["chunks"]), 1)}
+           if "raw_chunks" in written else {}),
         # Where the write's time went: the workers' sums over threads, the writing thread's.
         **{f"write_{k}": float(written[k]) for k in ("scan_s", "encode_s", "wait_s", "output_s") if k in written},
         "power_on_to_running_s": t_res - con.start,
@@ -164,6 +169,7 @@ FIGURES = [
     ("write_encode_s", "    checksum, compression, sealing, the workers' sum (s)", "kjump"),
     ("write_wait_s", "    the writing thread waiting for the workers (s)", "kjump"),
     ("write_output_s", "    the writing thread writing (s)", "kjump"),
+    ("write_raw_chunks_pct", "    chunks stored uncompressed by the adaptive policy (%)", "kjump"),
     ("write_to_off_s", "  commit -> power off (s)", "kjump"),
     ("power_on_to_running_s", "power on -> running (s)", "both"),
     ("power_on_to_handover_s", "  power on -> image checked, handover (s)", "kjump"),
