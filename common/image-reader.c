@@ -296,7 +296,7 @@ int image_for_each_chunk_timed(int fd, const TargetMap *map, const struct kjump_
         uint64_t buf_start = h->data_start, buf_end = h->data_start;
         uint64_t data_end = ALIGN_TO(h->data_start + h->data_bytes, (uint64_t) IO_ALIGN);
         Decoder d = { .cb = cb, .place = place, .unplace = unplace, .userdata = userdata, .image_id = h->image_id };
-        uint64_t read_usec = 0, slot_wait_usec = 0;
+        uint64_t read_usec = 0, slot_wait_usec = 0, empty_usec = 0;
         unsigned started = 0;
         int r = 0;
 
@@ -341,7 +341,9 @@ int image_for_each_chunk_timed(int fd, const TargetMap *map, const struct kjump_
                 ssize_t slot;
 
                 if (c->data_size == 0) {
+                        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
                         r = cb(userdata, c, NULL);
+                        empty_usec += now_usec(CLOCK_MONOTONIC) - t0;
                         if (r < 0) {
                                 pthread_mutex_lock(&d.lock);
                                 decoder_fail(&d, r, NULL);
@@ -409,6 +411,7 @@ finish:
                 *ret_times = d.times;
                 ret_times->read_usec = read_usec;
                 ret_times->slot_wait_usec = slot_wait_usec;
+                ret_times->empty_usec = empty_usec;
         }
         if (d.error < 0) {
                 if (ret_error && d.why)

@@ -44,6 +44,7 @@ int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_
  * the decoders, summed over threads, decoding and checking, and in CB. */
 typedef struct ImageReadTimes {
         uint64_t read_usec, slot_wait_usec, decode_usec, callback_usec;
+        uint64_t empty_usec; /* the reading thread in CB for the chunks without data */
 } ImageReadTimes;
 /* PLACE (optional, with UNPLACE): where chunk C's raw present pages may be
  * decoded straight into (c->raw_size bytes), or NULL for a buffer of the

@@ -136,7 +136,7 @@ def kjump_round(rig):
         "power_on_to_handover_s": t_v - con.start,
         "restore_helper_boot_s": float(f2["boot_s"]),
         "restore_s": float(restored["seconds"]),
-        **{f"restore_{k}": float(read_back[k]) for k in ("read_s", "slot_wait_s", "decode_s", "place_s")
+        **{f"restore_{k}": float(read_back[k]) for k in ("read_s", "slot_wait_s", "decode_s", "place_s", "empty_s")
            if k in read_back},
         "image_mib": int(written["disk_mib"]),
         "disk_written_mib": delta_mib(w_off, w_req),
@@ -179,6 +179,7 @@ FIGURES = [
     ("restore_slot_wait_s", "    the reading thread waiting for the decoders (s)", "kjump"),
     ("restore_decode_s", "    decryption, decompression, checksum, the decoders' sum (s)", "kjump"),
     ("restore_place_s", "    writing into RAM, the decoders' sum (s)", "kjump"),
+    ("restore_empty_s", "    the reading thread zeroing chunks without data (s)", "kjump"),
     ("ram_read_mib", "RAM read by the helper (MiB)", "kjump"),
     ("image_before_compression_mib", "image before compression (MiB)", "swsusp"),
     ("image_mib", "image on disk, compressed (MiB)", "both"),
