@@ -85,6 +85,8 @@ int helper_params_format(const HelperParams *p, char **ret) {
                 if (p->vmcoreinfo_phys != 0)
                         fprintf(f, "vmcoreinfo 0x%" PRIx64 " %" PRIu64 "\n", p->vmcoreinfo_phys, p->vmcoreinfo_size);
                 fprintf(f, "free-pages %s\n", p->skip_free_pages ? "skip" : "save");
+                if (p->skip_free_pages)
+                        fprintf(f, "free-pages-restore %s\n", p->leave_free_pages ? "leave" : "zero");
                 /* A parked helper takes each jump's key from the mailbox. */
                 if (p->key.set && p->mailbox_phys == 0) {
                         char hex[2 * KJUMP_KEY_SIZE + 1];
@@ -237,6 +239,13 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
                             (p.mailbox_phys & 4095) != 0 ||
                             hex_decode(nonce, p.park_nonce, sizeof(p.park_nonce)) < 0)
                                 return fail(ret_error, n, "bad park");
+                } else if (strcmp(key, "free-pages-restore") == 0) {
+                        if (strcmp(value, "leave") == 0)
+                                p.leave_free_pages = true;
+                        else if (strcmp(value, "zero") == 0)
+                                p.leave_free_pages = false;
+                        else
+                                return fail(ret_error, n, "bad free-pages-restore");
                 } else if (strcmp(key, "free-pages") == 0) {
                         if (strcmp(value, "skip") == 0)
                                 p.skip_free_pages = true;

@@ -70,6 +70,10 @@ typedef struct HelperParams {
         uint64_t vmcoreinfo_phys;
         uint64_t vmcoreinfo_size;
         bool skip_free_pages;
+        /* With skip_free_pages: the image records them apart from zero
+         * pages, and a restore leaves them alone (false when A needs its
+         * free pages zero, init_on_free). */
+        bool leave_free_pages;
 
         /* A protected image's key (include/kjump/image.h, "Protection"):
          * made by A for this image alone, or read from the key block at

@@ -165,6 +165,16 @@ int image_header_check(const struct kjump_image_header *h, const char **ret_erro
         if (h->protection == KJUMP_PROTECT_LUKS && h->key_offset < h->index_offset + h->index_size &&
             h->key_offset + KJUMP_PAGE_SIZE > h->data_start)
                 return FAIL("the key block overlaps the image");
+        if (h->free_map_offset != 0) {
+                if (h->free_map_size != (h->pages_total + 7) / 8 || h->pages_free == 0 ||
+                    h->free_map_offset % KJUMP_PAGE_SIZE || h->free_map_offset < h->index_offset + h->index_size ||
+                    h->free_map_offset > h->target_size || h->free_map_size > h->target_size - h->free_map_offset)
+                        return FAIL("bad free-page map");
+                if (h->protection == KJUMP_PROTECT_LUKS && h->key_offset < h->free_map_offset + h->free_map_size &&
+                    h->key_offset + KJUMP_PAGE_SIZE > h->free_map_offset)
+                        return FAIL("the key block overlaps the free-page map");
+        } else if (h->free_map_size != 0 || h->free_map_checksum != 0)
+                return FAIL("bad free-page map");
         return 0;
 }
 

@@ -172,7 +172,69 @@ int image_read_index(int fd, const TargetMap *map, const struct kjump_image_head
                 }
         }
 
+        /* And the free-page map, which decides what a restore leaves alone. */
+        r = image_read_free_map(fd, map, h, key, (const struct kjump_chunk *) buf, NULL, ret_error);
+        if (r < 0)
+                return r;
+
         *ret = (struct kjump_chunk *) TAKE_PTR(buf);
+        return 0;
+}
+
+#define MAP_FAIL(msg) ({ if (ret_error) *ret_error = (msg); -EBADMSG; })
+
+int image_read_free_map(int fd, const TargetMap *map, const struct kjump_image_header *h, const ImageKey *key,
+                        const struct kjump_chunk *chunks, uint8_t **ret, const char **ret_error) {
+        _cleanup_free_ uint8_t *buf = NULL;
+        uint8_t mac[KJUMP_MAC_SIZE];
+        uint64_t bit = 0;
+        size_t n;
+        int r;
+
+        if (ret)
+                *ret = NULL;
+        if (h->free_map_offset == 0)
+                return 0;
+        /* image_header_check() bounded it by the target and pages_total. */
+        if (h->free_map_size > (uint64_t) 1 << 32)
+                return -EFBIG;
+        n = ALIGN_TO((size_t) h->free_map_size, (size_t) IO_ALIGN);
+        buf = aligned_alloc_direct(n);
+        if (!buf)
+                return -ENOMEM;
+        r = target_pread(fd, map, buf, n, h->free_map_offset);
+        if (r < 0) {
+                if (ret_error)
+                        *ret_error = "cannot read the free-page map";
+                return r;
+        }
+        if (image_checksum(buf, (size_t) h->free_map_size, 0) != h->free_map_checksum)
+                return MAP_FAIL("free-page map checksum mismatch");
+        if (h->protection != KJUMP_PROTECT_NONE) {
+                image_mac(key, buf, (size_t) h->free_map_size, mac);
+                if (!image_mac_equal(mac, h->free_map_mac))
+                        return MAP_FAIL("the free-page map does not authenticate under the image's key");
+        }
+        /* A page with data is never free, and the map counts exactly the
+         * pages the header says were left out as free. */
+        uint64_t marked = 0;
+        for (uint64_t i = 0; i < h->chunk_count; i++) {
+                const struct kjump_chunk *c = &chunks[i];
+
+                for (uint32_t p = 0; p < c->page_count; p++, bit++)
+                        if (buf[bit / 8] & (1u << (bit % 8))) {
+                                if (image_chunk_page_present(c, p))
+                                        return MAP_FAIL("the free-page map marks a page with data");
+                                marked++;
+                        }
+        }
+        if (bit != h->pages_total || marked != h->pages_free)
+                return MAP_FAIL("the free-page map does not match the index");
+        for (; bit < h->free_map_size * 8; bit++)
+                if (buf[bit / 8] & (1u << (bit % 8)))
+                        return MAP_FAIL("the free-page map marks pages past the last chunk");
+        if (ret)
+                *ret = TAKE_PTR(buf);
         return 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #pragma once
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "extent-map.h"
@@ -23,11 +24,24 @@ int image_read_located(int fd, uint64_t offset, struct kjump_image_header *ret, 
  * when it does not authenticate. 0 for an unprotected image. */
 int image_authenticate_header(const struct kjump_image_header *h, const ImageKey *key, const char **ret_error);
 
-/* Reads and checks the index of a checked header, and the extent map; for
- * a protected image authenticates the header, the index and the map under
- * KEY first (-ENOKEY: no KEY). */
+/* Reads and checks the index of a checked header, the extent map and the
+ * free-page map; for a protected image authenticates the header, the
+ * index and the maps under KEY first (-ENOKEY: no KEY). */
 int image_read_index(int fd, const TargetMap *map, const struct kjump_image_header *h, const ImageKey *key,
                      struct kjump_chunk **ret, const char **ret_error);
+
+/* Reads and checks the free-page map of an image whose index CHUNKS was
+ * read and checked: its checksum (and MAC under KEY when protected), that
+ * no page with data is marked, and that it marks exactly pages_free
+ * pages. *RET (when RET is given): the map, or NULL when the image has
+ * none (every absent page restored as zero). */
+int image_read_free_map(int fd, const TargetMap *map, const struct kjump_image_header *h, const ImageKey *key,
+                        const struct kjump_chunk *chunks, uint8_t **ret, const char **ret_error);
+
+/* Is page I of CHUNK, whose first page is bit FIRST of FREE_MAP, free (left alone at a restore)? */
+static inline bool image_free_map_test(const uint8_t *free_map, uint64_t first, unsigned i) {
+        return free_map && (free_map[(first + i) / 8] & (1u << ((first + i) % 8)));
+}
 
 /* Reads the data of every chunk in order (one thread, sequential
  * read-ahead), decodes and checks it in THREADS threads, and calls CB with

@@ -533,11 +533,12 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
                        ",\"pages_stored\":%" PRIu64 ",\"pages_free\":%" PRIu64 ",\"data_bytes\":%" PRIu64
                        ",\"chunk_count\":%" PRIu64
                        ",\"index_offset\":%" PRIu64 ",\"index_size\":%" PRIu64 ",\"write_usec\":%" PRIu64
+                       ",\"free_map_offset\":%" PRIu64 ",\"free_map_size\":%" PRIu64
                        ",\"memmap\":[",
                        image_compression_to_string(h->compression), h->created_usec, h->written_usec,
                        h->jump_back_entry, h->window_start, h->window_end, h->target_size, h->ram_bytes,
                        h->pages_total, h->pages_stored, h->pages_free, h->data_bytes, h->chunk_count, h->index_offset,
-                       h->index_size, h->write_usec);
+                       h->index_size, h->write_usec, h->free_map_offset, h->free_map_size);
                 for (uint32_t i = 0; i < h->memmap_count; i++)
                         printf("%s{\"start\":%" PRIu64 ",\"end\":%" PRIu64 ",\"ram\":%s}", i ? "," : "",
                                h->memmap[i].start, h->memmap[i].end, h->memmap[i].type == KJUMP_MEMMAP_RAM ? "true" : "false");
@@ -590,8 +591,9 @@ static void print_header(const char *path, const struct kjump_image_header *h, c
         printf("Entry:        0x%" PRIx64 "\n", h->jump_back_entry);
         printf("RAM saved:    %.1f MiB in %" PRIu64 " chunks, %" PRIu64 " of %" PRIu64 " pages with data\n",
                mib(h->ram_bytes), h->chunk_count, h->pages_stored, h->pages_total);
-        printf("Free pages:   %" PRIu64 " (%.1f MiB) free in the original kernel, not saved\n", h->pages_free,
-               mib(h->pages_free * KJUMP_PAGE_SIZE));
+        printf("Free pages:   %" PRIu64 " (%.1f MiB) free in the original kernel, not saved; a restore %s\n",
+               h->pages_free, mib(h->pages_free * KJUMP_PAGE_SIZE),
+               h->free_map_offset ? "leaves them alone" : "zeroes them");
         printf("Image size:   %.1f MiB of %.1f MiB\n", mib(h->data_bytes + h->index_size + KJUMP_IMAGE_HEADER_SIZE),
                mib(h->target_size));
         printf("Memory map:   %u entries\n", h->memmap_count);

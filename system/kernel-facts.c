@@ -180,3 +180,19 @@ bool kernel_poisons_free_pages(const char *cmdline) {
         /* The kernel reads it with kstrtobool(); anything else: say yes. */
         return parse_boolean(value) != 0;
 }
+
+bool kernel_zeroes_free_pages(const char *cmdline, const char *config) {
+        _cleanup_free_ char *value = NULL;
+        const char *v;
+        int r;
+
+        if (!cmdline)
+                return true;
+        r = cmdline_get_value(cmdline, "init_on_free", &value);
+        if (r != 0)
+                return r < 0 || parse_boolean(value) != 0;
+        if (!config)
+                return true;
+        v = kernel_config_get(config, "CONFIG_INIT_ON_FREE_DEFAULT_ON");
+        return v && strcmp(v, "y") == 0;
+}

@@ -27,8 +27,6 @@ const char *kernel_config_get(const char *text, const char *name);
  * in *ret_missing (owned), or NULL when the helper has them all. */
 int kernel_drivers_missing(const char *devdir, const char *drivers, char **ret_missing);
 
-/* The running kernel's configuration below ROOT: /proc/config.gz, else
- * /boot/config-RELEASE. */
 /* /sys/kernel/vmcoreinfo ("ADDRESS SIZE", hex): the physical address and
  * size of the kernel's VMCOREINFO note. -ENOENT without one. */
 int kernel_vmcoreinfo_read(const char *path, uint64_t *ret_phys, uint64_t *ret_size);
@@ -37,4 +35,14 @@ int kernel_vmcoreinfo_read(const char *path, uint64_t *ret_phys, uint64_t *ret_s
  * (page_poison=1)? Then free pages hold a pattern the kernel checks. */
 bool kernel_poisons_free_pages(const char *cmdline);
 
+/* Does the kernel need its free pages to hold zeros (init_on_free: it
+ * zeroes pages as they are freed, and then hands them out, __GFP_ZERO
+ * ones included, without zeroing them again)? From the command line
+ * CMDLINE (init_on_free=) and, without that, the configuration text CONFIG
+ * (CONFIG_INIT_ON_FREE_DEFAULT_ON); true when it cannot tell (CONFIG NULL,
+ * or a value the kernel would not take). */
+bool kernel_zeroes_free_pages(const char *cmdline, const char *config);
+
+/* The running kernel's configuration below ROOT: /proc/config.gz, else
+ * /boot/config-RELEASE. */
 int kernel_config_read(const char *root, const char *release, char **ret);

@@ -543,6 +543,7 @@ uint64_t target_image_need(const HelperParams *params, uint64_t free_bytes) {
         used = outside - free_outside;
         return KJUMP_IMAGE_HEADER_SIZE + ALIGN_TO(params->target.n * sizeof(struct kjump_extent), (uint64_t) 4096) +
                ALIGN_TO(chunks * sizeof(struct kjump_chunk), (uint64_t) 4096) + used +
+               (params->leave_free_pages ? ALIGN_TO(outside / KJUMP_PAGE_SIZE / 8, (uint64_t) 4096) + 4096 : 0) +
                (UINT64_C(16) << 20) + outside / 100;
 }
 

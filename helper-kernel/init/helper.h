@@ -40,8 +40,12 @@ void physmem_close_windows(void);
  * physmem_unplace_chunk() (image_for_each_chunk_timed()'s PLACE). */
 uint8_t *physmem_place_chunk(Helper *h, const struct kjump_chunk *c);
 void physmem_unplace_chunk(const struct kjump_chunk *c, uint8_t *p);
-/* Writes a chunk's pages back into A's RAM (an ImageChunkCallback). */
-int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw);
+/* Writes a chunk's pages back into A's RAM: its present pages from RAW (or
+ * already in place, when RAW is physmem_place_chunk()'s), zeros into the
+ * others, except the pages FREE_MAP (image_read_free_map(), NULL: none)
+ * marks as free in A, from bit FIRST on, which are left alone. */
+int physmem_restore_chunk(Helper *h, const struct kjump_chunk *c, const uint8_t *raw, const uint8_t *free_map,
+                          uint64_t first);
 
 /* jump-back.c: loads a jump-back image for ENTRY (A's
  * kexec_jump_back_entry=) and jumps. Returns 0 when A later jumps back in,

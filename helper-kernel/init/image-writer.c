@@ -33,6 +33,7 @@ typedef struct Slot {
         int error;
         bool raw;          /* stored by the adaptive policy, never compressed */
         unsigned n_free;   /* pages of the chunk free in A */
+        uint8_t free[KJUMP_CHUNK_PAGES / 8]; /* which */
         struct kjump_chunk chunk;
         uint8_t *out;      /* image_chunk_bound() bytes */
 } Slot;
@@ -84,6 +85,7 @@ static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot, bool
 
         *c = pl->chunks[job];
         slot->n_free = 0;
+        memset(slot->free, 0, sizeof(slot->free));
         if (o->free_pages) {
                 bit = free_pages_bit(o->free_pages, c->phys_start);
                 if (bit < 0)
@@ -101,6 +103,7 @@ static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot, bool
                 const uint8_t *page = src + (size_t) i * KJUMP_PAGE_SIZE;
                 if (bit >= 0 && free_pages_test(o->free_pages, bit + i)) {
                         slot->n_free++;
+                        slot->free[i / 8] |= 1u << (i % 8);
                         gap = true;
                         continue;
                 }
@@ -392,7 +395,7 @@ unsigned image_threads(unsigned cpus, uint64_t avail_bytes, uint64_t ram_bytes, 
                          + 2 * (uint64_t) image_chunk_bound()            /* the pipeline's two extra slots */
                          + (UINT64_C(4) << 20) + image_chunk_bound()     /* the restore's read-ahead */
                          + chunks * (sizeof(struct kjump_chunk) + 8)     /* the index, the adaptive policy's bounds */
-                         + ram_bytes / KJUMP_PAGE_SIZE / 8               /* the free-page bitmap */
+                         + 2 * (ram_bytes / KJUMP_PAGE_SIZE / 8)         /* the free-page bitmap, the map written */
                          + (UINT64_C(8) << 20);                          /* page tables, the C library, margin */
         uint64_t n;
 
@@ -407,6 +410,8 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         _cleanup_free_ pthread_t *threads = NULL;
         _cleanup_free_ struct kjump_extent *extents = NULL;
         _cleanup_free_ uint64_t *raw_bounds = NULL; /* per job, with the adaptive policy */
+        _cleanup_free_ uint8_t *free_map = NULL;     /* with o->free_map: the free-page map */
+        uint64_t free_map_size = 0;
         Pipeline pl = { .o = o };
         Output out = { .fd = o->fd, .map = o->map };
         uint64_t index_size, data = 0, stored = 0, pages = 0, free_pages = 0, ram_done = 0, ram_total, wait_usec = 0,
@@ -416,11 +421,23 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         unsigned n_threads = MAX(o->threads, 1u), started = 0;
         int r = 0;
 
+        h->free_map_offset = h->free_map_size = h->free_map_checksum = 0;
+        memset(h->free_map_mac, 0, sizeof(h->free_map_mac));
         r = plan_chunks(o, &chunks, &pl.n_jobs);
         if (r < 0)
                 return r;
         pl.chunks = chunks;
         index_size = pl.n_jobs * sizeof(struct kjump_chunk);
+        if (o->free_map && o->free_pages) {
+                uint64_t n = 0;
+
+                for (uint64_t job = 0; job < pl.n_jobs; job++)
+                        n += chunks[job].page_count;
+                free_map_size = (n + 7) / 8;
+                free_map = calloc(ALIGN_TO(free_map_size, (uint64_t) IO_ALIGN), 1);
+                if (!free_map)
+                        return -ENOMEM;
+        }
         ram_total = ranges_bytes(o->ranges, o->n_ranges);
 
         /* The extent map follows the header, inside the first extent. */
@@ -429,7 +446,8 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                 return -EXDEV;
         if (!!o->key != (h->protection != KJUMP_PROTECT_NONE))
                 return -EINVAL; /* a key for a plaintext image, or none for a protected one */
-        if (end > o->map->size || end < data_start + ALIGN_TO(index_size, (uint64_t) IO_ALIGN))
+        if (end > o->map->size ||
+            end < data_start + ALIGN_TO(index_size, (uint64_t) IO_ALIGN) + ALIGN_TO(free_map_size, (uint64_t) IO_ALIGN))
                 return -ENOSPC;
         extents = calloc(o->map->n, sizeof(struct kjump_extent));
         if (!extents)
@@ -454,7 +472,7 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
         if (r < 0)
                 goto finish;
         out.logical = data_start;
-        out.limit = end - ALIGN_TO(index_size, (uint64_t) IO_ALIGN);
+        out.limit = end - ALIGN_TO(index_size, (uint64_t) IO_ALIGN) - ALIGN_TO(free_map_size, (uint64_t) IO_ALIGN);
 
         pl.n_slots = 2 * n_threads + 2;
         pl.slots = calloc(pl.n_slots, sizeof(Slot));
@@ -515,6 +533,10 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                 output_usec += now_usec(CLOCK_MONOTONIC) - t1;
                 if (r < 0)
                         goto finish;
+                if (free_map)
+                        for (uint32_t i = 0; i < c->page_count; i++)
+                                if (slot->free[i / 8] & (1u << (i % 8)))
+                                        free_map[(pages + i) / 8] |= 1u << ((pages + i) % 8);
                 data += c->data_size;
                 stored += image_chunk_present_pages(c);
                 free_pages += slot->n_free;
@@ -568,6 +590,17 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                 r = output_append(&out, (const uint8_t *) chunks + off, MIN(index_size - off, (uint64_t) IO_BUFFER / 2));
         if (r >= 0)
                 r = output_flush(&out, true);
+        /* The free-page map after it, when a page was left out as free. */
+        if (r >= 0 && free_map && free_pages > 0) {
+                h->free_map_offset = out.logical;
+                h->free_map_size = free_map_size;
+                h->free_map_checksum = image_checksum(free_map, free_map_size, 0);
+                if (o->key)
+                        image_mac(o->key, free_map, free_map_size, h->free_map_mac);
+                r = output_append(&out, free_map, free_map_size);
+                if (r >= 0)
+                        r = output_flush(&out, true);
+        }
         if (r >= 0 && fdatasync(o->fd) < 0)
                 r = negative_errno();
 

@@ -31,6 +31,10 @@ typedef struct ImageWriteOptions {
          * policy off; IMAGE_COMPRESS_PENDING: on), or when the rest of the
          * image would not fit uncompressed; otherwise it is stored as is. */
         unsigned compress_pending;
+        /* Record which pages were left out as free in A (free_pages), apart
+         * from zero pages, so that a restore leaves them alone: only when A
+         * does not need its free pages zero (init_on_free). */
+        bool free_map;
         unsigned threads;          /* compression threads, >= 1 */
         /* Protection: the image's key and id (NULL: plaintext). The header
          * passed to image_write() must say the same (protection, and the

@@ -123,11 +123,14 @@ void helper_find_free_pages(Helper *h) {
                 return;
         }
         h->have_free = true;
-        log_info("Free pages: %" PRIu64 " MiB of A's RAM outside the window is free and will not be saved "
-                 "(A counts %" PRIu64 " MiB free in all; found in %.2f s).", (h->free.n_free * 4096) >> 20,
+        log_info("Free pages: %" PRIu64 " MiB of A's RAM outside the window is free and will not be saved; "
+                 "a restore %s (A counts %" PRIu64 " MiB free in all; found in %.2f s).",
+                 (h->free.n_free * 4096) >> 20,
+                 h->params.leave_free_pages ? "leaves them alone" : "zeroes them (A relies on zeroed free pages)",
                  (h->free.counter * 4096) >> 20, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
-        log_mark("free-pages", "skipped=yes free_mib=%" PRIu64 " counter_mib=%" PRIu64 " found_mib=%" PRIu64,
-                 (h->free.n_free * 4096) >> 20, (h->free.counter * 4096) >> 20, (h->free.n_free_all * 4096) >> 20);
+        log_mark("free-pages", "skipped=yes free_mib=%" PRIu64 " counter_mib=%" PRIu64 " found_mib=%" PRIu64
+                 " restore=%s", (h->free.n_free * 4096) >> 20, (h->free.counter * 4096) >> 20,
+                 (h->free.n_free_all * 4096) >> 20, h->params.leave_free_pages ? "leave" : "zero");
 }
 
 /* The command line to boot the helper with again for a restore: ours,
@@ -216,6 +219,7 @@ int helper_write(Helper *h) {
                 .compression = h->params.compression,
                 .level = h->params.compression_level,
                 .compress_pending = h->params.adaptive_compression ? IMAGE_COMPRESS_PENDING : 0,
+                .free_map = h->params.leave_free_pages,
                 .threads = h->cpus,
                 .free_pages = h->have_free ? &h->free : NULL,
                 .key = h->params.key.set ? &h->params.key : NULL,
@@ -267,6 +271,9 @@ int helper_write(Helper *h) {
 /* The restore's progress, from the decoding threads. */
 typedef struct RestoreProgress {
         Helper *h;
+        const struct kjump_chunk *chunks;
+        const uint8_t *free_map;  /* the image's free-page map, or NULL */
+        const uint64_t *first;    /* per chunk: its first page's bit in it */
         pthread_mutex_t lock;
         uint64_t done, total, start;
         unsigned last_decile;
@@ -275,7 +282,7 @@ typedef struct RestoreProgress {
 
 static int restore_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
         RestoreProgress *p = userdata;
-        int r = physmem_restore_chunk(p->h, c, raw);
+        int r = physmem_restore_chunk(p->h, c, raw, p->free_map, p->free_map ? p->first[c - p->chunks] : 0);
         unsigned percent, decile;
         double s;
 
@@ -312,6 +319,8 @@ static void restore_unplace(void *userdata, const struct kjump_chunk *c, uint8_t
  * every chunk to CB (NULL: verify only). */
 static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
         _cleanup_free_ struct kjump_chunk *chunks = NULL;
+        _cleanup_free_ uint8_t *free_map = NULL;
+        _cleanup_free_ uint64_t *first = NULL;
         struct kjump_image_header on_disk;
         const char *why = NULL;
         ImageReadTimes times = {};
@@ -327,8 +336,20 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
                 r = image_read_index(h->target_fd, &h->params.target, &on_disk, &h->params.key, &chunks, &why);
         if (r >= 0)
                 r = image_check_index_covers_ram(&on_disk, chunks, &why);
+        /* Pages free in A are left alone, when the image says which. */
+        if (r >= 0 && cb)
+                r = image_read_free_map(h->target_fd, &h->params.target, &on_disk, &h->params.key, chunks, &free_map,
+                                        &why);
+        if (r >= 0 && free_map) {
+                first = calloc(on_disk.chunk_count, sizeof(uint64_t));
+                if (!first)
+                        r = -ENOMEM;
+                for (uint64_t i = 1; first && i < on_disk.chunk_count; i++)
+                        first[i] = first[i - 1] + chunks[i - 1].page_count;
+        }
         if (r >= 0 && cb) {
-                RestoreProgress p = { .h = h, .total = on_disk.ram_bytes, .start = now_usec(CLOCK_MONOTONIC) };
+                RestoreProgress p = { .h = h, .chunks = chunks, .free_map = free_map, .first = first,
+                                      .total = on_disk.ram_bytes, .start = now_usec(CLOCK_MONOTONIC) };
 
                 pthread_mutex_init(&p.lock, NULL);
                 screen_open(&p.screen, "restoring");

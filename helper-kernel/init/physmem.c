@@ -188,27 +188,29 @@ void physmem_unplace_chunk(const struct kjump_chunk *c, uint8_t *p) {
         physmem_unmap(p, (size_t) c->page_count * KJUMP_PAGE_SIZE);
 }
 
-int physmem_restore_chunk(void *userdata, const struct kjump_chunk *c, const uint8_t *raw) {
-        Helper *h = userdata;
+int physmem_restore_chunk(Helper *h, const struct kjump_chunk *c, const uint8_t *raw, const uint8_t *free_map,
+                          uint64_t first) {
         size_t length = (size_t) c->page_count * KJUMP_PAGE_SIZE, k = 0;
+        unsigned i = 0, n_free = 0;
         uint8_t *m;
 
+        for (unsigned j = 0; free_map && j < c->page_count; j++)
+                n_free += image_free_map_test(free_map, first, j);
+        if (n_free == c->page_count)
+                return 0; /* all free in A: nothing to write */
         m = physmem_map(h, c->phys_start, length, PROT_READ | PROT_WRITE);
         if (!m)
                 return negative_errno();
-        if (raw == m) {
+        if (raw == m)
                 /* Decoded in place (physmem_place_chunk()): the present
-                 * pages are there already; the rest were zero or free. */
-                memset(m + c->raw_size, 0, length - c->raw_size);
-                physmem_unmap(m, length);
-                return 0;
-        }
-        for (unsigned i = 0; i < c->page_count; i++) {
+                 * pages are there already, the first ones. */
+                i = c->raw_size / KJUMP_PAGE_SIZE;
+        for (; i < c->page_count; i++) {
                 uint8_t *dst = m + (size_t) i * KJUMP_PAGE_SIZE;
                 if (image_chunk_page_present(c, i)) {
                         memcpy(dst, raw + k, KJUMP_PAGE_SIZE);
                         k += KJUMP_PAGE_SIZE;
-                } else
+                } else if (!image_free_map_test(free_map, first, i))
                         memset(dst, 0, KJUMP_PAGE_SIZE);
         }
         physmem_unmap(m, length);

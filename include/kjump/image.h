@@ -174,9 +174,19 @@ struct kjump_image_header {
         uint8_t map_mac[KJUMP_MAC_SIZE];    /* protected: keyed BLAKE2b of the extent map */
         uint8_t index_mac[KJUMP_MAC_SIZE];  /* protected: keyed BLAKE2b of the index */
         uint8_t header_mac[KJUMP_MAC_SIZE]; /* protected: keyed BLAKE2b of the header's fixed fields */
+        /* The free-page map: one bit per page of the chunks, in their
+         * order, set for a page left out because it was free in the
+         * original kernel. A restore leaves those pages alone and zeroes
+         * only the other absent pages. 0 in images without one (older
+         * ones, or an original kernel that needs its free pages zero):
+         * every absent page is restored as zero. */
+        uint64_t free_map_offset;      /* logical, page aligned, after the index */
+        uint64_t free_map_size;        /* (pages_total + 7) / 8 bytes */
+        uint64_t free_map_checksum;    /* XXH3-64 */
+        uint8_t free_map_mac[KJUMP_MAC_SIZE]; /* protected: keyed BLAKE2b of the free-page map */
         uint8_t reserved[4096 - 8 - 6 * 4 - 32 - KJUMP_RELEASE_MAX - 7 - 17 * 8 - 8 - 8 -
                          KJUMP_MEMMAP_MAX * 24 - KJUMP_MESSAGE_MAX - KJUMP_CMDLINE_MAX - 8 - 8 - 3 * 8 -
-                         3 * KJUMP_MAC_SIZE];
+                         3 * KJUMP_MAC_SIZE - 3 * 8 - KJUMP_MAC_SIZE];
         uint64_t header_checksum;      /* XXH3-64 of the header with this field 0 */
 } __attribute__((packed));
 

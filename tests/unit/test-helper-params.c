@@ -25,12 +25,14 @@ TEST(round_trip) {
         p.vmcoreinfo_phys = 0x2d7f9000;
         p.vmcoreinfo_size = 0x1000;
         p.skip_free_pages = true;
+        p.leave_free_pages = true;
         p.adaptive_compression = true;
 
         ASSERT_OK(helper_params_format(&p, &text));
         ASSERT_OK(helper_params_parse(text, &q, &error));
         ASSERT(q.after == HELPER_AFTER_SUSPEND);
         ASSERT(q.vmcoreinfo_phys == 0x2d7f9000 && q.vmcoreinfo_size == 0x1000 && q.skip_free_pages);
+        ASSERT(q.leave_free_pages);
         ASSERT(q.mode == HELPER_MODE_TEST_RESTORE);
         ASSERT(q.window.start == 0 && q.window.end == 64u << 20);
         ASSERT(memmap_equal(&p.firmware, &q.firmware));
@@ -138,6 +140,7 @@ TEST(rejects) {
                 { BASE "compression lzma\n", "line 5: unknown compression" },
                 { BASE "compression zstd 99\n", "line 5: bad compression level" },
                 { BASE "adaptive-compression maybe\n", "line 5: bad adaptive-compression" },
+                { BASE "free-pages-restore sometimes\n", "line 5: bad free-pages-restore" },
                 { BASE "vmcoreinfo 0x1000\n", "line 5: bad vmcoreinfo" },
                 { BASE "vmcoreinfo 0x1000 0\n", "line 5: bad vmcoreinfo size" },
                 { BASE "vmcoreinfo 0 4096\n", "line 5: bad vmcoreinfo size" },

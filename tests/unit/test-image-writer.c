@@ -92,6 +92,7 @@ static const FreePages *free_pages; /* what the next write_image() leaves out */
 static const ImageKey *write_key;   /* the next write_image()'s protection (NULL: none) */
 static const ImageKey *read_key;    /* what read_image() opens it with */
 static unsigned compress_pending;   /* the next write_image()'s adaptive policy (0: off) */
+static bool write_free_map;         /* the next write_image() records the free pages */
 static struct ImageWriteTimes write_times; /* the last write_image()'s */
 
 static int write_image(uint32_t compression, uint64_t target_size, struct kjump_image_header *h) {
@@ -130,6 +131,7 @@ static int write_image(uint32_t compression, uint64_t target_size, struct kjump_
                 .source = { fake_map, fake_unmap, NULL },
                 .compression = compression, .threads = 3,
                 .compress_pending = compress_pending,
+                .free_map = write_free_map,
                 .times = &write_times,
                 .free_pages = free_pages,
                 .key = write_key,
@@ -236,6 +238,113 @@ TEST(free_pages_left_out) {
                         else
                                 ASSERT(memcmp(restored + p, fake + p, 4096) == 0);
                 }
+}
+
+/* Rewrites the free-page map of the image at PATH with MAP, its checksum
+ * in the header made right again. */
+static void forge_free_map(struct kjump_image_header *h, const uint8_t *map) {
+        _cleanup_(target_map_done) TargetMap tm = {};
+        int fd = open(path, O_RDWR | O_CLOEXEC);
+
+        ASSERT(fd >= 0);
+        ASSERT(pwrite(fd, map, h->free_map_size, (off_t) h->free_map_offset) == (ssize_t) h->free_map_size);
+        tm.size = h->target_size;
+        ASSERT_OK(target_map_add(&tm, 0, 0, h->target_size));
+        h->free_map_checksum = image_checksum(map, h->free_map_size, 0);
+        ASSERT_OK(image_commit_header(fd, &tm, h));
+        close(fd);
+}
+
+TEST(free_map) {
+        uint64_t first_bit[ELEMENTSOF(ram)] = { 0, (8 * MIB) / 4096 };
+        uint8_t bitmap[(8 * MIB + 5 * MIB + 12288) / 4096 / 8 + 1] = {};
+        FreePages f = { .ranges = ram, .n_ranges = ELEMENTSOF(ram), .first_bit = first_bit, .bitmap = bitmap };
+        _cleanup_free_ struct kjump_chunk *chunks = NULL;
+        _cleanup_free_ uint8_t *map = NULL;
+        struct kjump_image_header h;
+        const char *error = NULL;
+        int fd;
+
+        for (uint64_t b = 256; b < 512; b++)
+                bitmap[b / 8] |= 1u << (b % 8);
+        for (uint64_t b = first_bit[1] + 3; b < first_bit[1] + 8; b++)
+                bitmap[b / 8] |= 1u << (b % 8);
+        free_pages = &f;
+
+        /* Not asked for (A needs its free pages zero): none. */
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
+        ASSERT(h.pages_free > 0 && h.free_map_offset == 0 && h.free_map_size == 0);
+
+        /* Asked for: after the index, exactly the pages left out as free. */
+        write_free_map = true;
+        ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
+        ASSERT(h.free_map_offset >= h.index_offset + h.index_size && h.free_map_offset % 4096 == 0);
+        ASSERT(h.free_map_size == (h.pages_total + 7) / 8);
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        ASSERT(fd >= 0);
+        ASSERT_OK(image_read_index(fd, NULL, &h, NULL, &chunks, &error));
+        ASSERT_OK(image_read_free_map(fd, NULL, &h, NULL, chunks, &map, &error));
+        close(fd);
+        ASSERT(map);
+        for (uint64_t b = 0; b < h.pages_total; b++)
+                ASSERT(!!(map[b / 8] & (1u << (b % 8))) == !!(bitmap[b / 8] & (1u << (b % 8))));
+        memset(restored, 0xcc, fake_size);
+        ASSERT_OK(read_image(&error, NULL));
+
+        /* Every byte of it is checked. */
+        for (uint64_t off = h.free_map_offset; off < h.free_map_offset + h.free_map_size; off++) {
+                flip_byte(off);
+                ASSERT_ERR(read_image(&error, NULL), EBADMSG);
+                ASSERT_STREQ(error, "free-page map checksum mismatch");
+                flip_byte(off);
+        }
+
+        /* A map that marks a page with data, or one free page more than
+         * the header counts, is refused even with a right checksum. */
+        {
+                uint64_t present_bit = 0;
+
+                while (!image_chunk_page_present(&chunks[present_bit / KJUMP_CHUNK_PAGES],
+                                                 (unsigned) (present_bit % KJUMP_CHUNK_PAGES)))
+                        present_bit++;
+                map[present_bit / 8] |= 1u << (present_bit % 8);
+                forge_free_map(&h, map);
+                ASSERT_ERR(read_image(&error, NULL), EBADMSG);
+                ASSERT_STREQ(error, "the free-page map marks a page with data");
+                map[present_bit / 8] &= ~(1u << (present_bit % 8));
+        }
+        {
+                uint64_t zero_bit = 0;
+
+                /* A page left out as zero, not free: the first of the fake RAM's zero pages. */
+                while (image_chunk_page_present(&chunks[zero_bit / KJUMP_CHUNK_PAGES],
+                                                (unsigned) (zero_bit % KJUMP_CHUNK_PAGES)) ||
+                       (map[zero_bit / 8] & (1u << (zero_bit % 8))))
+                        zero_bit++;
+                ASSERT(zero_bit < h.pages_total);
+                map[zero_bit / 8] |= 1u << (zero_bit % 8);
+                forge_free_map(&h, map);
+                ASSERT_ERR(read_image(&error, NULL), EBADMSG);
+                ASSERT_STREQ(error, "the free-page map does not match the index");
+        }
+
+        /* Protected: authenticated under the image's key, which the map's
+         * offset and checksum in the authenticated header name. */
+        {
+                _cleanup_(image_key_done) ImageKey key = {};
+
+                ASSERT_OK(image_key_generate(&key));
+                write_key = read_key = &key;
+                ASSERT_OK(write_image(KJUMP_COMPRESS_LZ4, 64 * MIB, &h));
+                ASSERT(h.free_map_offset > 0 && h.free_map_offset + h.free_map_size <= h.key_offset);
+                ASSERT_OK(read_image(&error, NULL));
+                map[0] ^= 1;
+                forge_free_map(&h, map); /* the checksum made right, the header's MAC not */
+                ASSERT_ERR(read_image(&error, NULL), EBADMSG);
+                write_key = read_key = NULL;
+        }
+        write_free_map = false;
+        free_pages = NULL;
 }
 
 TEST(cancelled) {
@@ -686,6 +795,7 @@ int main(void) {
         test_free_pages_left_out();
         test_cancelled();
         test_adaptive();
+        test_free_map();
         test_too_small();
         test_every_header_byte();
         test_every_index_byte();

@@ -131,6 +131,23 @@ TEST(free_page_facts) {
         ASSERT(kernel_poisons_free_pages("page_poison=on quiet"));
         ASSERT(kernel_poisons_free_pages("page_poison=0 page_poison=y"));
         ASSERT(kernel_poisons_free_pages("page_poison=what"));
+
+        /* init_on_free: the command line, then the configuration; when
+         * neither tells, say yes (a restore zeroes the free pages). */
+        static const char off[] = "CONFIG_X86_64=y\n# CONFIG_INIT_ON_FREE_DEFAULT_ON is not set\n";
+        static const char on[] = "CONFIG_X86_64=y\nCONFIG_INIT_ON_FREE_DEFAULT_ON=y\n";
+        static const char old[] = "CONFIG_X86_64=y\n"; /* before 5.3: no init_on_free at all */
+        ASSERT(!kernel_zeroes_free_pages("root=/dev/vda1 quiet", off));
+        ASSERT(!kernel_zeroes_free_pages("root=/dev/vda1", old));
+        ASSERT(kernel_zeroes_free_pages("root=/dev/vda1", on));
+        ASSERT(kernel_zeroes_free_pages("init_on_free=1", off));
+        ASSERT(kernel_zeroes_free_pages("init_on_free=on quiet", off));
+        ASSERT(!kernel_zeroes_free_pages("init_on_free=0", on));
+        ASSERT(!kernel_zeroes_free_pages("init_on_free=1 init_on_free=off", on));
+        ASSERT(kernel_zeroes_free_pages("init_on_free=maybe", off));
+        ASSERT(kernel_zeroes_free_pages("root=/dev/vda1", NULL));
+        ASSERT(!kernel_zeroes_free_pages("init_on_free=0", NULL));
+        ASSERT(kernel_zeroes_free_pages(NULL, off));
 }
 
 int main(int argc, char *argv[]) {

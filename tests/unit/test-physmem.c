@@ -131,7 +131,7 @@ TEST(restore) {
                 ASSERT(physmem_place_chunk(&h, &c) == NULL);
                 memset(raw, 0xa1, KJUMP_PAGE_SIZE);
                 memset(raw + KJUMP_PAGE_SIZE, 0xa5, KJUMP_PAGE_SIZE);
-                ASSERT_OK(physmem_restore_chunk(&h, &c, raw));
+                ASSERT_OK(physmem_restore_chunk(&h, &c, raw, NULL, 0));
                 ASSERT(pread(h.mem_fd, back, CHUNK, (off_t) phys) == (ssize_t) CHUNK);
                 for (unsigned i = 0; i < KJUMP_CHUNK_PAGES; i++) {
                         uint8_t want = i == 1 ? 0xa1 : i == 5 ? 0xa5 : 0;
@@ -147,11 +147,50 @@ TEST(restore) {
 
                 ASSERT(where);
                 memset(where, 0xb3, 3 * KJUMP_PAGE_SIZE);
-                ASSERT_OK(physmem_restore_chunk(&h, &c, where));
+                ASSERT_OK(physmem_restore_chunk(&h, &c, where, NULL, 0));
                 physmem_unplace_chunk(&c, where);
                 ASSERT(pread(h.mem_fd, back, CHUNK, (off_t) phys) == (ssize_t) CHUNK);
                 for (unsigned i = 0; i < KJUMP_CHUNK_PAGES; i++)
                         ASSERT(back[i * KJUMP_PAGE_SIZE + 17] == (i < 3 ? 0xb3 : 0));
+        }
+        /* A free-page map (the chunk's first page at bit 5): pages free in
+         * A keep what they held, the other absent pages become zero, in
+         * place or not. */
+        {
+                unsigned present[] = { 0, 1 };
+                struct kjump_chunk c = chunk_with(phys, present, ELEMENTSOF(present));
+                uint8_t free_map[(5 + KJUMP_CHUNK_PAGES) / 8 + 1] = {};
+                uint8_t *stale = malloc(CHUNK);
+
+                ASSERT(stale);
+                for (unsigned i = 3; i < 6; i++) /* pages 3..5 free */
+                        free_map[(5 + i) / 8] |= 1u << ((5 + i) % 8);
+                for (int placed = 0; placed < 2; placed++) {
+                        uint8_t *where = placed ? physmem_place_chunk(&h, &c) : NULL;
+
+                        memset(stale, 0x77, CHUNK);
+                        ASSERT(pwrite(h.mem_fd, stale, CHUNK, (off_t) phys) == (ssize_t) CHUNK);
+                        memset(raw, 0xc4, 2 * KJUMP_PAGE_SIZE);
+                        if (where)
+                                memcpy(where, raw, 2 * KJUMP_PAGE_SIZE);
+                        ASSERT_OK(physmem_restore_chunk(&h, &c, where ?: raw, free_map, 5));
+                        if (where)
+                                physmem_unplace_chunk(&c, where);
+                        ASSERT(pread(h.mem_fd, back, CHUNK, (off_t) phys) == (ssize_t) CHUNK);
+                        for (unsigned i = 0; i < KJUMP_CHUNK_PAGES; i++) {
+                                uint8_t want = i < 2 ? 0xc4 : i >= 3 && i < 6 ? 0x77 : 0;
+                                ASSERT(back[i * KJUMP_PAGE_SIZE] == want && back[(i + 1) * KJUMP_PAGE_SIZE - 1] == want);
+                        }
+                }
+                /* A chunk free in A all through is not even mapped. */
+                struct kjump_chunk empty = chunk_with(phys, NULL, 0);
+                memset(free_map, 0xff, sizeof(free_map));
+                physmem_close_windows();
+                ASSERT_OK(physmem_restore_chunk(&h, &empty, NULL, free_map, 5));
+                ASSERT(mapped_mib() == 0);
+                ASSERT(pread(h.mem_fd, back, CHUNK, (off_t) phys) == (ssize_t) CHUNK);
+                ASSERT(back[0] == 0xc4 && back[4 * KJUMP_PAGE_SIZE] == 0x77);
+                free(stale);
         }
         physmem_close_windows();
         ASSERT(mapped_mib() == 0);

@@ -3,14 +3,22 @@
  * across a jump or a hibernation.
  *
  *   kjump-memhog --size SIZE [--pattern random|zero|text|sparse] [--seed N] --state DIR
+ *   kjump-memhog --fresh --size SIZE
  *
  * Fills SIZE bytes, writes DIR/ready, then waits. On SIGUSR1 it checks
  * every byte against the pattern and writes DIR/result ("ok" or "bad ...");
- * on SIGTERM it exits. */
+ * on SIGTERM it exits.
+ *
+ * --fresh: takes SIZE bytes of new anonymous memory, allocated for writing
+ * (every page a new one from the kernel), and checks that every byte is
+ * zero, as the kernel promises; exits 1 at the first one that is not. A
+ * kernel with init_on_free hands out its free pages without zeroing them:
+ * after a restore this fails unless the restore gave them back as zeros. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -69,14 +77,33 @@ static int write_state(const char *dir, const char *name, const char *text) {
         return 0;
 }
 
+static int check_fresh(uint64_t size) {
+        const uint8_t *m = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_POPULATE, -1, 0);
+
+        if (m == MAP_FAILED) {
+                perror("kjump-memhog: mmap");
+                return 1;
+        }
+        for (uint64_t i = 0; i < size; i++)
+                if (m[i] != 0) {
+                        fprintf(stderr, "kjump-memhog: fresh memory is not zero: byte 0x%02x at offset %" PRIu64
+                                " of %" PRIu64 "\n", m[i], i, size);
+                        return 1;
+                }
+        printf("kjump-memhog: %" PRIu64 " MiB of fresh memory, all zero\n", size >> 20);
+        return 0;
+}
+
 int main(int argc, char *argv[]) {
         static const struct option options[] = {
                 { "size", required_argument, NULL, 's' },
                 { "pattern", required_argument, NULL, 'p' },
                 { "seed", required_argument, NULL, 'S' },
                 { "state", required_argument, NULL, 'd' },
+                { "fresh", no_argument, NULL, 'f' },
                 {}
         };
+        bool fresh = false;
         static const char *const names[] = { "random", "zero", "text", "sparse" };
         uint64_t size = 256u << 20, seed = 1, n;
         Pattern pattern = PATTERN_RANDOM;
@@ -113,9 +140,14 @@ int main(int argc, char *argv[]) {
                 case 'd':
                         state = optarg;
                         break;
+                case 'f':
+                        fresh = true;
+                        break;
                 default:
                         return 2;
                 }
+        if (fresh)
+                return check_fresh(size);
         if (!state) {
                 fprintf(stderr, "kjump-memhog: --state DIR is required\n");
                 return 2;

@@ -8,6 +8,11 @@ event request
 kjumpctl suspend --direct --mode test-restore --target "$TARGET" || fail "kjumpctl suspend --direct --mode test-restore failed"
 event resumed
 /kjump-test/workload verify || fail "workload verify failed"
+# New memory is zero, as the kernel promises: most of what is free now,
+# pages the restore left alone (or zeroed, when the kernel relies on its
+# free pages holding zeros: init_on_free).
+fresh_kib=$(( $(awk '/^MemAvailable:/ { print $2 }' /proc/meminfo) * 3 / 4 ))
+kjump-memhog --fresh --size "${fresh_kib}K" || fail "fresh memory is not zero after the restore"
 event verified
 kjumpctl inspect --verify "$TARGET" || fail "kjumpctl inspect --verify rejected the image"
 umount /data 2>/dev/null

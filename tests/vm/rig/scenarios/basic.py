@@ -34,6 +34,18 @@ def image_test_restore(rig):
     check_inspect_on_host(rig)
 
 
+@scenario("init-on-free", "image-test-restore in a kernel booted with init_on_free=1 (it hands out free pages "
+          "without zeroing them): kjump restores them as zeros, and fresh memory is zero afterwards",
+          ci=[{"mem": 1024}])
+def init_on_free(rig):
+    rig.with_disks()
+    jump_and_back(rig, "init-on-free", "test-restore", [
+        FREE_PAGES, WRITTEN, VERIFIED,
+        ("scribbled", 600, "the helper to overwrite A's RAM"),
+        ("read-back", 1200, "the restore"),
+    ], cmdline="init_on_free=1", free_restore="zero")
+
+
 @scenario("image-error", "the target is far too small: kjump refuses before the jump with the figures; A keeps "
           "running, the target untouched")
 def image_error(rig):

@@ -25,10 +25,11 @@ def helper_up(con, rig, mode, timeout=300):
     return t, f
 
 
-def jump_and_back(rig, scenario, mode, helper_steps=()):
-    """One boot: the guest jumps into the helper in MODE, the helper passes
-    HELPER_STEPS (marks, in order) and jumps back, the workload verifies."""
-    con = rig.boot(scenario, screen=any(s[0] == "screens" for s in helper_steps))
+def jump_and_back(rig, scenario, mode, helper_steps=(), cmdline="", free_restore="leave"):
+    """One boot (with CMDLINE added to A's): the guest jumps into the helper
+    in MODE, the helper passes HELPER_STEPS (marks, in order) and jumps back,
+    the workload verifies. A free-pages step must say FREE_RESTORE."""
+    con = rig.boot(scenario, cmdline, screen=any(s[0] == "screens" for s in helper_steps))
     t_boot, _ = con.wait_for(r"KJUMP-EVENT boot-done", 600, "the guest to boot")
     rig.timings["guest_boot_s"] = t_boot - con.start
     con.wait_for(r"KJUMP-EVENT workload-ready", 900, "the workload setup")
@@ -44,7 +45,7 @@ def jump_and_back(rig, scenario, mode, helper_steps=()):
             continue
         t, m = con.wait_for(mark(name), timeout, what)
         if name == "free-pages":
-            expect_free_pages_skipped(rig, m)
+            expect_free_pages_skipped(rig, m, free_restore)
         if name == "image-written":
             rig.timings["image_written_s"] = t - t_up
             rig.facts["image_written"] = fields(m)
@@ -68,14 +69,19 @@ SCREENS_RESTORE = ("screens", "restoring", ["restoring percent=10", "restoring p
 FREE_PAGES = ("free-pages", 600, "the helper to look for A's free pages")
 
 
-def expect_free_pages_skipped(rig, m):
+def expect_free_pages_skipped(rig, m, restore="leave"):
     """The helper found A's free pages and leaves them out: in these guests
-    (VMCOREINFO, no page poisoning) anything else is a failure."""
+    (VMCOREINFO, no page poisoning) anything else is a failure. A restore
+    leaves them alone, or zeroes them (RESTORE) when A relies on zeroed free
+    pages (init_on_free)."""
     f = fields(m)
     rig.facts["free_pages"] = f
     if f.get("skipped") != "yes":
         raise ScenarioFailed(f"the helper saved A's free pages ({f.get('reason', '?')}): "
                              "it must find them in this guest")
+    if f.get("restore") != restore:
+        raise ScenarioFailed(f"a restore would {'zero' if f.get('restore') == 'zero' else 'leave'} A's free pages "
+                             f"(free-pages restore={f.get('restore')}): it must {restore} them in this guest")
 VERIFIED = ("verified", 1200, "the image to verify")
 
 
