@@ -52,7 +52,7 @@ typedef struct Pipeline {
         Slot *slots;
         size_t n_slots;
         uint64_t scan_usec, encode_usec; /* summed over the workers, under lock */
-        /* The adaptive policy (o->adaptive): the writes queued or under
+        /* The adaptive policy (o->compress_pending): the writes queued or under
          * way (the Output's, read without its lock), and whether every
          * chunk not yet written would fit stored as is (the writer's, under
          * lock). */
@@ -198,7 +198,6 @@ static int plan_chunks(const ImageWriteOptions *o, struct kjump_chunk **ret, uin
         *ret_n = n;
         return 0;
 }
-
 
 enum { IO_FREE, IO_FILLING, IO_QUEUED, IO_WRITING };
 
