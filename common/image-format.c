@@ -3,7 +3,6 @@
 #include <lz4.h>
 #include <stddef.h>
 #include <string.h>
-#include <xxhash.h>
 #include <zstd.h>
 
 #include "image-crypto.h"
@@ -68,10 +67,6 @@ const char *image_compression_to_string(uint32_t c) {
 
 int image_compression_from_string(const char *s) {
         return string_table_lookup(compression_table, ELEMENTSOF(compression_table), s);
-}
-
-uint64_t image_checksum(const void *p, size_t n, uint64_t seed) {
-        return XXH3_64bits_withSeed(p, n, seed);
 }
 
 static uint64_t header_checksum(const struct kjump_image_header *h) {

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "checksum.h"
 #include "image-crypto.h"
 #include "kjump/image.h"
 #include "memmap.h"
@@ -57,4 +58,3 @@ int image_header_set_memmap(struct kjump_image_header *h, const MemMap *m);
 /* The header's memory map as a MemMap. */
 int image_header_memmap(const struct kjump_image_header *h, MemMap *ret);
 
-uint64_t image_checksum(const void *p, size_t n, uint64_t seed);

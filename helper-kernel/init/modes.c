@@ -259,11 +259,12 @@ int helper_write(Helper *h) {
                  h->header.ram_bytes / (h->header.write_usec / 1e6) / 1e6);
         /* Where the time went (the workers' times are summed over threads). */
         log_mark("image-written", "ram_mib=%" PRIu64 " pages_stored=%" PRIu64 " disk_mib=%" PRIu64 " seconds=%.2f "
-                 "scan_s=%.2f encode_s=%.2f wait_s=%.2f output_s=%.2f threads=%u chunks=%" PRIu64 " raw_chunks=%" PRIu64,
+                 "scan_s=%.2f encode_s=%.2f wait_s=%.2f output_s=%.2f threads=%u chunks=%" PRIu64 " raw_chunks=%" PRIu64
+                 " checksum=%s",
                  h->header.ram_bytes >> 20, h->header.pages_stored,
                  (h->header.index_offset + h->header.index_size) >> 20, h->header.write_usec / 1e6,
                  times.scan_usec / 1e6, times.encode_usec / 1e6, times.wait_usec / 1e6, times.output_usec / 1e6,
-                 h->cpus, times.chunks_data, times.chunks_raw);
+                 h->cpus, times.chunks_data, times.chunks_raw, checksum_variant()->name);
         log_disk_interrupts(h);
         return 0;
 }
@@ -372,10 +373,10 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
         /* Where the time went (the decoders' times are summed over threads). */
         log_mark(cb ? "read-back" : "verified",
                  "chunks=%" PRIu64 " seconds=%.2f read_s=%.2f slot_wait_s=%.2f decode_s=%.2f place_s=%.2f threads=%u "
-                 "empty_s=%.2f",
+                 "empty_s=%.2f checksum=%s",
                  on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6, times.read_usec / 1e6,
                  times.slot_wait_usec / 1e6, times.decode_usec / 1e6, times.callback_usec / 1e6, h->cpus,
-                 times.empty_usec / 1e6);
+                 times.empty_usec / 1e6, checksum_variant()->name);
         if (cb)
                 log_disk_interrupts(h);
         return 0;
