@@ -101,6 +101,12 @@ int image_authenticate_header(const struct kjump_image_header *h, const ImageKey
 
 int image_read_index(int fd, const TargetMap *map, const struct kjump_image_header *h, const ImageKey *key,
                      struct kjump_chunk **ret, const char **ret_error) {
+        return image_read_index_and_free_map(fd, map, h, key, ret, NULL, ret_error);
+}
+
+int image_read_index_and_free_map(int fd, const TargetMap *map, const struct kjump_image_header *h,
+                                  const ImageKey *key, struct kjump_chunk **ret, uint8_t **ret_free_map,
+                                  const char **ret_error) {
         _cleanup_free_ uint8_t *buf = NULL;
         uint8_t mac[KJUMP_MAC_SIZE];
         size_t n;
@@ -173,7 +179,7 @@ int image_read_index(int fd, const TargetMap *map, const struct kjump_image_head
         }
 
         /* And the free-page map, which decides what a restore leaves alone. */
-        r = image_read_free_map(fd, map, h, key, (const struct kjump_chunk *) buf, NULL, ret_error);
+        r = image_read_free_map(fd, map, h, key, (const struct kjump_chunk *) buf, ret_free_map, ret_error);
         if (r < 0)
                 return r;
 

@@ -29,6 +29,11 @@ int image_authenticate_header(const struct kjump_image_header *h, const ImageKey
  * index and the maps under KEY first (-ENOKEY: no KEY). */
 int image_read_index(int fd, const TargetMap *map, const struct kjump_image_header *h, const ImageKey *key,
                      struct kjump_chunk **ret, const char **ret_error);
+/* The same, handing back the checked free-page map too, as
+ * image_read_free_map() does (*RET_FREE_MAP NULL: the image has none). */
+int image_read_index_and_free_map(int fd, const TargetMap *map, const struct kjump_image_header *h,
+                                  const ImageKey *key, struct kjump_chunk **ret, uint8_t **ret_free_map,
+                                  const char **ret_error);
 
 /* Reads and checks the free-page map of an image whose index CHUNKS was
  * read and checked: its checksum (and MAC under KEY when protected), that

@@ -20,6 +20,7 @@
 #include "hexdecoct.h"
 #include "image-reader.h"
 #include "jump.h"
+#include "kernel-facts.h"
 #include "kjump-bus.h"
 #include "image-state.h"
 #include "log.h"
@@ -937,6 +938,31 @@ static void print_layout(const char *spec, int encryption) {
                        encryption_to_string(encryption));
 }
 
+/* What becomes of the free pages, as the next hibernation would decide
+ * (jump_prepare_params()). */
+static void print_free_pages(const KjumpConfig *c) {
+        uint64_t phys, size;
+        const char *why = NULL;
+
+        printf("  free pages: ");
+        if (c->save_free_pages)
+                printf("saved in the image (SaveFreePages=yes)\n");
+        else if (kernel_vmcoreinfo_read("/sys/kernel/vmcoreinfo", &phys, &size) < 0)
+                printf("saved in the image: the kernel has no /sys/kernel/vmcoreinfo to find them with\n");
+        else
+                switch (running_kernel_free_pages_use(&why)) {
+                case FREE_PAGES_SAVE:
+                        printf("saved in the image: %s\n", why);
+                        break;
+                case FREE_PAGES_SKIP_ZERO:
+                        printf("left out of the image, zeroed at a restore: %s\n", why);
+                        break;
+                case FREE_PAGES_SKIP_LEAVE:
+                        printf("left out of the image, and left alone at a restore\n");
+                        break;
+                }
+}
+
 static int verb_check(int argc, char *argv[]) {
         _cleanup_(kjump_config_done) KjumpConfig c = {};
         _cleanup_strv_free_ char **reasons = NULL;
@@ -964,12 +990,14 @@ static int verb_check(int argc, char *argv[]) {
                 (void) check_suspend("/", true, &no_hybrid);
                 printf("  suspend-then-hibernate: %s%s\n", no_suspend ? "no: " : "yes", no_suspend ?: "");
                 printf("  hybrid sleep: %s%s\n", no_hybrid ? "no: " : "yes", no_hybrid ?: "");
+                print_free_pages(&c);
                 return 0;
         }
         printf("no: %d reason%s:\n", n, n == 1 ? "" : "s");
         for (int i = 0; i < n; i++)
                 printf("  - %s\n", reasons[i]);
         print_layout(c.target, c.encryption);
+        print_free_pages(&c);
         return -EOPNOTSUPP;
 }
 

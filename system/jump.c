@@ -4,7 +4,6 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 
 #include "image-reader.h"
@@ -55,22 +54,16 @@ int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p, c
                 log_warning_errno(r, "Cannot read /sys/kernel/vmcoreinfo (%m): the image will hold free pages too.");
         p->skip_free_pages = !c->save_free_pages && p->vmcoreinfo_phys != 0;
         if (p->skip_free_pages) {
-                _cleanup_free_ char *cmdline = NULL;
+                const char *why;
+                FreePagesUse use = running_kernel_free_pages_use(&why);
 
-                _cleanup_free_ char *config = NULL;
-                struct utsname u;
-
-                if (read_one_line("/proc/cmdline", &cmdline) < 0)
-                        cmdline = mfree(cmdline);
-                if (cmdline && kernel_poisons_free_pages(cmdline)) {
-                        log_info("The kernel poisons its free pages (page_poison=): the image will hold them too.");
+                if (use == FREE_PAGES_SAVE) {
+                        log_info("The image will hold free pages too: %s.", why);
                         p->skip_free_pages = false;
                 }
                 /* They are left alone at a restore, unless A relies on them
                  * holding zeros (or nothing tells whether it does). */
-                if (uname(&u) < 0 || kernel_config_read("/", u.release, &config) < 0)
-                        config = mfree(config);
-                p->leave_free_pages = p->skip_free_pages && !kernel_zeroes_free_pages(cmdline, config);
+                p->leave_free_pages = use == FREE_PAGES_SKIP_LEAVE;
         }
         return 0;
 }

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include <errno.h>
 #include <limits.h>
+#include <pthread.h>
 #include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/utsname.h>
 #include <zlib.h>
 
 #include "cmdline.h"
@@ -195,4 +197,50 @@ bool kernel_zeroes_free_pages(const char *cmdline, const char *config) {
                 return true;
         v = kernel_config_get(config, "CONFIG_INIT_ON_FREE_DEFAULT_ON");
         return v && strcmp(v, "y") == 0;
+}
+
+FreePagesUse kernel_free_pages_use(const char *cmdline, const char *config, const char **ret_why) {
+        const char *why = NULL;
+        FreePagesUse u = FREE_PAGES_SKIP_LEAVE;
+
+        if (cmdline && kernel_poisons_free_pages(cmdline)) {
+                u = FREE_PAGES_SAVE;
+                why = "the kernel poisons its free pages (page_poison=)";
+        } else if (kernel_zeroes_free_pages(cmdline, config)) {
+                u = FREE_PAGES_SKIP_ZERO;
+                if (!cmdline)
+                        why = "the kernel command line cannot be read";
+                else if (cmdline_has_key(cmdline, "init_on_free"))
+                        why = "the kernel needs them zero (init_on_free= on its command line)";
+                else if (!config)
+                        why = "the kernel's configuration cannot be read (/proc/config.gz, /boot/config-RELEASE): "
+                              "it may need them zero (init_on_free)";
+                else
+                        why = "the kernel needs them zero (CONFIG_INIT_ON_FREE_DEFAULT_ON=y)";
+        }
+        if (ret_why)
+                *ret_why = why;
+        return u;
+}
+
+static FreePagesUse running_use;
+static const char *running_why;
+static pthread_once_t running_once = PTHREAD_ONCE_INIT;
+
+static void running_read(void) {
+        _cleanup_free_ char *cmdline = NULL, *config = NULL;
+        struct utsname u;
+
+        if (read_one_line("/proc/cmdline", &cmdline) < 0)
+                cmdline = mfree(cmdline);
+        if (uname(&u) < 0 || kernel_config_read("/", u.release, &config) < 0)
+                config = mfree(config);
+        running_use = kernel_free_pages_use(cmdline, config, &running_why);
+}
+
+FreePagesUse running_kernel_free_pages_use(const char **ret_why) {
+        pthread_once(&running_once, running_read);
+        if (ret_why)
+                *ret_why = running_why;
+        return running_use;
 }

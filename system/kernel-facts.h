@@ -43,6 +43,21 @@ bool kernel_poisons_free_pages(const char *cmdline);
  * or a value the kernel would not take). */
 bool kernel_zeroes_free_pages(const char *cmdline, const char *config);
 
+/* What kjump may do with the kernel's free pages. */
+typedef enum FreePagesUse {
+        FREE_PAGES_SAVE,         /* in the image like any page: the kernel poisons them */
+        FREE_PAGES_SKIP_ZERO,    /* left out of the image, zeroed at a restore */
+        FREE_PAGES_SKIP_LEAVE,   /* left out, and left alone at a restore */
+} FreePagesUse;
+
+/* From the command line CMDLINE (NULL: unknown) and the configuration
+ * CONFIG (NULL: unknown), by kernel_poisons_free_pages() and
+ * kernel_zeroes_free_pages(); *RET_WHY: why, for anything but SKIP_LEAVE. */
+FreePagesUse kernel_free_pages_use(const char *cmdline, const char *config, const char **ret_why);
+/* The same for the running kernel, read once per process: nothing it
+ * depends on changes before the next boot. */
+FreePagesUse running_kernel_free_pages_use(const char **ret_why);
+
 /* The running kernel's configuration below ROOT: /proc/config.gz, else
  * /boot/config-RELEASE. */
 int kernel_config_read(const char *root, const char *release, char **ret);

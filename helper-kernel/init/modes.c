@@ -333,14 +333,12 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
                 why = "the header belongs to another image";
                 r = -EBADMSG;
         }
+        /* Pages free in A are left alone, when the image says which. */
         if (r >= 0)
-                r = image_read_index(h->target_fd, &h->params.target, &on_disk, &h->params.key, &chunks, &why);
+                r = image_read_index_and_free_map(h->target_fd, &h->params.target, &on_disk, &h->params.key, &chunks,
+                                                  cb ? &free_map : NULL, &why);
         if (r >= 0)
                 r = image_check_index_covers_ram(&on_disk, chunks, &why);
-        /* Pages free in A are left alone, when the image says which. */
-        if (r >= 0 && cb)
-                r = image_read_free_map(h->target_fd, &h->params.target, &on_disk, &h->params.key, chunks, &free_map,
-                                        &why);
         if (r >= 0 && free_map) {
                 first = calloc(on_disk.chunk_count, sizeof(uint64_t));
                 if (!first)

@@ -284,8 +284,17 @@ TEST(free_map) {
         ASSERT(fd >= 0);
         ASSERT_OK(image_read_index(fd, NULL, &h, NULL, &chunks, &error));
         ASSERT_OK(image_read_free_map(fd, NULL, &h, NULL, chunks, &map, &error));
-        close(fd);
         ASSERT(map);
+        /* The index and the map in one go: the same map. */
+        {
+                _cleanup_free_ struct kjump_chunk *chunks2 = NULL;
+                _cleanup_free_ uint8_t *map2 = NULL;
+
+                ASSERT_OK(image_read_index_and_free_map(fd, NULL, &h, NULL, &chunks2, &map2, &error));
+                ASSERT(map2 && memcmp(map, map2, h.free_map_size) == 0);
+                ASSERT(memcmp(chunks, chunks2, h.index_size) == 0);
+        }
+        close(fd);
         for (uint64_t b = 0; b < h.pages_total; b++)
                 ASSERT(!!(map[b / 8] & (1u << (b % 8))) == !!(bitmap[b / 8] & (1u << (b % 8))));
         memset(restored, 0xcc, fake_size);

@@ -148,6 +148,23 @@ TEST(free_page_facts) {
         ASSERT(kernel_zeroes_free_pages("root=/dev/vda1", NULL));
         ASSERT(!kernel_zeroes_free_pages("init_on_free=0", NULL));
         ASSERT(kernel_zeroes_free_pages(NULL, off));
+
+        /* What that makes of the free pages, and why. */
+        const char *why = "x";
+        ASSERT(kernel_free_pages_use("root=/dev/vda1 quiet", off, &why) == FREE_PAGES_SKIP_LEAVE && !why);
+        ASSERT(kernel_free_pages_use("page_poison=1 init_on_free=1", off, &why) == FREE_PAGES_SAVE);
+        ASSERT(strstr(why, "page_poison="));
+        ASSERT(kernel_free_pages_use("init_on_free=1", off, &why) == FREE_PAGES_SKIP_ZERO);
+        ASSERT(strstr(why, "init_on_free= on its command line"));
+        ASSERT(kernel_free_pages_use("quiet", on, &why) == FREE_PAGES_SKIP_ZERO);
+        ASSERT(strstr(why, "CONFIG_INIT_ON_FREE_DEFAULT_ON=y"));
+        ASSERT(kernel_free_pages_use("quiet", NULL, &why) == FREE_PAGES_SKIP_ZERO);
+        ASSERT(strstr(why, "configuration cannot be read"));
+        ASSERT(kernel_free_pages_use(NULL, off, &why) == FREE_PAGES_SKIP_ZERO);
+        ASSERT(strstr(why, "command line cannot be read"));
+        /* The running kernel's: one of them, the same twice. */
+        FreePagesUse u = running_kernel_free_pages_use(&why);
+        ASSERT(running_kernel_free_pages_use(NULL) == u && (u == FREE_PAGES_SKIP_LEAVE) == !why);
 }
 
 int main(int argc, char *argv[]) {

@@ -4,6 +4,12 @@
 setup_target
 /kjump-test/workload setup || fail "workload setup failed"
 event workload-ready
+# kjumpctl check says what the hibernation will do with the free pages: the
+# helper's own line (restore=leave or zero) is checked by the rig.
+if grep -qw init_on_free=1 /proc/cmdline; then want="zeroed at a restore"; else want="and left alone at a restore"; fi
+check_out=$(kjumpctl check --target "$TARGET" 2>&1 || true)
+echo "$check_out" | grep "free pages:"
+echo "$check_out" | grep "^  free pages: " | grep -q "$want" || fail "kjumpctl check does not say the free pages are $want"
 event request
 kjumpctl suspend --direct --mode test-restore --target "$TARGET" || fail "kjumpctl suspend --direct --mode test-restore failed"
 event resumed
