@@ -48,6 +48,7 @@ enum {
 };
 
 static const ChecksumVariant *chosen = &checksum_variants[0];
+static uint64_t probe_nsec[ELEMENTSOF(checksum_variants)];   /* 0: not timed */
 static pthread_once_t chosen_once = PTHREAD_ONCE_INIT;
 
 static uint64_t elapsed_nsec(const struct timespec *a, const struct timespec *b) {
@@ -102,6 +103,8 @@ static void choose(void) {
                         best[v] = MIN(best[v], elapsed_nsec(&a, &b));
                 }
         free(buf);
+        for (size_t v = 0; v < n_checksum_variants; v++)
+                probe_nsec[v] = ok[v] ? MAX(best[v], (uint64_t) 1) : 0;
         for (size_t v = 1; v < n_checksum_variants; v++)
                 if (ok[v] && best[v] < best[chosen - checksum_variants])
                         chosen = &checksum_variants[v];
@@ -110,6 +113,12 @@ static void choose(void) {
 const ChecksumVariant *checksum_variant(void) {
         pthread_once(&chosen_once, choose);
         return chosen;
+}
+
+uint64_t checksum_variant_probe_mbps(size_t i) {
+        if (i >= n_checksum_variants || probe_nsec[i] == 0)
+                return 0;
+        return (uint64_t) PROBE_BYTES * 1000u / probe_nsec[i];
 }
 
 uint64_t image_checksum(const void *p, size_t n, uint64_t seed) {

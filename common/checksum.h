@@ -24,3 +24,7 @@ extern const size_t n_checksum_variants;
 
 /* The build image_checksum() uses (picking it when none was yet). */
 const ChecksumVariant *checksum_variant(void);
+
+/* How fast checksum_variants[I] ran when the builds were timed, in MB/s
+ * (0: not usable here, or not timed yet). */
+uint64_t checksum_variant_probe_mbps(size_t i);

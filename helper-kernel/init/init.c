@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "checksum.h"
 #include "cmdline.h"
 #include "cpu-util.h"
 #include "fileio.h"
@@ -308,6 +309,15 @@ static void mark_up(Helper *h, double boot_s, bool parked) {
         log_mark("helper-up", "mode=%s boot_s=%.2f ram_kib=%" PRIu64 " avail_kib=%" PRIu64 " online=%u cpus=%u "
                  "apic=%s parked=%s", helper_mode_to_string(params->mode), boot_s, helper_ram_kib(), avail_kib,
                  online, h->cpus, platform_apic_mode(), yes_no(parked));
+        /* Which build of XXH3 the checksums use, and how fast each ran here. */
+        char speeds[128] = "";
+        const ChecksumVariant *chosen = checksum_variant();
+        for (size_t i = 0, at = 0; i < n_checksum_variants && at < sizeof(speeds); i++) {
+                int k = snprintf(speeds + at, sizeof(speeds) - at, "%s%s %" PRIu64 " MB/s", i ? ", " : "",
+                                 checksum_variants[i].name, checksum_variant_probe_mbps(i));
+                at += k > 0 ? (size_t) k : 0;
+        }
+        log_info("Checksums with the %s build of XXH3 (timed on this CPU: %s).", chosen->name, speeds);
 }
 
 /* What one jump of a parked helper leaves behind: nothing for the next. */
