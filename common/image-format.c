@@ -239,20 +239,24 @@ size_t image_chunk_bound(void) {
         return MAX((size_t) LZ4_compressBound(raw), ZSTD_compressBound(raw)) + KJUMP_AEAD_TAG_SIZE;
 }
 
+int image_chunk_encode_stored(struct kjump_chunk *c, const void *raw, size_t raw_size) {
+        if (raw_size > KJUMP_CHUNK_PAGES * KJUMP_PAGE_SIZE || raw_size % KJUMP_PAGE_SIZE)
+                return -EINVAL;
+        c->raw_size = raw_size;
+        c->checksum = image_checksum(raw, raw_size, c->phys_start);
+        c->compression = KJUMP_COMPRESS_STORED;
+        c->data_size = raw_size;
+        return 0;
+}
+
 int image_chunk_encode(struct kjump_chunk *c, uint32_t compression, int level, const void *raw,
                        size_t raw_size, void *out, const ImageKey *key, const uint8_t image_id[16]) {
         size_t n = 0;
+        int r;
 
-        if (raw_size > KJUMP_CHUNK_PAGES * KJUMP_PAGE_SIZE || raw_size % KJUMP_PAGE_SIZE)
-                return -EINVAL;
-
-        c->raw_size = raw_size;
-        c->checksum = image_checksum(raw, raw_size, c->phys_start);
-        if (raw_size == 0) {
-                c->compression = KJUMP_COMPRESS_STORED;
-                c->data_size = 0;
-                return 0;
-        }
+        r = image_chunk_encode_stored(c, raw, raw_size);
+        if (r < 0 || raw_size == 0)
+                return r;
 
         switch (compression) {
         case KJUMP_COMPRESS_LZ4: {
@@ -280,7 +284,7 @@ int image_chunk_encode(struct kjump_chunk *c, uint32_t compression, int level, c
                 c->compression = compression;
         c->data_size = n;
         if (key) {
-                int r = image_chunk_seal(key, image_id, c, out, n);
+                r = image_chunk_seal(key, image_id, c, out, n);
                 if (r < 0)
                         return r;
                 c->data_size += KJUMP_AEAD_TAG_SIZE;

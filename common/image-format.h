@@ -39,6 +39,9 @@ size_t image_chunk_bound(void);
  * (NULL: an unprotected image) the data is then sealed for IMAGE_ID. */
 int image_chunk_encode(struct kjump_chunk *chunk, uint32_t compression, int level, const void *raw,
                        size_t raw_size, void *out, const ImageKey *key, const uint8_t image_id[16]);
+/* Fills the chunk's fields for RAW stored as is in an unprotected image,
+ * without copying it: the chunk's data is RAW itself. */
+int image_chunk_encode_stored(struct kjump_chunk *chunk, const void *raw, size_t raw_size);
 
 /* Opens DATA (with KEY, in place) and decompresses it into OUT
  * (chunk->raw_size bytes), and checks the checksum. */

@@ -36,6 +36,9 @@ typedef struct Slot {
         uint8_t free[KJUMP_CHUNK_PAGES / 8]; /* which */
         struct kjump_chunk chunk;
         uint8_t *out;      /* image_chunk_bound() bytes */
+        const uint8_t *data;  /* what the writer appends: OUT, or the chunk stored where it lies */
+        void *held;        /* the source's mapping DATA lies in, unmapped once written */
+        size_t held_length;
 } Slot;
 
 typedef struct Pipeline {
@@ -95,9 +98,15 @@ static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot, bool
         src = o->source.map(o->source.userdata, c->phys_start, length);
         if (!src)
                 return negative_errno();
+        /* A chunk stored as is in a plaintext image is not copied before
+         * the writer appends it: it stays where it lies in the mapping
+         * (kept until it is written), or is gathered straight into the
+         * slot. */
+        bool stored = (store_raw || o->compression == KJUMP_COMPRESS_STORED) && !o->key;
+        uint8_t *gather = stored ? slot->out : raw;
         /* The present pages are compressed straight from the mapping while
-         * they are its first n bytes; they are gathered into RAW only once
-         * a present page follows an absent one. */
+         * they are its first n bytes; they are gathered only once a
+         * present page follows an absent one. */
         bool in_place = true, gap = false;
         for (unsigned i = 0; i < c->page_count; i++) {
                 const uint8_t *page = src + (size_t) i * KJUMP_PAGE_SIZE;
@@ -113,21 +122,39 @@ static int encode_job(Pipeline *pl, uint64_t job, uint8_t *raw, Slot *slot, bool
                 }
                 c->present[i / 8] |= 1u << (i % 8);
                 if (in_place && gap) {
-                        memcpy(raw, src, n);
+                        memcpy(gather, src, n);
                         in_place = false;
                 }
                 if (!in_place)
-                        memcpy(raw + n, page, KJUMP_PAGE_SIZE);
+                        memcpy(gather + n, page, KJUMP_PAGE_SIZE);
                 n += KJUMP_PAGE_SIZE;
         }
         t1 = now_usec(CLOCK_MONOTONIC);
         *scan_usec += t1 - t0;
         slot->raw = store_raw && n > 0 && o->compression != KJUMP_COMPRESS_STORED;
-        r = image_chunk_encode(c, slot->raw ? KJUMP_COMPRESS_STORED : o->compression, o->level,
-                               in_place ? src : raw, n, slot->out, o->key, o->image_id);
+        slot->data = slot->out;
+        if (stored) {
+                r = image_chunk_encode_stored(c, in_place ? src : gather, n);
+                if (in_place && n > 0) {
+                        slot->data = src;
+                        slot->held = src;
+                        slot->held_length = length;
+                }
+        } else
+                r = image_chunk_encode(c, slot->raw ? KJUMP_COMPRESS_STORED : o->compression, o->level,
+                                       in_place ? src : raw, n, slot->out, o->key, o->image_id);
         *encode_usec += now_usec(CLOCK_MONOTONIC) - t1;
-        o->source.unmap(o->source.userdata, src, length);
+        if (!slot->held)
+                o->source.unmap(o->source.userdata, src, length);
         return r;
+}
+
+/* Gives back the mapping a written slot's data lay in. */
+static void slot_release(const ImageWriteOptions *o, Slot *slot) {
+        if (slot->held)
+                o->source.unmap(o->source.userdata, slot->held, slot->held_length);
+        slot->held = NULL;
+        slot->data = NULL;
 }
 
 static void *worker(void *userdata) {
@@ -527,8 +554,9 @@ int image_write(const ImageWriteOptions *o, struct kjump_image_header *h) {
                 if (r >= 0) {
                         *c = slot->chunk;
                         c->data_offset = c->data_size > 0 ? data_start + data : 0;
-                        r = output_append(&out, slot->out, c->data_size);
+                        r = output_append(&out, slot->data, c->data_size);
                 }
+                slot_release(o, slot);
                 output_usec += now_usec(CLOCK_MONOTONIC) - t1;
                 if (r < 0)
                         goto finish;
@@ -610,8 +638,10 @@ finish:
         pthread_mutex_unlock(&pl.lock);
         for (unsigned i = 0; i < started; i++)
                 pthread_join(threads[i], NULL);
-        for (size_t i = 0; pl.slots && i < pl.n_slots; i++)
+        for (size_t i = 0; pl.slots && i < pl.n_slots; i++) {
+                slot_release(o, &pl.slots[i]);   /* filled, never written */
                 free(pl.slots[i].out);
+        }
         free(pl.slots);
         /* Every write queued has ended (an abandoned image too: the helper
          * records the failure in the header after them). */
