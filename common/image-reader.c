@@ -12,7 +12,6 @@
 #include "time-util.h"
 
 #define IO_ALIGN 4096u
-#define IO_BUFFER (4u << 20) /* bytes per write or read-ahead */
 #define CHUNK_BYTES ((size_t) KJUMP_CHUNK_PAGES * KJUMP_PAGE_SIZE)
 
 void *aligned_alloc_direct(size_t n) {
@@ -244,107 +243,109 @@ int image_read_free_map(int fd, const TargetMap *map, const struct kjump_image_h
         return 0;
 }
 
-enum { SLOT_FREE, SLOT_FILLING, SLOT_READY, SLOT_BUSY };
-
+/* The restore's workers: each takes the next chunk, reads its data with
+ * O_DIRECT into a buffer of its own and decodes it, so there are as many
+ * reads in flight as workers, in the image's order, and no copy between
+ * the disk and the decoder. Two chunks that share a 4 KiB block both read
+ * it. */
 typedef struct Decoder {
         pthread_mutex_t lock;
-        pthread_cond_t cond;
-        struct {
-                int state;
-                const struct kjump_chunk *chunk;
-                uint8_t *data;
-        } *slots;
-        size_t n_slots;
-        bool done;
-        int error;
+        uint64_t next;             /* the next chunk to take, under lock */
+        int error;                 /* under lock */
         const char *why;
+        int fd;
+        const TargetMap *map;
+        const struct kjump_image_header *h;
+        const struct kjump_chunk *chunks;
+        uint64_t data_end;         /* the data area's end, aligned */
         ImageChunkCallback cb;
         ImageChunkPlace place;
         ImageChunkUnplace unplace;
         void *userdata;
         const ImageKey *key;       /* NULL: unprotected */
-        const uint8_t *image_id;
         ImageReadTimes times;      /* under lock */
 } Decoder;
 
 static void decoder_fail(Decoder *d, int r, const char *why) {
+        pthread_mutex_lock(&d->lock);
         if (d->error == 0) {
                 d->error = r;
                 d->why = why;
         }
-        pthread_cond_broadcast(&d->cond);
+        pthread_mutex_unlock(&d->lock);
+}
+
+/* Reads chunk C's data into BUF (image_chunk_bound() + 2 * IO_ALIGN bytes)
+ * and decodes it; hands it to the callback. */
+static int decode_chunk(Decoder *d, const struct kjump_chunk *c, uint8_t *buf, uint8_t *raw, ImageReadTimes *t,
+                        const char **ret_why) {
+        uint64_t t0 = now_usec(CLOCK_MONOTONIC), t1, t2;
+        uint64_t from, to;
+        int r;
+
+        if (c->data_size == 0) {
+                r = d->cb(d->userdata, c, NULL);
+                t->empty_usec += now_usec(CLOCK_MONOTONIC) - t0;
+                return r;
+        }
+        from = ALIGN_DOWN_4K(c->data_offset);
+        to = ALIGN_TO(c->data_offset + c->data_size, (uint64_t) IO_ALIGN);
+        if (c->data_offset < d->h->data_start || to > d->data_end || c->data_size > image_chunk_bound()) {
+                *ret_why = "chunk data beyond the data area";
+                return -EBADMSG;
+        }
+        r = target_pread(d->fd, d->map, buf, (size_t) (to - from), from);
+        t1 = now_usec(CLOCK_MONOTONIC);
+        t->read_usec += t1 - t0;
+        if (r < 0) {
+                *ret_why = "cannot read chunk data";
+                return r;
+        }
+        uint8_t *placed = d->place && c->raw_size > 0 ? d->place(d->userdata, c) : NULL;
+        r = image_chunk_decode(c, buf + (c->data_offset - from), placed ?: raw, d->key, d->h->image_id, ret_why);
+        t2 = now_usec(CLOCK_MONOTONIC);
+        t->decode_usec += t2 - t1;
+        if (r >= 0)
+                r = d->cb(d->userdata, c, placed ?: raw);
+        if (placed)
+                d->unplace(d->userdata, c, placed);
+        t->callback_usec += now_usec(CLOCK_MONOTONIC) - t2;
+        return r;
 }
 
 static void *decode_worker(void *userdata) {
         Decoder *d = userdata;
-        uint8_t *raw = malloc(CHUNK_BYTES);
+        _cleanup_free_ uint8_t *raw = malloc(CHUNK_BYTES);
+        _cleanup_free_ uint8_t *buf = aligned_alloc_direct(image_chunk_bound() + 2 * IO_ALIGN);
+        ImageReadTimes t = {};
 
-        pthread_mutex_lock(&d->lock);
-        if (!raw)
+        if (!raw || !buf) {
                 decoder_fail(d, -ENOMEM, NULL);
+                return NULL;
+        }
         for (;;) {
-                size_t i, ready = d->n_slots;
                 const char *why = NULL;
+                uint64_t i;
                 int r;
 
-                if (d->error)
-                        break;
-                for (i = 0; i < d->n_slots; i++)
-                        if (d->slots[i].state == SLOT_READY) {
-                                ready = i;
-                                break;
-                        }
-                if (ready == d->n_slots) {
-                        if (d->done)
-                                break;
-                        pthread_cond_wait(&d->cond, &d->lock);
-                        continue;
-                }
-                d->slots[ready].state = SLOT_BUSY;
-                pthread_mutex_unlock(&d->lock);
-
-                const struct kjump_chunk *c = d->slots[ready].chunk;
-                uint64_t t0 = now_usec(CLOCK_MONOTONIC), t1;
-                uint8_t *placed = d->place && c->raw_size > 0 ? d->place(d->userdata, c) : NULL;
-                r = image_chunk_decode(c, d->slots[ready].data, placed ?: raw, d->key, d->image_id, &why);
-                t1 = now_usec(CLOCK_MONOTONIC);
-                if (r >= 0)
-                        r = d->cb(d->userdata, c, placed ?: raw);
-                if (placed)
-                        d->unplace(d->userdata, c, placed);
-
                 pthread_mutex_lock(&d->lock);
-                d->times.decode_usec += t1 - t0;
-                d->times.callback_usec += now_usec(CLOCK_MONOTONIC) - t1;
-                d->slots[ready].state = SLOT_FREE;
-                if (r < 0)
+                i = d->error ? d->h->chunk_count : d->next++;
+                pthread_mutex_unlock(&d->lock);
+                if (i >= d->h->chunk_count)
+                        break;
+                r = decode_chunk(d, &d->chunks[i], buf, raw, &t, &why);
+                if (r < 0) {
                         decoder_fail(d, r, why);
-                pthread_cond_broadcast(&d->cond);
-        }
-        pthread_mutex_unlock(&d->lock);
-        free(raw);
-        return NULL;
-}
-
-/* Takes a free slot for the reading thread, or -1 after an error. */
-static ssize_t decoder_take_slot(Decoder *d) {
-        ssize_t slot = -1;
-
-        pthread_mutex_lock(&d->lock);
-        while (!d->error) {
-                for (size_t i = 0; i < d->n_slots; i++)
-                        if (d->slots[i].state == SLOT_FREE) {
-                                slot = (ssize_t) i;
-                                break;
-                        }
-                if (slot >= 0) {
-                        d->slots[slot].state = SLOT_FILLING;
                         break;
                 }
-                pthread_cond_wait(&d->cond, &d->lock);
         }
+        pthread_mutex_lock(&d->lock);
+        d->times.read_usec += t.read_usec;
+        d->times.decode_usec += t.decode_usec;
+        d->times.callback_usec += t.callback_usec;
+        d->times.empty_usec += t.empty_usec;
         pthread_mutex_unlock(&d->lock);
-        return slot;
+        return NULL;
 }
 
 int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_header *h,
@@ -358,15 +359,11 @@ int image_for_each_chunk_timed(int fd, const TargetMap *map, const struct kjump_
                                const struct kjump_chunk *chunks, const ImageKey *key, unsigned threads,
                                ImageChunkCallback cb, ImageChunkPlace place, ImageChunkUnplace unplace,
                                void *userdata, ImageReadTimes *ret_times, const char **ret_error) {
-        size_t cap = IO_BUFFER + ALIGN_TO(image_chunk_bound(), (size_t) IO_ALIGN) + IO_ALIGN;
-        _cleanup_free_ uint8_t *buf = aligned_alloc_direct(cap);
         _cleanup_free_ pthread_t *tids = NULL;
-        uint64_t buf_start = h->data_start, buf_end = h->data_start;
-        uint64_t data_end = ALIGN_TO(h->data_start + h->data_bytes, (uint64_t) IO_ALIGN);
-        Decoder d = { .cb = cb, .place = place, .unplace = unplace, .userdata = userdata, .image_id = h->image_id };
-        uint64_t read_usec = 0, slot_wait_usec = 0, empty_usec = 0;
+        Decoder d = { .lock = PTHREAD_MUTEX_INITIALIZER, .fd = fd, .map = map, .h = h, .chunks = chunks,
+                      .data_end = ALIGN_TO(h->data_start + h->data_bytes, (uint64_t) IO_ALIGN),
+                      .cb = cb, .place = place, .unplace = unplace, .userdata = userdata };
         unsigned started = 0;
-        int r = 0;
 
         if (!!place != !!unplace)
                 return -EINVAL;
@@ -378,115 +375,27 @@ int image_for_each_chunk_timed(int fd, const TargetMap *map, const struct kjump_
                 }
                 d.key = key;
         }
-
-        threads = MAX(threads, 1u);
-        d.n_slots = 2 * threads;
-        d.slots = calloc(d.n_slots, sizeof(*d.slots));
+        /* At least two, so that one reads while the other decodes even
+         * where there is one CPU. */
+        threads = MAX(threads, 2u);
         tids = calloc(threads, sizeof(pthread_t));
-        if (!buf || !d.slots || !tids) {
-                free(d.slots);
+        if (!tids)
                 return -ENOMEM;
-        }
-        for (size_t i = 0; i < d.n_slots; i++)
-                if (!(d.slots[i].data = malloc(image_chunk_bound()))) {
-                        r = -ENOMEM;
-                        goto finish;
-                }
-        pthread_mutex_init(&d.lock, NULL);
-        pthread_cond_init(&d.cond, NULL);
         for (; started < threads; started++)
                 if (pthread_create(&tids[started], NULL, decode_worker, &d) != 0)
                         break;
-        if (started == 0) {
-                r = -EAGAIN;
-                goto finish;
-        }
-
-        /* The reading thread: sequential read-ahead, one copy per chunk into
-         * a slot, decoding and checking in the workers. */
-        for (uint64_t i = 0; i < h->chunk_count && r >= 0; i++) {
-                const struct kjump_chunk *c = &chunks[i];
-                ssize_t slot;
-
-                if (c->data_size == 0) {
-                        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
-                        r = cb(userdata, c, NULL);
-                        empty_usec += now_usec(CLOCK_MONOTONIC) - t0;
-                        if (r < 0) {
-                                pthread_mutex_lock(&d.lock);
-                                decoder_fail(&d, r, NULL);
-                                pthread_mutex_unlock(&d.lock);
-                        }
-                        continue;
-                }
-
-                /* Slide the read-ahead window until it holds the chunk. */
-                while (c->data_offset + c->data_size > buf_end) {
-                        uint64_t keep = ALIGN_DOWN_4K(c->data_offset);
-                        size_t n;
-
-                        if (keep < buf_start)
-                                keep = buf_start;
-                        memmove(buf, buf + (keep - buf_start), buf_end - keep);
-                        buf_start = keep;
-                        n = (size_t) MIN((uint64_t) (cap - (buf_end - buf_start)), data_end - buf_end);
-                        n &= ~((size_t) IO_ALIGN - 1);
-                        if (n == 0) {
-                                r = -EBADMSG;
-                                pthread_mutex_lock(&d.lock);
-                                decoder_fail(&d, r, "chunk data beyond the data area");
-                                pthread_mutex_unlock(&d.lock);
-                                break;
-                        }
-                        uint64_t t0 = now_usec(CLOCK_MONOTONIC);
-                        r = target_pread(fd, map, buf + (buf_end - buf_start), n, buf_end);
-                        read_usec += now_usec(CLOCK_MONOTONIC) - t0;
-                        if (r < 0) {
-                                pthread_mutex_lock(&d.lock);
-                                decoder_fail(&d, r, "cannot read chunk data");
-                                pthread_mutex_unlock(&d.lock);
-                                break;
-                        }
-                        buf_end += n;
-                }
-                if (r < 0)
-                        break;
-
-                uint64_t t0 = now_usec(CLOCK_MONOTONIC);
-                slot = decoder_take_slot(&d);
-                slot_wait_usec += now_usec(CLOCK_MONOTONIC) - t0;
-                if (slot < 0)
-                        break;
-                memcpy(d.slots[slot].data, buf + (c->data_offset - buf_start), c->data_size);
-                pthread_mutex_lock(&d.lock);
-                d.slots[slot].chunk = c;
-                d.slots[slot].state = SLOT_READY;
-                pthread_cond_broadcast(&d.cond);
-                pthread_mutex_unlock(&d.lock);
-        }
-
-finish:
-        pthread_mutex_lock(&d.lock);
-        d.done = true;
-        pthread_cond_broadcast(&d.cond);
-        pthread_mutex_unlock(&d.lock);
+        if (started == 0)
+                return -EAGAIN;
         for (unsigned i = 0; i < started; i++)
                 pthread_join(tids[i], NULL);
-        for (size_t i = 0; i < d.n_slots; i++)
-                free(d.slots[i].data);
-        free(d.slots);
-        if (ret_times) {
+        if (ret_times)
                 *ret_times = d.times;
-                ret_times->read_usec = read_usec;
-                ret_times->slot_wait_usec = slot_wait_usec;
-                ret_times->empty_usec = empty_usec;
-        }
         if (d.error < 0) {
                 if (ret_error && d.why)
                         *ret_error = d.why;
                 return d.error;
         }
-        return r;
+        return 0;
 }
 
 int image_read_located(int fd, uint64_t offset, struct kjump_image_header *ret, TargetMap *ret_map,

@@ -58,12 +58,12 @@ int image_for_each_chunk(int fd, const TargetMap *map, const struct kjump_image_
                          const struct kjump_chunk *chunks, const ImageKey *key, unsigned threads,
                          ImageChunkCallback cb, void *userdata, const char **ret_error);
 
-/* Where image_for_each_chunk()'s time went, in microseconds: the reading
- * thread in its reads and waiting for a free slot (the decoders behind);
- * the decoders, summed over threads, decoding and checking, and in CB. */
+/* Where image_for_each_chunk()'s time went, in microseconds, summed over
+ * its workers (each reads a chunk, then decodes it): reading chunk data,
+ * decoding and checking it, in CB, and in CB for the chunks without data. */
 typedef struct ImageReadTimes {
-        uint64_t read_usec, slot_wait_usec, decode_usec, callback_usec;
-        uint64_t empty_usec; /* the reading thread in CB for the chunks without data */
+        uint64_t read_usec, decode_usec, callback_usec;
+        uint64_t empty_usec;
 } ImageReadTimes;
 /* PLACE (optional, with UNPLACE): where chunk C's raw present pages may be
  * decoded straight into (c->raw_size bytes), or NULL for a buffer of the

@@ -419,7 +419,7 @@ unsigned image_threads(unsigned cpus, uint64_t avail_bytes, uint64_t ram_bytes, 
         uint64_t per_thread = CHUNK_BYTES + 2 * (uint64_t) image_chunk_bound() + codec + (UINT64_C(256) << 10);
         uint64_t fixed = (uint64_t) (IO_DEPTH + 1) * IO_BUFFER          /* the write buffers */
                          + 2 * (uint64_t) image_chunk_bound()            /* the pipeline's two extra slots */
-                         + (UINT64_C(4) << 20) + image_chunk_bound()     /* the restore's read-ahead */
+                         + CHUNK_BYTES + image_chunk_bound()            /* the restore's second worker, one CPU */
                          + chunks * (sizeof(struct kjump_chunk) + 8)     /* the index, the adaptive policy's bounds */
                          + 2 * (ram_bytes / KJUMP_PAGE_SIZE / 8)         /* the free-page bitmap, the map written */
                          + (UINT64_C(8) << 20);                          /* page tables, the C library, margin */

@@ -370,10 +370,10 @@ static int read_back(Helper *h, ImageChunkCallback cb, const char *what) {
         log_info("%s: %" PRIu64 " chunks checked in %.2f s.", what, on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6);
         /* Where the time went (the decoders' times are summed over threads). */
         log_mark(cb ? "read-back" : "verified",
-                 "chunks=%" PRIu64 " seconds=%.2f read_s=%.2f slot_wait_s=%.2f decode_s=%.2f place_s=%.2f threads=%u "
+                 "chunks=%" PRIu64 " seconds=%.2f read_s=%.2f decode_s=%.2f place_s=%.2f threads=%u "
                  "empty_s=%.2f checksum=%s",
                  on_disk.chunk_count, (now_usec(CLOCK_MONOTONIC) - t0) / 1e6, times.read_usec / 1e6,
-                 times.slot_wait_usec / 1e6, times.decode_usec / 1e6, times.callback_usec / 1e6, h->cpus,
+                 times.decode_usec / 1e6, times.callback_usec / 1e6, h->cpus,
                  times.empty_usec / 1e6, checksum_variant()->name);
         if (cb)
                 log_disk_interrupts(h);
