@@ -72,9 +72,9 @@ typedef struct ImageWriteOptions {
 /* How many threads image_write() and image_for_each_chunk() may use for
  * RAM_BYTES of A's RAM when AVAIL_BYTES of memory are free: one per CPU,
  * as far as the memory goes (each needs a chunk's raw pages, two encoded
- * slots and, with zstd, a compression context; the write buffers, the
- * read-ahead, the index, the free-page bitmap and a margin come first). At
- * least 1. */
+ * slots and, with zstd, a compression context; the write buffers, a
+ * restore's second worker, the index, the free-page bitmap and a margin
+ * come first). At least 1. */
 unsigned image_threads(unsigned cpus, uint64_t avail_bytes, uint64_t ram_bytes, uint32_t compression, int level);
 
 /* Writes the chunk data and the index, flushes them, and fills H's totals
