@@ -942,25 +942,20 @@ static void print_layout(const char *spec, int encryption) {
  * (jump_prepare_params()). */
 static void print_free_pages(const KjumpConfig *c) {
         uint64_t phys, size;
+        bool vmcoreinfo = kernel_vmcoreinfo_read("/sys/kernel/vmcoreinfo", &phys, &size) >= 0;
         const char *why = NULL;
 
-        printf("  free pages: ");
-        if (c->save_free_pages)
-                printf("saved in the image (SaveFreePages=yes)\n");
-        else if (kernel_vmcoreinfo_read("/sys/kernel/vmcoreinfo", &phys, &size) < 0)
-                printf("saved in the image: the kernel has no /sys/kernel/vmcoreinfo to find them with\n");
-        else
-                switch (running_kernel_free_pages_use(&why)) {
-                case FREE_PAGES_SAVE:
-                        printf("saved in the image: %s\n", why);
-                        break;
-                case FREE_PAGES_SKIP_ZERO:
-                        printf("left out of the image, zeroed at a restore: %s\n", why);
-                        break;
-                case FREE_PAGES_SKIP_LEAVE:
-                        printf("left out of the image, and left alone at a restore\n");
-                        break;
-                }
+        switch (free_pages_use(c->save_free_pages, vmcoreinfo, &why)) {
+        case FREE_PAGES_SAVE:
+                printf("  free pages: saved in the image: %s\n", why);
+                break;
+        case FREE_PAGES_SKIP_ZERO:
+                printf("  free pages: left out of the image, zeroed at a restore: %s\n", why);
+                break;
+        case FREE_PAGES_SKIP_LEAVE:
+                printf("  free pages: left out of the image, and left alone at a restore\n");
+                break;
+        }
 }
 
 static int verb_check(int argc, char *argv[]) {

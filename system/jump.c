@@ -52,19 +52,15 @@ int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p, c
         r = kernel_vmcoreinfo_read("/sys/kernel/vmcoreinfo", &p->vmcoreinfo_phys, &p->vmcoreinfo_size);
         if (r < 0 && r != -ENOENT)
                 log_warning_errno(r, "Cannot read /sys/kernel/vmcoreinfo (%m): the image will hold free pages too.");
-        p->skip_free_pages = !c->save_free_pages && p->vmcoreinfo_phys != 0;
-        if (p->skip_free_pages) {
-                const char *why;
-                FreePagesUse use = running_kernel_free_pages_use(&why);
+        const char *why;
+        FreePagesUse use = free_pages_use(c->save_free_pages, p->vmcoreinfo_phys != 0, &why);
 
-                if (use == FREE_PAGES_SAVE) {
-                        log_info("The image will hold free pages too: %s.", why);
-                        p->skip_free_pages = false;
-                }
-                /* They are left alone at a restore, unless A relies on them
-                 * holding zeros (or nothing tells whether it does). */
-                p->leave_free_pages = use == FREE_PAGES_SKIP_LEAVE;
-        }
+        if (use == FREE_PAGES_SAVE && !c->save_free_pages && p->vmcoreinfo_phys != 0)
+                log_info("The image will hold free pages too: %s.", why);
+        p->skip_free_pages = use != FREE_PAGES_SAVE;
+        /* They are left alone at a restore, unless A relies on them
+         * holding zeros (or nothing tells whether it does). */
+        p->leave_free_pages = use == FREE_PAGES_SKIP_LEAVE;
         return 0;
 }
 

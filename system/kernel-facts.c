@@ -244,3 +244,13 @@ FreePagesUse running_kernel_free_pages_use(const char **ret_why) {
                 *ret_why = running_why;
         return running_use;
 }
+
+FreePagesUse free_pages_use(bool save_free_pages, bool vmcoreinfo, const char **ret_why) {
+        if (save_free_pages || !vmcoreinfo) {
+                if (ret_why)
+                        *ret_why = save_free_pages ? "SaveFreePages=yes"
+                                                   : "the kernel has no /sys/kernel/vmcoreinfo to find them with";
+                return FREE_PAGES_SAVE;
+        }
+        return running_kernel_free_pages_use(ret_why);
+}

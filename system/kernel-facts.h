@@ -57,6 +57,10 @@ FreePagesUse kernel_free_pages_use(const char *cmdline, const char *config, cons
 /* The same for the running kernel, read once per process: nothing it
  * depends on changes before the next boot. */
 FreePagesUse running_kernel_free_pages_use(const char **ret_why);
+/* What the next hibernation does with them: SAVE when SAVE_FREE_PAGES
+ * (SaveFreePages=yes) or without VMCOREINFO (/sys/kernel/vmcoreinfo, to
+ * find them with), otherwise running_kernel_free_pages_use(). */
+FreePagesUse free_pages_use(bool save_free_pages, bool vmcoreinfo, const char **ret_why);
 
 /* The running kernel's configuration below ROOT: /proc/config.gz, else
  * /boot/config-RELEASE. */

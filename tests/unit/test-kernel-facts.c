@@ -165,6 +165,11 @@ TEST(free_page_facts) {
         /* The running kernel's: one of them, the same twice. */
         FreePagesUse u = running_kernel_free_pages_use(&why);
         ASSERT(running_kernel_free_pages_use(NULL) == u && (u == FREE_PAGES_SKIP_LEAVE) == !why);
+        /* What the next hibernation does: saved when asked to or without
+         * VMCOREINFO, otherwise as the running kernel allows. */
+        ASSERT(free_pages_use(true, true, &why) == FREE_PAGES_SAVE && strstr(why, "SaveFreePages=yes"));
+        ASSERT(free_pages_use(false, false, &why) == FREE_PAGES_SAVE && strstr(why, "vmcoreinfo"));
+        ASSERT(free_pages_use(false, true, NULL) == u);
 }
 
 int main(int argc, char *argv[]) {
