@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <xxhash.h>
 
 #include "fileio.h"
 #include "hexdecoct.h"
@@ -103,6 +104,43 @@ int helper_params_format(const HelperParams *p, char **ret) {
         if (fclose(f) != 0)
                 return -ENOMEM;
         *ret = TAKE_PTR(buf);
+        return 0;
+}
+
+#define SEAL_PREFIX "checksum xxh3-128 "
+
+static void seal_hex(const char *text, size_t n, char hex[static 33]) {
+        XXH128_canonical_t c;
+
+        XXH128_canonicalFromHash(&c, XXH3_128bits(text, n));
+        hex_encode(c.digest, sizeof(c.digest), hex);
+}
+
+int helper_params_seal(const char *text, char **ret) {
+        char hex[33];
+
+        seal_hex(text, strlen(text), hex);
+        return asprintf(ret, "%s" SEAL_PREFIX "%s\n", text, hex) < 0 ? -ENOMEM : 0;
+}
+
+int helper_params_unseal(char *text, const char **ret_reason) {
+        size_t n = strlen(text), start;
+        char hex[33];
+
+#define REFUSE(msg) ({ if (ret_reason) *ret_reason = (msg); return -EBADMSG; })
+        /* The last line, newline included, and nothing after it. */
+        if (n == 0 || text[n - 1] != '\n')
+                REFUSE("it does not end in a checksum line");
+        start = n - 1;
+        while (start > 0 && text[start - 1] != '\n')
+                start--;
+        if (n - start != strlen(SEAL_PREFIX) + 32 + 1 || strncmp(text + start, SEAL_PREFIX, strlen(SEAL_PREFIX)) != 0)
+                REFUSE("it does not end in a checksum line");
+        seal_hex(text, start, hex);
+        if (memcmp(hex, text + start + strlen(SEAL_PREFIX), 32) != 0)
+                REFUSE("its checksum does not match: it changed after the load");
+#undef REFUSE
+        text[start] = 0;
         return 0;
 }
 

@@ -104,5 +104,16 @@ void helper_params_done(HelperParams *p);
 int helper_cmdline_check(const char *cmdline, uint64_t window_start, uint64_t window_end, const char **ret_reason);
 
 /* Text form: one "key value..." per line, "#" comments. */
+/* The parameters are the helper's only word on where it may write (the
+ * target's extents), and they may lie in A's memory for days between the
+ * load and the jump. kexec-tools' purgatory would check them with the rest
+ * of the loaded image, but its check also hashes the window's worth of
+ * backup segments at every jump (docs/design.md, "The jump"), so kjump
+ * loads with --no-checks and the parameters carry their own checksum:
+ * seal() appends "checksum xxh3-128 HEX" over all the text before it;
+ * unseal() checks it and cuts it off, or refuses the text. */
+int helper_params_seal(const char *text, char **ret);
+int helper_params_unseal(char *text, const char **ret_reason);
+
 int helper_params_format(const HelperParams *p, char **ret);
 int helper_params_parse(const char *text, HelperParams *ret, char **ret_error);

@@ -438,6 +438,7 @@ int main(int argc _unused_, char *argv[] _unused_) {
         double boot_s;
         HelperParams *params = &h.params;
         uint64_t entry = 0;
+        const char *why = NULL;
         int r;
 
         if (getpid() != 1) {
@@ -474,6 +475,11 @@ int main(int argc _unused_, char *argv[] _unused_) {
         r = read_full_file(KJUMP_PARAMS_PATH, 16u << 20, &text, NULL);
         if (r < 0) {
                 log_error_errno(r, "Failed to read %s: %m", KJUMP_PARAMS_PATH);
+                jump_back_or_power_off(entry);
+        }
+        r = helper_params_unseal(text, &why);
+        if (r < 0) {
+                log_error("Refusing %s: %s.", KJUMP_PARAMS_PATH, why);
                 jump_back_or_power_off(entry);
         }
         r = helper_params_parse(text, params, &error);

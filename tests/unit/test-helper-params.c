@@ -156,6 +156,61 @@ TEST(rejects) {
         }
 }
 
+/* The helper takes nothing but the very text kjumpd sealed: not a bit
+ * changed anywhere, its checksum line last. */
+TEST(seal) {
+        _cleanup_(helper_params_done) HelperParams p = { .mode = HELPER_MODE_HIBERNATE }, q = {};
+        _cleanup_free_ char *text = NULL, *sealed = NULL, *copy = NULL, *error = NULL;
+        const char *why = NULL;
+        size_t n;
+
+        p.window = (MemRange) { 0, 64u << 20 };
+        ASSERT_OK(memmap_add(&p.firmware, 0x100000, 0x7ffe0000, "System RAM"));
+        p.target_device_size = 8ull << 30;
+        p.target.size = 2u << 20;
+        ASSERT_OK(target_map_add(&p.target, 0, 1u << 20, 1u << 20));
+        ASSERT_OK(target_map_add(&p.target, 1u << 20, 3u << 20, 1u << 20));
+        ASSERT_OK(helper_params_format(&p, &text));
+        ASSERT_OK(helper_params_seal(text, &sealed));
+        n = strlen(sealed);
+        ASSERT(n == strlen(text) + strlen("checksum xxh3-128 ") + 33);
+
+        copy = strdup(sealed);
+        ASSERT(copy);
+        ASSERT_OK(helper_params_unseal(copy, &why));
+        ASSERT_STREQ(copy, text);
+        ASSERT_OK(helper_params_parse(copy, &q, &error));
+        ASSERT(q.target.n == 2 && q.target.extents[1].physical == 3u << 20);
+
+        /* One bit flipped anywhere, the checksum line included. */
+        for (size_t i = 0; i < n - 1; i++)
+                for (unsigned bit = 0; bit < 8; bit += 7) {
+                        free(copy);
+                        copy = strdup(sealed);
+                        ASSERT(copy);
+                        copy[i] ^= (char) (1u << bit);
+                        why = NULL;
+                        ASSERT_ERR(helper_params_unseal(copy, &why), EBADMSG);
+                        ASSERT(why);
+                }
+
+        /* Unsealed, cut short, with a line after the seal, or empty. */
+        static const char *const bad_suffix[] = { "", "extent 0x0 0x0 0x1000\n", "\n" };
+        for (size_t i = 0; i < ELEMENTSOF(bad_suffix); i++) {
+                free(copy);
+                ASSERT(asprintf(&copy, "%s%s", i == 0 ? text : sealed, bad_suffix[i]) > 0);
+                ASSERT_ERR(helper_params_unseal(copy, &why), EBADMSG);
+        }
+        free(copy);
+        copy = strndup(sealed, n - 1);
+        ASSERT(copy);
+        ASSERT_ERR(helper_params_unseal(copy, &why), EBADMSG);
+        free(copy);
+        copy = strdup("");
+        ASSERT(copy);
+        ASSERT_ERR(helper_params_unseal(copy, &why), EBADMSG);
+}
+
 TEST(unknown_keys_ignored) {
         _cleanup_(helper_params_done) HelperParams p = {};
 
@@ -216,6 +271,7 @@ int main(void) {
         test_restore_cmdline();
         test_round_trip();
         test_rejects();
+        test_seal();
         test_unknown_keys_ignored();
         test_modes();
         return 0;

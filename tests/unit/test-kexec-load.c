@@ -20,6 +20,17 @@ TEST(params_archive) {
         ASSERT_OK(helper_params_archive(&p, &a, &size));
         ASSERT(cpio_walk(a, size, names, ELEMENTSOF(names)) == 2);
         ASSERT_STREQ(names[1], "kjump/params");
+
+        /* The helper gets its parameters sealed, and they unseal. */
+        const char *start = memmem(a, size, "kjump-params ", 13), *seal;
+        ASSERT(start);
+        seal = memmem(start, size - (size_t) (start - (const char *) a), "\nchecksum xxh3-128 ", 19);
+        ASSERT(seal);
+        _cleanup_free_ char *text = strndup(start, (size_t) (seal - start) + 19 + 32 + 1);
+        const char *why = NULL;
+        ASSERT(text);
+        ASSERT_OK(helper_params_unseal(text, &why));
+        ASSERT(strstr(text, "mode roundtrip\n"));
 }
 
 TEST(helper_cmdline) {
