@@ -134,7 +134,13 @@ def kjump_round(rig):
         **{f"write_{k}": float(written[k]) for k in ("scan_s", "encode_s", "wait_s", "output_s") if k in written},
         "power_on_to_running_s": t_res - con.start,
         "power_on_to_handover_s": t_v - con.start,
+        # kjump-resume loading the helper, the boot kernel's shutdown, the
+        # purgatory and the helper's kernel up to its clock's start.
+        "restore_handover_s": (t_up2 - float(f2["boot_s"])) - t_v,
         "restore_helper_boot_s": float(f2["boot_s"]),
+        # The jump back into A, its CPUs, devices and tasks, kjumpd's
+        # settle and post hooks, its answer.
+        "restore_return_s": t_res - t_r,
         "restore_s": float(restored["seconds"]),
         **{f"restore_{k}": float(read_back[k]) for k in ("read_s", "decode_s", "place_s", "empty_s")
            if k in read_back},
@@ -172,13 +178,15 @@ FIGURES = [
     ("write_raw_chunks_pct", "    chunks stored uncompressed by the adaptive policy (%)", "kjump"),
     ("write_to_off_s", "  commit -> power off (s)", "kjump"),
     ("power_on_to_running_s", "power on -> running (s)", "both"),
-    ("power_on_to_handover_s", "  power on -> image checked, handover (s)", "kjump"),
+    ("power_on_to_handover_s", "  power on -> image checked (s)", "kjump"),
+    ("restore_handover_s", "  image checked -> helper's kernel starts (s)", "kjump"),
     ("restore_helper_boot_s", "  helper's boot at restore (s)", "kjump"),
     ("restore_s", "  RAM restored (s)", "kjump"),
     ("restore_read_s", "    reading the image, the workers' sum (s)", "kjump"),
     ("restore_decode_s", "    decryption, decompression, checksum, the workers' sum (s)", "kjump"),
     ("restore_place_s", "    writing into RAM, the workers' sum (s)", "kjump"),
     ("restore_empty_s", "    zeroing chunks without data, the workers' sum (s)", "kjump"),
+    ("restore_return_s", "  restored -> running: jump back, devices, kjumpd's answer (s)", "kjump"),
     ("ram_read_mib", "RAM read by the helper (MiB)", "kjump"),
     ("image_before_compression_mib", "image before compression (MiB)", "swsusp"),
     ("image_mib", "image on disk, compressed (MiB)", "both"),
@@ -235,10 +243,12 @@ PHASES = [
     ("commit, power off", "kjump", "hibernate",
      lambda k: k["request_to_off_s"] - k["request_to_jump_s"] - k["helper_boot_s"] - k["write_s"]),
     ("kernel, initramfs, check", "kjump", "resume", lambda k: k["power_on_to_handover_s"]),
+    ("helper load, handover", "kjump", "resume", lambda k: k.get("restore_handover_s", 0.0)),
     ("helper boot (restore)", "kjump", "resume", lambda k: k["restore_helper_boot_s"]),
     ("RAM restored", "kjump", "resume", lambda k: k["restore_s"]),
     ("back to running", "kjump", "resume",
-     lambda k: k["power_on_to_running_s"] - k["power_on_to_handover_s"] - k["restore_helper_boot_s"] - k["restore_s"]),
+     lambda k: k["power_on_to_running_s"] - k["power_on_to_handover_s"] - k.get("restore_handover_s", 0.0)
+     - k["restore_helper_boot_s"] - k["restore_s"]),
     ("swsusp hibernate", "swsusp", "hibernate", lambda s: s["request_to_off_s"]),
     ("swsusp resume", "swsusp", "resume", lambda s: s["power_on_to_running_s"]),
 ]
@@ -260,7 +270,7 @@ def chart(summary, title, path):
                     for _, s, ph, fn in PHASES]
             f.write(f'"{label}" ' + " ".join(f"{v:.3f}" for v in vals) + "\n")
     # kjump's phases in colours, the kernel's own in greys.
-    colors = " ".join(["#6a3d9a", "#1f78b4", "#a6cee3", "#fdbf6f", "#b2df8a", "#33a02c", "#e31a1c", "#ff7f00",
+    colors = " ".join(["#6a3d9a", "#1f78b4", "#a6cee3", "#fdbf6f", "#b2df8a", "#fb9a99", "#33a02c", "#e31a1c", "#ff7f00",
                        "#777777", "#bbbbbb"][:len(PHASES)])
     for terminal, out in (('svg size 960,460 dynamic font "sans,12"', path),
                           ('pngcairo size 960,460 font "sans,10"', path.with_suffix(".png"))):
