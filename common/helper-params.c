@@ -200,6 +200,10 @@ int helper_params_parse(const char *text, HelperParams *ret, char **ret_error) {
                         if (v != KJUMP_PARAMS_VERSION)
                                 return fail(ret_error, n, "unsupported parameter version");
                         version_seen = true;
+                } else if (strcmp(key, "checksum") == 0) {
+                        /* The seal's own line: the helper reads only what
+                         * helper_params_unseal() checked and cut off. */
+                        return fail(ret_error, n, "still sealed");
                 } else if (strcmp(key, "after") == 0) {
                         p.after = helper_after_from_string(value);
                         if (p.after < 0)

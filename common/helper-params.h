@@ -111,7 +111,9 @@ int helper_cmdline_check(const char *cmdline, uint64_t window_start, uint64_t wi
  * backup segments at every jump (docs/design.md, "The jump"), so kjump
  * loads with --no-checks and the parameters carry their own checksum:
  * seal() appends "checksum xxh3-128 HEX" over all the text before it;
- * unseal() checks it and cuts it off, or refuses the text. */
+ * unseal() checks it and cuts it off, or refuses the text. parse()
+ * refuses a text that still carries the seal's line, so that a reader
+ * which skipped unseal() takes nothing. */
 int helper_params_seal(const char *text, char **ret);
 int helper_params_unseal(char *text, const char **ret_reason);
 

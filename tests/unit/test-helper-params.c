@@ -175,6 +175,12 @@ TEST(seal) {
         n = strlen(sealed);
         ASSERT(n == strlen(text) + strlen("checksum xxh3-128 ") + 33);
 
+        /* Parsed without the unseal, the seal's line is refused: a helper
+         * that skipped the check would take no parameters at all. */
+        ASSERT_ERR(helper_params_parse(sealed, &q, &error), EBADMSG);
+        ASSERT(strstr(error, "still sealed"));
+        error = mfree(error);
+
         copy = strdup(sealed);
         ASSERT(copy);
         ASSERT_OK(helper_params_unseal(copy, &why));
