@@ -20,6 +20,11 @@
  * notes 6c: 32 MiB is too small for the kernel above 16 MiB). The one
  * default: kjump.conf's WindowSize= overrides it. */
 #define KJUMP_WINDOW_SIZE_DEFAULT (UINT64_C(64) << 20)
+/* And its floor. Below 64 MiB the helper is unproven: Debian's kexec-tools
+ * cannot place it in 32 MiB ("locate_hole failed"), and no image was ever
+ * written from a smaller window. A larger one is fine (the index of a
+ * machine with much RAM may need it: kjumpctl check says so). */
+#define KJUMP_WINDOW_SIZE_MIN KJUMP_WINDOW_SIZE_DEFAULT
 
 typedef enum HelperMode {
         HELPER_MODE_ROUNDTRIP,    /* jump straight back: proves the jump works */

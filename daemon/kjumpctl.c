@@ -278,9 +278,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_WINDOW_SIZE:
                         r = parse_size(optarg, &arg_config.window_size);
-                        if (r < 0 || arg_config.window_size < (UINT64_C(32) << 20) ||
+                        if (r < 0 || arg_config.window_size < KJUMP_WINDOW_SIZE_MIN ||
                             arg_config.window_size % 4096)
-                                return log_error_errno(EINVAL, "Invalid window size '%s': need at least 32M, "
+                                return log_error_errno(EINVAL, "Invalid window size '%s': need at least 64M, "
                                                        "page aligned.", optarg);
                         arg_given |= OPT_HELPER;
                         break;

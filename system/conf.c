@@ -49,7 +49,7 @@ static int parse_absolute_path(const char *value, void *field) {
 static int parse_window(const char *value, void *field) {
         uint64_t u;
 
-        if (parse_size(value, &u) < 0 || u < (UINT64_C(32) << 20) || u % 4096)
+        if (parse_size(value, &u) < 0 || u < KJUMP_WINDOW_SIZE_MIN || u % 4096)
                 return -EINVAL;
         *(uint64_t *) field = u;
         return 0;
@@ -109,7 +109,7 @@ static const struct ConfigKey {
         { "HelperInitrd", parse_absolute_path, offsetof(KjumpConfig, helper_initrd), KJUMP_HELPER_DIR "/helper.cpio",
           "expected an absolute path, got" },
         { "WindowSize", parse_window, offsetof(KjumpConfig, window_size), "64M",
-          "WindowSize= must be at least 32M and page aligned, got" },
+          "WindowSize= must be at least 64M and page aligned, got" },
         { "Compression", parse_compression, offsetof(KjumpConfig, compression), "lz4",
           "Compression= must be lz4, zstd or stored, got" },
         { "CompressionLevel", parse_level, offsetof(KjumpConfig, compression_level), "0",

@@ -40,7 +40,8 @@ TEST(errors_name_file_and_line) {
         } cases[] = {
                 { "Target=/x\n", "f.conf:1: setting outside of the [Hibernate] section" },
                 { "[Sleep]\n", "f.conf:1: unknown section '[Sleep]'" },
-                { "[Hibernate]\n\nWindowSize=16M\n", "f.conf:3: WindowSize= must be at least 32M and page aligned, got '16M'" },
+                { "[Hibernate]\n\nWindowSize=16M\n", "f.conf:3: WindowSize= must be at least 64M and page aligned, got '16M'" },
+                { "[Hibernate]\nWindowSize=48M\n", "f.conf:2: WindowSize= must be at least 64M and page aligned, got '48M'" },
                 { "[Hibernate]\nCompression=lzma\n", "f.conf:2: Compression= must be lz4, zstd or stored, got 'lzma'" },
                 { "[Hibernate]\nPreload=maybe\n", "f.conf:2: Preload= must be yes or no, got 'maybe'" },
                 { "[Hibernate]\nHelperKernel=k\n", "f.conf:2: expected an absolute path, got 'k'" },
