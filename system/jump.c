@@ -51,11 +51,12 @@ int jump_prepare_params(const JumpConfig *c, HelperMode mode, HelperParams *p, c
          * hands them out again). */
         r = kernel_vmcoreinfo_read("/sys/kernel/vmcoreinfo", &p->vmcoreinfo_phys, &p->vmcoreinfo_size);
         if (r < 0 && r != -ENOENT)
-                log_warning_errno(r, "Cannot read /sys/kernel/vmcoreinfo (%m): the image will hold free pages too.");
+                log_warning_errno(r, "Cannot read /sys/kernel/vmcoreinfo: %m");
         const char *why;
         FreePagesUse use = free_pages_use(c->save_free_pages, p->vmcoreinfo_phys != 0, &why);
 
-        if (use == FREE_PAGES_SAVE && !c->save_free_pages && p->vmcoreinfo_phys != 0)
+        /* Said when it is not what the configuration asked for. */
+        if (use == FREE_PAGES_SAVE && !c->save_free_pages)
                 log_info("The image will hold free pages too: %s.", why);
         p->skip_free_pages = use != FREE_PAGES_SAVE;
         /* They are left alone at a restore, unless A relies on them
