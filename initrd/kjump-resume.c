@@ -357,16 +357,16 @@ static int run(int argc, char *argv[]) {
 
         log_notice("Handing over to the helper kernel to restore %" PRIu64 " MiB.", h.ram_bytes >> 20);
         log_mark("resume-handover", NULL);
-        fd = safe_close(fd);
+        /* The device stays open across the jump. Closing a descriptor
+         * opened for writing fires udev's inotify watch on the disk, and
+         * the blkid probe it starts races the kernel's shutdown of that
+         * very disk ("I/O error, dev vda, sector 0" on the console). The
+         * state "restoring" is on the disk already: image_state_commit()
+         * synced it. */
         sync();
         r = kexec_jump();
         /* Only a refused jump gets here. */
         log_error_errno(r, "The kernel refused to start the helper: %m");
-        fd = open(device, O_RDWR | O_DIRECT | O_CLOEXEC);
-        if (fd < 0) {
-                log_error_errno(errno, "FATAL: cannot reopen %s to invalidate the image: %m", device);
-                return -EIO;
-        }
         return invalidate(fd, &params.target, &h, KJUMP_REASON_ERROR, "the kernel refused the handover");
 }
 

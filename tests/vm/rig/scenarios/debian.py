@@ -48,6 +48,11 @@ def debian_restore(rig, location, name, s3=False, unlock=None):
     rig.mark(t_v, "initramfs: image verified, handing over")
     t_r, _ = con.wait_for(mark("restored"), 1800, "the restore")
     rig.mark(t_r, "RAM restored")
+    # The boot kernel hands over with nothing left touching the disk: an
+    # I/O error here was udev probing the disk as kexec shut it down.
+    errors = con.lines_matching(r"I/O error, dev ")
+    if errors:
+        raise ScenarioFailed(f"{len(errors)} I/O error(s) on the console before the restore: {errors[0].strip()}")
     t_res, _ = con.wait_for(r"KJUMP-EVENT resumed", 600, "the original system to run again")
     rig.mark(t_res, "original system running again")
     rig.timings[f"power_on_to_running_{name}_s"] = t_res - con.start
