@@ -191,8 +191,13 @@ static void preload(Manager *m) {
         JumpConfig jc = jump_config(m);
         int r = -EIO;
 
-        for (int attempt = 0; attempt < 2 && r < 0; attempt++)
+        for (int attempt = 0; attempt < 2 && r < 0; attempt++) {
+                if (attempt > 0)
+                        log_notice("The helper kernel could not be loaded (%s); trying once more.",
+                                   reason ?: strerror(-r));
+                reason = mfree(reason);
                 r = jump_load(&jc, HELPER_MODE_HIBERNATE, &m->session, &reason);
+        }
         if (r < 0)
                 log_warning_errno(r, "The helper kernel could not be preloaded (%s); it will be loaded at "
                                   "hibernation time.", reason ?: strerror(-r));
