@@ -2,13 +2,14 @@
 """The Debian 12 guest with systemd: the cached debootstrap base, kjump
 installed with 'meson install', its initramfs made by initramfs-tools with
 kjump's hook, the test runner; no swap anywhere."""
+import hashlib
 import os
 import shutil
 import subprocess
 from pathlib import Path
 
 from .build import debian_base, locked
-from .config import BUILDDIR, REPO, VMDIR, ScenarioFailed
+from .config import BUILDDIR, CACHE, REPO, VMDIR, ScenarioFailed, log
 
 
 def kernel_release(bzimage):
@@ -16,6 +17,29 @@ def kernel_release(bzimage):
     data = Path(bzimage).read_bytes()
     off = int.from_bytes(data[0x20E:0x210], "little") + 0x200
     return data[off:off + 128].split(b" ")[0].decode()
+
+
+def root_digest(root, *extra):
+    """A hash of everything in ROOT an initramfs could be made of (every
+    path, mode, link target and file content; not the test runner's
+    /kjump-test), and of EXTRA."""
+    h = hashlib.sha256("\0".join(extra).encode())
+    for dirpath, dirnames, filenames in os.walk(root):
+        rel = os.path.relpath(dirpath, root)
+        if rel == ".":
+            dirnames.remove("kjump-test")
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            h.update(f"{rel}/{name}\0{st.st_mode:o}\0".encode())
+            if os.path.islink(path):
+                h.update(os.readlink(path).encode() + b"\0")
+            elif name in filenames and os.path.isfile(path):
+                with open(path, "rb") as f:
+                    while chunk := f.read(1 << 20):
+                        h.update(chunk)
+    return h.hexdigest()[:16]
 
 
 def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", package=None, extra_packages=()):
@@ -77,30 +101,45 @@ def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", pa
         (root / "lib" / "modules" / release / f).touch()
     # mkinitramfs reads the kernel's configuration for its compressors.
     shutil.copy(Path(kernels["guest"]).parent / "config", root / "boot" / f"config-{release}")
+    # The initramfs depends on nothing but the root as it is now: one made
+    # from the same root comes from the cache (a Debian scenario's guest
+    # took half a minute of host time, most of it making this).
+    made = CACHE / "initrd" / f"{initrd_tool}-{root_digest(root, initrd_tool, release)}.img"
+    if initrd_tool == "dracut":
+        # As Debian's dracut would make it, but for any machine (the
+        # chroot is not the guest) and without modules (the guest
+        # kernel has none).
+        make = ["dracut", "--force", "--no-hostonly", "--no-kernel", f"/boot/initrd.img-{release}", release]
+        lister, hook = ["lsinitrd"], "pre-mount/10-kjump-resume.sh"
+    else:
+        make = ["mkinitramfs", "-o", f"/boot/initrd.img-{release}", release]
+        lister, hook = ["lsinitramfs"], "local-premount/kjump"
     subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
     try:
         subprocess.run(["chroot", str(root), "depmod", release], check=True)
-        if initrd_tool == "dracut":
-            # As Debian's dracut would make it, but for any machine (the
-            # chroot is not the guest) and without modules (the guest
-            # kernel has none).
-            make = ["dracut", "--force", "--no-hostonly", "--no-kernel", f"/boot/initrd.img-{release}", release]
-            lister, hook = ["lsinitrd"], "pre-mount/10-kjump-resume.sh"
+        if made.exists():
+            log(f"debian: {make[0]}'s initramfs of this very root from the cache: {made}")
+            shutil.copy(made, root / "boot" / f"initrd.img-{release}")
         else:
-            make = ["mkinitramfs", "-o", f"/boot/initrd.img-{release}", release]
-            lister, hook = ["lsinitramfs"], "local-premount/kjump"
-        res = subprocess.run(["chroot", str(root)] + make, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-        if res.returncode != 0:
-            raise ScenarioFailed(f"{make[0]} failed in the guest: " + " | ".join(res.stdout.strip().splitlines()[-5:]))
+            res = subprocess.run(["chroot", str(root)] + make, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                                 text=True)
+            if res.returncode != 0:
+                raise ScenarioFailed(f"{make[0]} failed in the guest: " +
+                                     " | ".join(res.stdout.strip().splitlines()[-5:]))
     finally:
         subprocess.run(["umount", str(root / "proc")], check=False)
     initrd = out / "debian-initrd.img"
     shutil.copy(root / "boot" / f"initrd.img-{release}", initrd)
-    listing = subprocess.run(["chroot", str(root)] + lister + [f"/boot/initrd.img-{release}"],
-                             stdout=subprocess.PIPE, text=True).stdout
-    for needed in ("kjump-resume", "helper.bzImage", "sbin/kexec", hook):
-        if package and needed != "sbin/kexec" and needed in listing:
-            raise ScenarioFailed(f"the initramfs holds {needed} before kjump's package is installed")
-        if not package and needed not in listing:
-            raise ScenarioFailed(f"the initramfs made by {initrd_tool} lacks {needed}: kjump's hook did not run")
+    if not made.exists():
+        listing = subprocess.run(["chroot", str(root)] + lister + [f"/boot/initrd.img-{release}"],
+                                 stdout=subprocess.PIPE, text=True).stdout
+        for needed in ("kjump-resume", "helper.bzImage", "sbin/kexec", hook):
+            if package and needed != "sbin/kexec" and needed in listing:
+                raise ScenarioFailed(f"the initramfs holds {needed} before kjump's package is installed")
+            if not package and needed not in listing:
+                raise ScenarioFailed(f"the initramfs made by {initrd_tool} lacks {needed}: kjump's hook did not run")
+        made.parent.mkdir(parents=True, exist_ok=True)
+        tmp = made.with_name(f"{made.name}.{os.getpid()}.tmp")
+        shutil.copy(initrd, tmp)
+        os.replace(tmp, made)
     return root, initrd
