@@ -1,6 +1,8 @@
 # SPDX-License-Identifier: LGPL-2.1-or-later
 """The Debian 12 guest: systemd, logind, polkit, kjumpd, initramfs-tools."""
+import errno
 import hashlib
+import os
 import re
 import subprocess
 import time
@@ -428,20 +430,36 @@ def plaintext_marker(con):
 
 
 def raw_disk_holds(path, needles):
-    """Which of NEEDLES (bytes) occur anywhere in the disk image PATH."""
+    """Which of NEEDLES (bytes) occur anywhere in the disk image PATH.
+    Only its data is read (a sparse image's holes are zeros): each data
+    region with as much of its neighbours as a needle could reach into."""
     found = set()
-    overlap = max(len(n) for n in needles) - 1
-    with open(path, "rb") as f:
-        tail = b""
-        while True:
-            block = f.read(64 << 20)
-            if not block:
-                break
-            data = tail + block
-            for n in needles:
-                if n in data:
-                    found.add(n)
-            tail = data[-overlap:]
+    reach = max(len(n) for n in needles) - 1
+    step = 64 << 20
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        pos = 0
+        while pos < size:
+            try:
+                start = os.lseek(fd, pos, os.SEEK_DATA)
+            except OSError as e:
+                if e.errno == errno.ENXIO:  # no data after POS
+                    break
+                raise
+            end = os.lseek(fd, start, os.SEEK_HOLE)
+            # [start - reach, end + reach), read in steps that overlap by REACH
+            at = max(0, start - reach)
+            stop = min(size, end + reach)
+            while at < stop:
+                data = os.pread(fd, min(step + reach, stop - at), at)
+                if not data:
+                    break
+                found.update(n for n in needles if n in data)
+                at += step
+            pos = end
+    finally:
+        os.close(fd)
     return found
 
 
