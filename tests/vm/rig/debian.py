@@ -42,6 +42,20 @@ def root_digest(root, *extra):
     return h.hexdigest()[:16]
 
 
+def root_state(root):
+    """Every path under ROOT but /proc: relative path -> (mode, size,
+    mtime) of the path itself (a link is not followed)."""
+    state = {}
+    for dirpath, dirnames, filenames in os.walk(root):
+        if dirpath == str(root):
+            dirnames.remove("proc")
+        for name in dirnames + filenames:
+            path = os.path.join(dirpath, name)
+            st = os.lstat(path)
+            state[os.path.relpath(path, root)] = (st.st_mode, st.st_size, st.st_mtime_ns)
+    return state
+
+
 def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", package=None, extra_packages=()):
     """The Debian 12 guest with systemd: the cached debootstrap base, kjump
     installed with 'meson install' (prefix /usr), its initramfs made by
@@ -101,10 +115,12 @@ def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", pa
         (root / "lib" / "modules" / release / f).touch()
     # mkinitramfs reads the kernel's configuration for its compressors.
     shutil.copy(Path(kernels["guest"]).parent / "config", root / "boot" / f"config-{release}")
-    # The initramfs depends on nothing but the root as it is now: one made
-    # from the same root comes from the cache (a Debian scenario's guest
-    # took half a minute of host time, most of it making this).
-    made = CACHE / "initrd" / f"{initrd_tool}-{root_digest(root, initrd_tool, release)}.img"
+    # What the initramfs tool makes depends on nothing but the root as it
+    # is now: from the same root, what it made and changed (the initramfs,
+    # and what kjump's hook records in the root) comes from the cache, a
+    # tar of every path it added or changed (a Debian scenario's guest
+    # took half a minute of host time, most of it making the initramfs).
+    made = CACHE / "initrd" / f"{initrd_tool}-{root_digest(root, initrd_tool, release)}.tar"
     if initrd_tool == "dracut":
         # As Debian's dracut would make it, but for any machine (the
         # chroot is not the guest) and without modules (the guest
@@ -118,9 +134,10 @@ def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", pa
     try:
         subprocess.run(["chroot", str(root), "depmod", release], check=True)
         if made.exists():
-            log(f"debian: {make[0]}'s initramfs of this very root from the cache: {made}")
-            shutil.copy(made, root / "boot" / f"initrd.img-{release}")
+            log(f"debian: what {make[0]} made and changed in this very root, from the cache: {made}")
+            subprocess.run(["tar", "-C", str(root), "-xpf", str(made)], check=True)
         else:
+            before = root_state(root)
             res = subprocess.run(["chroot", str(root)] + make, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                  text=True)
             if res.returncode != 0:
@@ -138,8 +155,15 @@ def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", pa
                 raise ScenarioFailed(f"the initramfs holds {needed} before kjump's package is installed")
             if not package and needed not in listing:
                 raise ScenarioFailed(f"the initramfs made by {initrd_tool} lacks {needed}: kjump's hook did not run")
-        made.parent.mkdir(parents=True, exist_ok=True)
-        tmp = made.with_name(f"{made.name}.{os.getpid()}.tmp")
-        shutil.copy(initrd, tmp)
-        os.replace(tmp, made)
+        after = root_state(root)
+        gone = [p for p in before if p not in after]
+        if gone:
+            log(f"debian: {make[0]} removed {gone[:3]} from the root: what it made is not cached")
+        else:
+            changed = sorted(p for p, st in after.items() if before.get(p) != st)
+            made.parent.mkdir(parents=True, exist_ok=True)
+            tmp = made.with_name(f"{made.name}.{os.getpid()}.tmp")
+            subprocess.run(["tar", "-C", str(root), "--no-recursion", "--null", "-T", "-", "-cf", str(tmp)],
+                           input="\0".join(changed).encode(), check=True)
+            os.replace(tmp, made)
     return root, initrd
