@@ -121,6 +121,7 @@ def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", pa
     # tar of every path it added or changed (a Debian scenario's guest
     # took half a minute of host time, most of it making the initramfs).
     made = CACHE / "initrd" / f"{initrd_tool}-{root_digest(root, initrd_tool, release)}.tar"
+    cached = made.exists()  # once: another scenario may cache it meanwhile
     if initrd_tool == "dracut":
         # As Debian's dracut would make it, but for any machine (the
         # chroot is not the guest) and without modules (the guest
@@ -133,7 +134,7 @@ def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", pa
     subprocess.run(["mount", "-t", "proc", "proc", str(root / "proc")], check=True)
     try:
         subprocess.run(["chroot", str(root), "depmod", release], check=True)
-        if made.exists():
+        if cached:
             log(f"debian: what {make[0]} made and changed in this very root, from the cache: {made}")
             subprocess.run(["tar", "-C", str(root), "-xpf", str(made)], check=True)
         else:
@@ -147,7 +148,7 @@ def build_debian_guest(kernels, out, workload, initrd_tool="initramfs-tools", pa
         subprocess.run(["umount", str(root / "proc")], check=False)
     initrd = out / "debian-initrd.img"
     shutil.copy(root / "boot" / f"initrd.img-{release}", initrd)
-    if not made.exists():
+    if not cached:
         listing = subprocess.run(["chroot", str(root)] + lister + [f"/boot/initrd.img-{release}"],
                                  stdout=subprocess.PIPE, text=True).stdout
         for needed in ("kjump-resume", "helper.bzImage", "sbin/kexec", hook):
