@@ -7,12 +7,14 @@
 #include <string.h>
 #include <systemd/sd-daemon.h>
 
+#include "jump.h"
 #include "log.h"
 #include "macro.h"
 #include "manager.h"
 
 static bool arg_bus_introspect;
 static bool arg_dry_run;
+static bool arg_release_stale;
 static const char *arg_address;
 static const char *arg_config_dir;
 static const char *arg_sleep_hook_dir;
@@ -26,6 +28,8 @@ static void help(void) {
                "     --bus-introspect    Print the D-Bus interface and exit\n"
                "     --address=ADDRESS   Use this bus instead of the system bus (tests)\n"
                "     --dry-run           Simulate the jump: no kexec (tests)\n"
+               "     --release-stale     Unload a helper that a kjumpd that is gone left loaded,\n"
+               "                         and exit (the unit's ExecStopPost=)\n"
                "     --auth=polkit|root  Who may hibernate (default: polkit)\n"
                "     --config-dir=DIR    Configuration directory (default %s)\n"
                "     --sleep-hook-dir=DIR  system-sleep hooks (default /usr/lib/systemd/system-sleep)\n"
@@ -35,12 +39,13 @@ static void help(void) {
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_INTROSPECT = 0x100, ARG_ADDRESS, ARG_DRY_RUN, ARG_AUTH, ARG_CONFIG_DIR, ARG_HOOK_DIR, ARG_SLEEP_CONF };
+        enum { ARG_INTROSPECT = 0x100, ARG_ADDRESS, ARG_DRY_RUN, ARG_RELEASE_STALE, ARG_AUTH, ARG_CONFIG_DIR, ARG_HOOK_DIR, ARG_SLEEP_CONF };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "bus-introspect", no_argument, NULL, ARG_INTROSPECT },
                 { "address", required_argument, NULL, ARG_ADDRESS },
                 { "dry-run", no_argument, NULL, ARG_DRY_RUN },
+                { "release-stale", no_argument, NULL, ARG_RELEASE_STALE },
                 { "auth", required_argument, NULL, ARG_AUTH },
                 { "config-dir", required_argument, NULL, ARG_CONFIG_DIR },
                 { "sleep-hook-dir", required_argument, NULL, ARG_HOOK_DIR },
@@ -62,6 +67,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_DRY_RUN:
                         arg_dry_run = true;
+                        break;
+                case ARG_RELEASE_STALE:
+                        arg_release_stale = true;
                         break;
                 case ARG_AUTH:
                         if (strcmp(optarg, "polkit") == 0)
@@ -114,6 +122,17 @@ static int run(int argc, char *argv[]) {
                 if (r < 0)
                         return log_error_errno(r, "Failed to introspect: %m");
                 fputs(xml, stdout);
+                return 0;
+        }
+
+        if (arg_release_stale) {
+                /* After the main process: it exited, or was killed with
+                 * the helper still loaded. Never fails the unit's stop. */
+                r = jump_release_stale();
+                if (r > 0)
+                        log_warning("Unloaded the helper kernel that a kjumpd that is gone (killed?) left loaded.");
+                else if (r < 0 && r != -EBUSY)
+                        log_error_errno(r, "Cannot unload the helper kernel a kjumpd that is gone left loaded: %m");
                 return 0;
         }
 

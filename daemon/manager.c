@@ -325,6 +325,13 @@ int manager_startup(Manager *m) {
          * target must never be restored now. kjump-clear.service did this
          * already unless it did not run. */
         if (!m->dry_run) {
+                /* A kjumpd killed outright left its helper loaded, unless
+                 * the unit's ExecStopPost= unloaded it already. */
+                int r = jump_release_stale();
+                if (r > 0)
+                        log_warning("Unloaded the helper kernel that an earlier kjumpd (killed?) left loaded.");
+                else if (r < 0 && r != -EBUSY) /* -EBUSY: a live kjump program's */
+                        log_warning_errno(r, "Cannot unload a helper kernel an earlier kjumpd left loaded: %m");
                 load_config(m);
                 invalidate_target(m, "booted without restoring");
                 watch_initrd_records(m);

@@ -5,6 +5,7 @@
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "image-reader.h"
 #include "image-state.h"
@@ -161,9 +162,38 @@ char *jump_config_key(const JumpConfig *c) {
         return k;
 }
 
+/* Unloads what kjump loaded; the marker goes once nothing is left. */
+static int unload_helper(void) {
+        int r = kexec_unload();
+
+        if (r >= 0 && unlink(KJUMP_LOADED_MARKER) < 0 && errno != ENOENT)
+                log_warning_errno(errno, "Cannot remove %s: %m", KJUMP_LOADED_MARKER);
+        return r;
+}
+
+int jump_release_stale(void) {
+        _cleanup_close_ int lock = kexec_slot_lock();
+        int loaded, r;
+
+        if (lock < 0)
+                return lock;
+        if (access(KJUMP_LOADED_MARKER, F_OK) < 0)
+                return errno == ENOENT ? 0 : negative_errno();
+        loaded = kexec_is_loaded();
+        if (loaded < 0)
+                return loaded;
+        if (loaded) {
+                r = unload_helper();
+                return r < 0 ? r : 1;
+        }
+        if (unlink(KJUMP_LOADED_MARKER) < 0 && errno != ENOENT)
+                return negative_errno();
+        return 0;
+}
+
 void jump_session_done(JumpSession *s) {
         if (s->loaded) {
-                int r = kexec_unload();
+                int r = unload_helper();
                 if (r < 0)
                         log_warning_errno(r, "Failed to unload the helper kernel: %m");
         }
@@ -176,15 +206,27 @@ void jump_session_done(JumpSession *s) {
 }
 
 static int load_helper(const JumpConfig *c, JumpSession *s, char **ret_reason) {
-        int r = kexec_load_helper(&(HelperLoad) {
+        _cleanup_free_ char *pid = NULL;
+        int r;
+
+        /* Before the load: a kjumpd killed during it leaves the marker. */
+        if (asprintf(&pid, "%d\n", (int) getpid()) < 0)
+                return -ENOMEM;
+        r = write_file_atomic(KJUMP_LOADED_MARKER, KJUMP_LOADED_MARKER ".tmp", pid);
+        if (r < 0)
+                return reason_set(ret_reason, r, "cannot write %s: %m", KJUMP_LOADED_MARKER);
+        r = kexec_load_helper(&(HelperLoad) {
                 .kexec_binary = c->kexec_binary,
                 .kernel = c->helper_kernel,
                 .initrd = c->helper_initrd,
                 .extra_cmdline = c->extra_cmdline,
                 .params = &s->params,
         }, ret_reason);
-        if (r < 0)
+        if (r < 0) {
+                if (kexec_is_loaded() == 0)
+                        (void) unlink(KJUMP_LOADED_MARKER);
                 return r;
+        }
         s->loaded = true;
         return 0;
 }
@@ -338,7 +380,7 @@ int jump_load(const JumpConfig *c, HelperMode mode, JumpSession *ret, char **ret
                 if (r < 0) {
                         log_warning("The helper could not be parked (%s); it boots at each jump instead.",
                                     why ?: strerror(-r));
-                        (void) kexec_unload();
+                        (void) unload_helper();
                         s.loaded = false;
                         park_mailbox_close(&s.mailbox);
                         s.params.mailbox_phys = 0;
@@ -504,7 +546,7 @@ int jump_run(JumpSession *s, JumpResult *ret, char **ret_reason) {
                 s->loaded = false;
                 s->parked = false;
                 park_mailbox_close(&s->mailbox);
-                int k = kexec_unload();
+                int k = unload_helper();
                 if (k < 0)
                         log_warning_errno(k, "Failed to unload the stale helper image: %m");
         }

@@ -95,6 +95,17 @@ void park_attempt_end(const char *marker);
 /* Unloads the helper if it is loaded and frees the session. */
 void jump_session_done(JumpSession *s);
 
+/* While a helper kjump loaded may be in the kernel's kexec slot, this
+ * file says so: written before the load, removed once it is unloaded. A
+ * kjumpd killed outright (SIGKILL, its watchdog) leaves it behind with the
+ * helper still loaded, pinning its window and, parked, waiting for a
+ * mailbox page that is no longer kjumpd's. */
+#define KJUMP_LOADED_MARKER "/run/kjump/helper-loaded"
+/* Unloads a helper that a kjump program that is gone left loaded: 1 when
+ * one was unloaded, 0 when none was left, -EBUSY when a kjump program
+ * still holds the kexec slot, other -errno on failure. */
+int jump_release_stale(void);
+
 /* Opens the target and loads the helper for MODE. The helper stays loaded
  * (pinning the window of RAM) until jump_run() or jump_session_done(). On
  * failure, the reason. */

@@ -1,7 +1,8 @@
 # ParkHelper=yes: kjumpd boots the helper once and parks it; kjumpd's Test
 # and a real hibernation jump into that helper without a boot, and after
 # the restore kjumpd parks a new one. First one Test with a helper that
-# boots, for the figure to compare with.
+# boots, for the figure to compare with. Last, kjumpd is killed outright:
+# its unit must unload the helper it left.
 wait_for_kjumpd
 setup_target
 test_jump() {
@@ -36,5 +37,22 @@ for i in $(seq 600); do
 done
 [ "$(parked_count)" = 2 ] || { journalctl -b -u kjumpd --no-pager | tail -20; fail "kjumpd did not park a new helper after the restore"; }
 test_jump test parked-again
+# A kjumpd killed outright cannot unload its helper: the unit's
+# ExecStopPost= (kjumpd --release-stale) must, or the parked helper stays
+# in the kexec slot with its window pinned and a mailbox page kjumpd no
+# longer owns.
+[ "$(cat /sys/kernel/kexec_loaded)" = 1 ] || fail "no helper loaded before kjumpd is killed"
+[ -e /run/kjump/helper-loaded ] || fail "kjumpd did not record that its helper is loaded"
+systemctl kill -s KILL kjumpd.service || fail "cannot kill kjumpd"
+for i in $(seq 600); do
+    case $(systemctl show -P ActiveState kjumpd.service) in inactive | failed) break ;; esac
+    sleep 0.1
+done
+journalctl -b -u kjumpd --no-pager | tail -5
+[ "$(cat /sys/kernel/kexec_loaded)" = 0 ] || fail "the killed kjumpd's helper is still loaded"
+[ ! -e /run/kjump/helper-loaded ] || fail "/run/kjump/helper-loaded is left after the unload"
+journalctl -b -u kjumpd --no-pager | grep -q "Unloaded the helper kernel that a kjumpd that is gone" ||
+    fail "kjumpd --release-stale did not say it unloaded the helper"
+event killed-unloaded
 event verified
 finish PASS

@@ -143,7 +143,8 @@ def parked_test(rig, con, mode, parked):
 
 @scenario("parked-helper", "Debian guest, ParkHelper=yes: kjumpd boots the helper once and parks it; two Tests "
           "and a hibernation jump into it without a boot, the restore brings everything back, kjumpd parks a "
-          "new helper and a Test uses it; request to writing timed with and without parking", ci=[{"mem": 1024}])
+          "new helper and a Test uses it; request to writing timed with and without parking; kjumpd killed "
+          "outright, its unit unloads the helper it left", ci=[{"mem": 1024}])
 def parked_helper(rig):
     con, location = debian_boot(rig, "parked-helper")
     booted = parked_test(rig, con, "test", "booted")
@@ -176,7 +177,10 @@ def parked_helper(rig):
     parked.append(parked_test(rig, con, "test", "parked-again"))
     rig.facts["request_to_writing_booted_s"] = round(booted, 2)
     rig.facts["request_to_writing_parked_s"] = [round(p, 2) for p in parked]
-    debian_verified(rig, con, "workload after the restore, a Test in the new parked helper")
+    t_k, _ = con.wait_for(r"KJUMP-EVENT killed-unloaded", 300, "the helper of the killed kjumpd to be unloaded")
+    rig.mark(t_k, "kjumpd killed (SIGKILL): ExecStopPost unloaded its parked helper")
+    debian_verified(rig, con, "workload after the restore, a Test in the new parked helper, no helper left "
+                    "loaded by the killed kjumpd")
 
 
 def debian_one_boot(rig, scenario_name, s3=False):
