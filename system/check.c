@@ -60,6 +60,32 @@ static void add(Reasons *r, const char *format, ...) {
         r->v[r->n] = NULL;
 }
 
+bool cpuinfo_has_flag(const char *cpuinfo, const char *flag) {
+        size_t n = strlen(flag);
+
+        /* The first CPU's "flags\t\t: fpu vme ..." line. */
+        for (const char *line = cpuinfo; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+                const char *end = line + strcspn(line, "\n"), *colon;
+
+                if (strncmp(line, "flags", 5) != 0 || !strchr(" \t:", line[5]))
+                        continue;
+                colon = memchr(line, ':', (size_t) (end - line));
+                if (!colon)
+                        return false;
+                for (const char *w = colon + 1; w < end;) {
+                        size_t k;
+
+                        w += strspn(w, " \t");
+                        k = strcspn(w, " \t\n");
+                        if (k == n && memcmp(w, flag, n) == 0)
+                                return true;
+                        w += k;
+                }
+                return false;
+        }
+        return false;
+}
+
 /* PATH below ROOT. */
 static char *at(const char *root, const char *path) {
         char *s = NULL;
@@ -154,6 +180,24 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
                                             "refuses kexec_load: remove that rule to hibernate with kjump.");
                                         break;
                                 }
+        }
+
+        /* AMD SME: the kernel lists "sme" among the CPU's flags only
+         * while it runs with it (early_detect_mem_encrypt() clears it when
+         * sme_me_mask is 0). A's memory is then encrypted with a key the
+         * CPU makes anew at every power-on, and the helper, which reads and
+         * writes RAM without the encryption bit, would save ciphertext that
+         * no later boot can decrypt: the checksums would pass and A would
+         * resume on garbage. */
+        {
+                _cleanup_free_ char *p_cpuinfo = at(root, "/proc/cpuinfo"), *cpuinfo = NULL;
+
+                if (p_cpuinfo && read_full_file(p_cpuinfo, 64 << 20, &cpuinfo, NULL) >= 0 &&
+                    cpuinfo_has_flag(cpuinfo, "sme"))
+                        add(&r, "AMD SME is active (mem_encrypt=on): the memory is encrypted with a key the CPU "
+                            "makes anew at every power-on, and the helper kernel reads it without that key, so "
+                            "an image could not be restored after the power-off. Boot with mem_encrypt=off to "
+                            "hibernate with kjump.");
         }
 
         if (read_one_line(p_lockdown, &lockdown) >= 0 &&

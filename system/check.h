@@ -27,6 +27,10 @@ int kjump_check_with_initrds(const KjumpConfig *c, char ***ret);
  * and the target is not opened. */
 int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char ***ret);
 
+/* Whether the first "flags" line of /proc/cpuinfo's text lists FLAG as a
+ * word. */
+bool cpuinfo_has_flag(const char *cpuinfo, const char *flag);
+
 /* Compares the location each installed initrd records (its kjump hook
  * writes it to ROOT/var/lib/kjump/initrd/VERSION when it builds
  * ROOT/boot/initrd.img-VERSION or ROOT/boot/initramfs-VERSION.img) with

@@ -109,6 +109,16 @@ TEST(tree) {
         strv_free(reasons);
         put("/sys/kernel/security/ima/policy", "measure func=KEXEC_KERNEL_CHECK\n");
 
+        /* AMD SME active (the kernel lists "sme" only then): refused. A
+         * CPU that has it, unused, lists neither it nor a look-alike. */
+        put("/proc/cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu vme sme_coherent "
+            "sme sev\nbugs\t\t: sysret_ss_attrs\n\nprocessor\t: 1\nflags\t\t: fpu sme\n");
+        n = kjump_check_at(root, &c, false, &reasons);
+        ASSERT(mentions(reasons, "AMD SME is active (mem_encrypt=on)"));
+        strv_free(reasons);
+        put("/proc/cpuinfo", "processor\t: 0\nvendor_id\t: AuthenticAMD\nflags\t\t: fpu vme sme_coherent "
+            "sev\nbugs\t\t: sme\n");
+
         put("/sys/kernel/security/lockdown", "[none] integrity confidentiality");
         put("/proc/sys/kernel/kexec_load_disabled", "0");
         free(c.helper_initrd);
@@ -121,6 +131,16 @@ TEST(tree) {
         ASSERT(!mentions(reasons, "IMA"));
         ASSERT(n == 0);
         strv_free(reasons);
+}
+
+TEST(cpuinfo_flags) {
+        ASSERT(cpuinfo_has_flag("flags\t\t: fpu sme\n", "sme"));
+        ASSERT(cpuinfo_has_flag("processor\t: 0\nflags\t\t: sme fpu", "sme"));
+        ASSERT(!cpuinfo_has_flag("flags\t\t: fpu sme_coherent smep\n", "sme"));
+        ASSERT(!cpuinfo_has_flag("flags\t\t: fpu\nflags\t\t: sme\n", "sme")); /* the first CPU's */
+        ASSERT(!cpuinfo_has_flag("vmx flags\t: sme\n", "sme"));
+        ASSERT(!cpuinfo_has_flag("bugs\t\t: sme\n", "sme"));
+        ASSERT(!cpuinfo_has_flag("", "sme"));
 }
 
 TEST(initrds) {
@@ -216,6 +236,7 @@ TEST(suspend) {
 int main(void) {
         ASSERT(mkdtemp(root));
         test_suspend();
+        test_cpuinfo_flags();
         test_tree();
         test_initrds();
         test_boot_finds();
