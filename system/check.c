@@ -60,32 +60,6 @@ static void add(Reasons *r, const char *format, ...) {
         r->v[r->n] = NULL;
 }
 
-bool cpuinfo_has_flag(const char *cpuinfo, const char *flag) {
-        size_t n = strlen(flag);
-
-        /* The first CPU's "flags\t\t: fpu vme ..." line. */
-        for (const char *line = cpuinfo; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
-                const char *end = line + strcspn(line, "\n"), *colon;
-
-                if (strncmp(line, "flags", 5) != 0 || !strchr(" \t:", line[5]))
-                        continue;
-                colon = memchr(line, ':', (size_t) (end - line));
-                if (!colon)
-                        return false;
-                for (const char *w = colon + 1; w < end;) {
-                        size_t k;
-
-                        w += strspn(w, " \t");
-                        k = strcspn(w, " \t\n");
-                        if (k == n && memcmp(w, flag, n) == 0)
-                                return true;
-                        w += k;
-                }
-                return false;
-        }
-        return false;
-}
-
 /* PATH below ROOT. */
 static char *at(const char *root, const char *path) {
         char *s = NULL;
@@ -405,6 +379,21 @@ static bool has_word(const char *text, const char *word) {
                         return true;
                 p += n;
                 p += strspn(p, "]");
+        }
+        return false;
+}
+
+bool cpuinfo_has_flag(const char *cpuinfo, const char *flag) {
+        /* The first CPU's "flags\t\t: fpu vme ..." line. */
+        for (const char *line = cpuinfo; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
+                size_t len = strcspn(line, "\n");
+                const char *colon = memchr(line, ':', len);
+                _cleanup_free_ char *words = NULL;
+
+                if (strncmp(line, "flags", 5) != 0 || !strchr(" \t:", line[5]) || !colon)
+                        continue;
+                words = strndup(colon + 1, len - (size_t) (colon + 1 - line));
+                return words && has_word(words, flag);
         }
         return false;
 }
