@@ -13,8 +13,11 @@ initramfs-tools|dracut) ;;
 esac
 mirror=${KJUMP_DEBIAN_MIRROR:-http://deb.debian.org/debian}
 # polkitd fails to configure inside debootstrap's own run: it is installed
-# afterwards with apt, with /proc mounted.
-packages=systemd,systemd-sysv,dbus,udev,kmod,kexec-tools,$initrd_tool,libblkid1,liblz4-1,libzstd1,libxxhash0,libsodium23,libtss2-esys-3.0.2-0,libtss2-tcti-device0,libsystemd0,e2fsprogs,procps,util-linux,iproute2,stress-ng,upower
+# afterwards with apt, with /proc mounted. zstd: initramfs-tools recommends
+# it (minbase installs no recommends) and compresses with it, as on an
+# installed Debian; without it the initramfs is gzip, which the emulated
+# guests compress and unpack several times slower.
+packages=systemd,systemd-sysv,dbus,udev,kmod,kexec-tools,$initrd_tool,zstd,libblkid1,liblz4-1,libzstd1,libxxhash0,libsodium23,libtss2-esys-3.0.2-0,libtss2-tcti-device0,libsystemd0,e2fsprogs,procps,util-linux,iproute2,stress-ng,upower
 key=$( { echo "$mirror $packages"; cat "$0"; } | sha256sum | cut -c1-16)
 out="$cache/debian-base-$key.tar"
 if [ -f "$out" ]; then
