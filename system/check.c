@@ -164,10 +164,21 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
          * no later boot can decrypt: the checksums would pass and A would
          * resume on garbage. */
         {
-                _cleanup_free_ char *p_cpuinfo = at(root, "/proc/cpuinfo"), *cpuinfo = NULL;
+                _cleanup_free_ char *p_cpuinfo = at(root, "/proc/cpuinfo"), *line = NULL;
+                FILE *f = p_cpuinfo ? fopen(p_cpuinfo, "re") : NULL;
+                size_t size = 0;
+                bool sme = false;
 
-                if (p_cpuinfo && read_full_file(p_cpuinfo, 64 << 20, &cpuinfo, NULL) >= 0 &&
-                    cpuinfo_has_flag(cpuinfo, "sme"))
+                /* Up to the first CPU's flags only: the whole file is long
+                 * on large machines, and slow to produce. */
+                while (f && getline(&line, &size, f) > 0)
+                        if (strncmp(line, "flags", 5) == 0) {
+                                sme = cpuinfo_has_flag(line, "sme");
+                                break;
+                        }
+                if (f)
+                        fclose(f);
+                if (sme)
                         add(&r, "AMD SME is active (mem_encrypt=on): the memory is encrypted with a key the CPU "
                             "makes anew at every power-on, and the helper kernel reads it without that key, so "
                             "an image could not be restored after the power-off. Boot with mem_encrypt=off to "
