@@ -70,6 +70,11 @@ static char *at(const char *root, const char *path) {
 }
 
 /* What a kernel RELEASE (its config below ROOT) lacks for kjump. */
+/* A CPU's "flags\t\t: fpu vme ..." line (not "vmx flags", not "bugs"). */
+static bool is_flags_line(const char *line) {
+        return strncmp(line, "flags", 5) == 0 && strchr(" \t:", line[5]) && line[5] != '\0';
+}
+
 static void kernel_reasons(const char *root, const char *release, Reasons *r) {
         _cleanup_free_ char *config = NULL, *backports = NULL, *p_backports = NULL;
 
@@ -165,19 +170,17 @@ int kjump_check_at(const char *root, const KjumpConfig *c, bool initrds, char **
          * resume on garbage. */
         {
                 _cleanup_free_ char *p_cpuinfo = at(root, "/proc/cpuinfo"), *line = NULL;
-                FILE *f = p_cpuinfo ? fopen(p_cpuinfo, "re") : NULL;
+                _cleanup_fclose_ FILE *f = p_cpuinfo ? fopen(p_cpuinfo, "re") : NULL;
                 size_t size = 0;
                 bool sme = false;
 
                 /* Up to the first CPU's flags only: the whole file is long
                  * on large machines, and slow to produce. */
                 while (f && getline(&line, &size, f) > 0)
-                        if (strncmp(line, "flags", 5) == 0) {
+                        if (is_flags_line(line)) {
                                 sme = cpuinfo_has_flag(line, "sme");
                                 break;
                         }
-                if (f)
-                        fclose(f);
                 if (sme)
                         add(&r, "AMD SME is active (mem_encrypt=on): the memory is encrypted with a key the CPU "
                             "makes anew at every power-on, and the helper kernel reads it without that key, so "
@@ -395,13 +398,13 @@ static bool has_word(const char *text, const char *word) {
 }
 
 bool cpuinfo_has_flag(const char *cpuinfo, const char *flag) {
-        /* The first CPU's "flags\t\t: fpu vme ..." line. */
+        /* The first CPU's flags line. */
         for (const char *line = cpuinfo; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL) {
                 size_t len = strcspn(line, "\n");
                 const char *colon = memchr(line, ':', len);
                 _cleanup_free_ char *words = NULL;
 
-                if (strncmp(line, "flags", 5) != 0 || !strchr(" \t:", line[5]) || !colon)
+                if (!is_flags_line(line) || !colon)
                         continue;
                 words = strndup(colon + 1, len - (size_t) (colon + 1 - line));
                 return words && has_word(words, flag);
